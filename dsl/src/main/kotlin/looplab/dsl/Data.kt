@@ -1,0 +1,91 @@
+package looplab.dsl
+
+import kotlinx.serialization.SerialName
+import kotlinx.serialization.Serializable
+
+/** Where training tokens come from and how text becomes tokens. */
+@Serializable
+public data class DataSpec(
+    val tokenizer: TokenizerSpec = CharTokenizerSpec,
+    val algorithmic: AlgorithmicDataSpec? = null,
+)
+
+/** How text is split into token ids. */
+@Serializable
+public sealed interface TokenizerSpec
+
+/** One token per character (printable ASCII plus a few specials): the natural choice for algorithmic tasks. */
+@Serializable
+@SerialName("chars")
+public data object CharTokenizerSpec : TokenizerSpec
+
+/** A mixture of algorithmic tasks, sampled by weight; null lengths take the task's defaults. */
+@Serializable
+public data class AlgorithmicDataSpec(
+    val tasks: List<TaskSpec>,
+    /** What the loss is computed on: the answer alone, or every token of the example. */
+    val loss: LossScope = LossScope.Answer,
+)
+
+/** One task in a mixture. */
+@Serializable
+public data class TaskSpec(
+    val task: TaskId,
+    val weight: Double = 1.0,
+    /** Lengths drawn during training; null means the task's own default range. */
+    val train: LengthRange? = null,
+    /** Lengths tested out of distribution; null means the task's own default grid. */
+    val ood: List<Int>? = null,
+)
+
+/** Which target tokens carry loss. Padding never does. */
+@Serializable
+public enum class LossScope {
+    /** Only the answer and its end-of-sequence token: prompts of random digits are unpredictable noise. */
+    Answer,
+
+    /** Every token after the first, as in plain language-model pretraining. */
+    All,
+}
+
+/** Builds a [DataSpec]. */
+@LooplabDsl
+public class DataBuilder internal constructor() {
+    /** The tokenizer for every stage. */
+    public var tokenizer: TokenizerSpec = CharTokenizerSpec
+    private var algorithmic: AlgorithmicDataSpec? = null
+
+    /**
+     * Trains on a mixture of algorithmic tasks.
+     *
+     * ```
+     * algorithmic { task(Task.Parity, train = 1..8); task(Task.Copy, weight = 0.5) }
+     * ```
+     */
+    public fun algorithmic(block: AlgorithmicBuilder.() -> Unit) {
+        algorithmic = AlgorithmicBuilder().apply(block).build()
+    }
+
+    /** Trains on an equal mixture of [tasks], each with its default lengths. */
+    public fun algorithmic(vararg tasks: TaskId) {
+        algorithmic { tasks.forEach { task(it) } }
+    }
+
+    internal fun build(): DataSpec = DataSpec(tokenizer, algorithmic)
+}
+
+/** Builds an [AlgorithmicDataSpec]. */
+@LooplabDsl
+public class AlgorithmicBuilder internal constructor() {
+    private val tasks = mutableListOf<TaskSpec>()
+
+    /** Which tokens carry loss; [LossScope.Answer] by default. */
+    public var loss: LossScope = LossScope.Answer
+
+    /** Adds [task] to the mixture with a sampling [weight] and optional length overrides. */
+    public fun task(task: TaskId, weight: Double = 1.0, train: IntRange? = null, ood: List<Int>? = null) {
+        tasks += TaskSpec(task, weight, train?.toLengths(), ood)
+    }
+
+    internal fun build(): AlgorithmicDataSpec = AlgorithmicDataSpec(tasks.toList(), loss)
+}

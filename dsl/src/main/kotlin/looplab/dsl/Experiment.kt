@@ -1,0 +1,65 @@
+package looplab.dsl
+
+import kotlinx.serialization.Serializable
+
+/**
+ * A whole experiment: data, one or more model variants, and the pipeline each variant goes
+ * through. Immutable and serializable; builders produce it, interpreters (planner, runner, JSON)
+ * consume it.
+ */
+@Serializable
+public data class ExperimentSpec(
+    val name: String,
+    /** Seeds initialisation, data order and evaluation samples. */
+    val seed: Long = 1234,
+    val device: DeviceSpec = Cpu,
+    val data: DataSpec = DataSpec(),
+    val models: List<ModelSpec> = emptyList(),
+    val pipeline: PipelineSpec = PipelineSpec(emptyList()),
+)
+
+/**
+ * Declares an experiment.
+ *
+ * ```
+ * val ablation = experiment("nano-ablation") {
+ *     seed = 1234
+ *     data { algorithmic(Task.Parity, Task.Addition, Task.Copy) }
+ *     model("baseline") { width = 128; heads = 4; layers = 4; contextLength = 64 }
+ *     model("shared_loop") { width = 128; heads = 4; recursive(blocks = 1, loops = 4); contextLength = 64 }
+ *     pipeline {
+ *         val base = pretrain { budget = 2_000.steps; lr = cosine(3e-3, warmup = 100.steps) }
+ *         eval(base) { algorithmic(samples = 100) }
+ *     }
+ * }
+ * ```
+ */
+public fun experiment(name: String, block: ExperimentBuilder.() -> Unit): ExperimentSpec =
+    ExperimentBuilder(name).apply(block).build()
+
+/** Builds an [ExperimentSpec]. */
+@LooplabDsl
+public class ExperimentBuilder internal constructor(private val name: String) {
+    public var seed: Long = 1234
+    public var device: DeviceSpec = Cpu
+    private var data = DataSpec()
+    private val models = mutableListOf<ModelSpec>()
+    private var pipeline = PipelineSpec(emptyList())
+
+    /** Declares the training data. */
+    public fun data(block: DataBuilder.() -> Unit) {
+        data = DataBuilder().apply(block).build()
+    }
+
+    /** Declares a model variant named [name]; every variant runs the same pipeline. */
+    public fun model(name: String, block: ModelBuilder.() -> Unit) {
+        models += ModelBuilder(name).apply(block).build()
+    }
+
+    /** Declares the stages every model variant goes through. */
+    public fun pipeline(block: PipelineBuilder.() -> Unit) {
+        pipeline = PipelineBuilder().apply(block).build()
+    }
+
+    internal fun build(): ExperimentSpec = ExperimentSpec(name, seed, device, data, models.toList(), pipeline)
+}

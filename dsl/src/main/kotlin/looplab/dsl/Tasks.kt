@@ -1,0 +1,45 @@
+package looplab.dsl
+
+import kotlinx.serialization.KSerializer
+import kotlinx.serialization.Serializable
+import kotlinx.serialization.descriptors.PrimitiveKind
+import kotlinx.serialization.descriptors.PrimitiveSerialDescriptor
+import kotlinx.serialization.descriptors.SerialDescriptor
+import kotlinx.serialization.encoding.Decoder
+import kotlinx.serialization.encoding.Encoder
+
+/**
+ * Names an algorithmic task. The built-in ones are listed in [Task]; a task of your own gets an id
+ * of its own and is registered with the curriculum's task registry, which resolves ids to code.
+ */
+@Serializable(with = TaskIdSerializer::class)
+public data class TaskId(public val name: String) {
+    override fun toString(): String = name
+}
+
+/** Writes a [TaskId] as its bare name, so JSON reads `"task": "parity"`. */
+internal object TaskIdSerializer : KSerializer<TaskId> {
+    override val descriptor: SerialDescriptor = PrimitiveSerialDescriptor("looplab.TaskId", PrimitiveKind.STRING)
+    override fun serialize(encoder: Encoder, value: TaskId): Unit = encoder.encodeString(value.name)
+    override fun deserialize(decoder: Decoder): TaskId = TaskId(decoder.decodeString())
+}
+
+/** The built-in algorithmic tasks (see the curriculum module for their formats and grids). */
+public object Task {
+    public val Parity: TaskId = TaskId("parity")
+    public val Addition: TaskId = TaskId("addition")
+    public val Copy: TaskId = TaskId("copy")
+
+    /** Every built-in task. */
+    public val all: List<TaskId> = listOf(Parity, Addition, Copy)
+}
+
+/** An inclusive range of task lengths (bits, digits, symbols: each task says what length means). */
+@Serializable
+public data class LengthRange(val min: Int, val max: Int) {
+    public operator fun contains(length: Int): Boolean = length in min..max
+    override fun toString(): String = "$min..$max"
+}
+
+/** Converts a Kotlin range, so the DSL can say `train = 1..8`. */
+public fun IntRange.toLengths(): LengthRange = LengthRange(first, last)
