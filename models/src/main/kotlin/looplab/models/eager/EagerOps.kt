@@ -1,0 +1,102 @@
+package looplab.models.eager
+
+import ai.djl.ndarray.NDArray
+import ai.djl.ndarray.NDArrays
+import ai.djl.ndarray.NDList
+import ai.djl.ndarray.NDManager
+import ai.djl.ndarray.index.NDIndex
+import ai.djl.ndarray.types.Shape
+import ai.djl.ndarray.types.SparseFormat
+import ai.djl.nn.Activation
+import looplab.models.tensor.Ops
+import looplab.models.tensor.Tensor
+import kotlin.math.sqrt
+
+/**
+ * [Ops] on DJL NDArrays, computed at once. Every result is owned by [scope], so a step's
+ * intermediates are freed together when the scope closes (DJL would otherwise give a result to
+ * its first operand's manager, which for a parameter lives as long as the model).
+ */
+public class EagerOps internal constructor(
+    private val scope: NDManager,
+    private val constants: ConstantCache,
+) : Ops {
+    private fun wrap(array: NDArray): Tensor {
+        if (array.manager !== scope) array.attach(scope)
+        return EagerTensor(array)
+    }
+
+    override fun tokens(ids: IntArray, batch: Int, length: Int): Tensor {
+        require(ids.size == batch * length) { "expected ${batch * length} ids, got ${ids.size}" }
+        return wrap(scope.create(LongArray(ids.size) { ids[it].toLong() }, Shape(batch.toLong(), length.toLong())))
+    }
+
+    override fun floats(values: FloatArray, shape: List<Int>): Tensor =
+        wrap(scope.create(values, Shape(*shape.map { it.toLong() }.toLongArray())))
+
+    override fun add(a: Tensor, b: Tensor): Tensor = wrap(a.array.add(b.array))
+    override fun sub(a: Tensor, b: Tensor): Tensor = wrap(a.array.sub(b.array))
+    override fun mul(a: Tensor, b: Tensor): Tensor = wrap(a.array.mul(b.array))
+    override fun scale(x: Tensor, factor: Double): Tensor = wrap(x.array.mul(factor.toFloat()))
+    override fun sigmoid(x: Tensor): Tensor = wrap(Activation.sigmoid(x.array))
+    override fun silu(x: Tensor): Tensor = wrap(x.array.mul(Activation.sigmoid(x.array)))
+
+    override fun reshape(x: Tensor, shape: List<Int>): Tensor =
+        wrap(x.array.reshape(Shape(*shape.map { it.toLong() }.toLongArray())))
+
+    override fun transpose(x: Tensor, axis1: Int, axis2: Int): Tensor = wrap(x.array.swapAxes(axis1, axis2))
+
+    override fun slice(x: Tensor, axis: Int, start: Int, end: Int): Tensor {
+        val rank = x.shape.size
+        val normalized = if (axis < 0) rank + axis else axis
+        val index = NDIndex()
+        repeat(normalized) { index.addAllDim() }
+        index.addSliceDim(start.toLong(), end.toLong())
+        return wrap(x.array.get(index))
+    }
+
+    override fun concat(xs: List<Tensor>, axis: Int): Tensor =
+        wrap(NDArrays.concat(NDList(*xs.map { it.array }.toTypedArray()), axis))
+
+    override fun matmul(a: Tensor, b: Tensor): Tensor = wrap(a.array.matMul(b.array))
+    override fun linear(x: Tensor, w: Tensor): Tensor = wrap(x.array.matMul(w.array))
+    override fun mean(x: Tensor, axis: Int, keepDim: Boolean): Tensor = wrap(x.array.mean(intArrayOf(axis), keepDim))
+    override fun sumAll(x: Tensor): Tensor = wrap(x.array.sum())
+    override fun softmax(x: Tensor, axis: Int): Tensor = wrap(x.array.softmax(axis))
+
+    override fun embedding(ids: Tensor, table: Tensor): Tensor =
+        wrap(ids.array.ndArrayInternal.embedding(ids.array, table.array, SparseFormat.DENSE).singletonOrThrow())
+
+    override fun rmsNorm(x: Tensor, gain: Tensor, eps: Double): Tensor {
+        val a = x.array
+        val inverseRms = a.square().mean(intArrayOf(-1), true).add(eps.toFloat()).pow(-0.5f)
+        return wrap(a.mul(inverseRms).mul(gain.array))
+    }
+
+    override fun rope(x: Tensor, base: Double, offset: Int): Tensor {
+        val (_, _, length, headSize) = x.shape
+        val (cos, sin) = constants.rope(length, headSize, base, offset)
+        val a = x.array
+        val half = headSize / 2
+        val first = a.get(NDIndex("..., :$half"))
+        val second = a.get(NDIndex("..., $half:"))
+        val rotated = second.neg().concat(first, -1)
+        return wrap(a.mul(cos).add(rotated.mul(sin)))
+    }
+
+    override fun causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
+        val length = q.shape[2]
+        val headSize = q.shape[3]
+        val scores = q.array.matMul(k.array.swapAxes(-1, -2)).mul((1.0 / sqrt(headSize.toDouble())).toFloat())
+        val weights = scores.add(constants.causalMask(length)).softmax(-1)
+        return wrap(weights.matMul(v.array))
+    }
+
+    override fun crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): Tensor {
+        val logProbs = logits.array.logSoftmax(-1)
+        val picked = logProbs.gather(targets.array.expandDims(-1), -1).squeeze(-1)
+        val total = picked.mul(mask.array).sum().neg()
+        // max(count, 1): a batch of padding only has loss 0, not NaN.
+        return wrap(total.div(mask.array.sum().maximum(1f)))
+    }
+}

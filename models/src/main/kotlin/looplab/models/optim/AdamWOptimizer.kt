@@ -1,0 +1,76 @@
+package looplab.models.optim
+
+import ai.djl.ndarray.NDArray
+import looplab.dsl.AdamW
+import looplab.models.eager.EagerBackend
+import looplab.models.eager.ParameterStore
+import looplab.models.params.ParamRef
+import kotlin.math.pow
+import kotlin.math.sqrt
+
+/**
+ * AdamW with decoupled weight decay, written here rather than taken from DJL so that its state
+ * (both moments and the step count) can be saved and restored exactly.
+ */
+public class AdamWOptimizer(
+    private val store: ParameterStore,
+    private val backend: EagerBackend,
+    private val config: AdamW,
+) {
+    private val stateManager = backend.manager.newSubManager()
+    private val refs = store.registry.all
+    private val firstMoment: Map<ParamRef, NDArray> = refs.associateWith { stateManager.zeros(store.array(it).shape) }
+    private val secondMoment: Map<ParamRef, NDArray> = refs.associateWith { stateManager.zeros(store.array(it).shape) }
+
+    /** Updates taken so far. */
+    public var steps: Long = 0
+        private set
+
+    /**
+     * Applies one update at learning rate [lr] from the gradients on the parameters. When their
+     * global L2 norm exceeds [clipNorm], they are scaled down to it first. Returns the norm before
+     * clipping. Gradients are left in place; zero them before the next backward pass.
+     */
+    public fun step(lr: Double, clipNorm: Double?): Double =
+        backend.scoped(store.values, firstMoment.values, secondMoment.values) { _, scope ->
+            val gradients = refs.associateWith { store.gradient(it) }
+            val squares = gradients.values.map { it.square().sum() }
+            val norm = sqrt(squares.sumOf { it.getFloat().toDouble() })
+            val clip = if (clipNorm != null && norm > clipNorm) clipNorm / (norm + 1e-6) else 1.0
+            steps += 1
+            val correction1 = 1 - config.beta1.pow(steps.toDouble())
+            val correction2 = 1 - config.beta2.pow(steps.toDouble())
+            for (ref in refs) {
+                val g = gradients.getValue(ref).let { if (clip != 1.0) it.mul(clip.toFloat()) else it }
+                val m = firstMoment.getValue(ref)
+                val v = secondMoment.getValue(ref)
+                val p = store.array(ref)
+                m.muli(config.beta1.toFloat()).addi(g.mul((1 - config.beta1).toFloat()))
+                v.muli(config.beta2.toFloat()).addi(g.square().muli((1 - config.beta2).toFloat()))
+                if (ref.decay && config.weightDecay > 0) p.muli((1 - lr * config.weightDecay).toFloat())
+                val denominator = v.div(correction2.toFloat()).sqrt().addi(config.eps.toFloat())
+                p.subi(m.div(denominator).muli((lr / correction1).toFloat()))
+            }
+            norm
+        }
+
+    /** Both moments by parameter name, and the step count: everything needed to resume exactly. */
+    public fun snapshot(): OptimizerState = OptimizerState(
+        steps = steps,
+        tensors = refs.flatMap { ref ->
+            listOf("m.${ref.name}" to firstMoment.getValue(ref).toFloatArray(), "v.${ref.name}" to secondMoment.getValue(ref).toFloatArray())
+        }.toMap(),
+    )
+
+    /** Restores a [snapshot]. */
+    public fun load(state: OptimizerState) {
+        for (ref in refs) {
+            firstMoment.getValue(ref).set(state.tensors["m.${ref.name}"] ?: error("optimizer state lacks m.${ref.name}"))
+            secondMoment.getValue(ref).set(state.tensors["v.${ref.name}"] ?: error("optimizer state lacks v.${ref.name}"))
+        }
+        steps = state.steps
+    }
+}
+
+/** A host copy of an optimizer's state. */
+public class OptimizerState(public val steps: Long, public val tensors: Map<String, FloatArray>)

@@ -1,0 +1,73 @@
+package looplab.models.params
+
+import looplab.models.tensor.Tensor
+
+/** How a parameter starts. */
+public sealed interface Init {
+    /** Normal(0, std²) entries. */
+    public data class Normal(val std: Double) : Init
+
+    /** Every entry equal to [value] (1 for norm gains, 0 for zero-initialised projections). */
+    public data class Constant(val value: Double) : Init
+}
+
+/**
+ * A declared parameter: its unique dotted [name] (e.g. `blocks.0.attn.wq`), [shape] and
+ * initialisation. Models hold refs, backends hold values: the same model runs on any backend.
+ */
+public class ParamRef internal constructor(
+    public val name: String,
+    public val shape: List<Int>,
+    public val init: Init,
+    /** Whether weight decay applies: matrices and embeddings yes, norm gains no. */
+    public val decay: Boolean,
+) {
+    /** Number of scalars. */
+    public val size: Long get() = shape.fold(1L) { acc, d -> acc * d }
+
+    override fun toString(): String = "$name${shape}"
+}
+
+/** Where a model declares its parameters, in the order they are created. */
+public class ParamRegistry {
+    private val refs = LinkedHashMap<String, ParamRef>()
+
+    /** Every declared parameter. */
+    public val all: List<ParamRef> get() = refs.values.toList()
+
+    /** Total number of scalars. */
+    public val count: Long get() = refs.values.sumOf { it.size }
+
+    /** A scope whose names start with [prefix]. */
+    public fun scope(prefix: String): ParamScope = ParamScope(prefix, this)
+
+    internal fun declare(ref: ParamRef): ParamRef {
+        require(refs.putIfAbsent(ref.name, ref) == null) { "parameter ${ref.name} is declared twice" }
+        return ref
+    }
+}
+
+/** Declares parameters under a dotted name prefix. */
+public class ParamScope internal constructor(private val prefix: String, private val registry: ParamRegistry) {
+    /** A nested scope, `prefix.name`. */
+    public fun scope(name: String): ParamScope = ParamScope(qualify(name), registry)
+
+    /** A weight matrix stored input-major ([inputs, outputs]), normal-initialised. */
+    public fun matrix(name: String, inputs: Int, outputs: Int, std: Double): ParamRef =
+        registry.declare(ParamRef(qualify(name), listOf(inputs, outputs), Init.Normal(std), decay = true))
+
+    /** An embedding table [rows, width], normal-initialised. */
+    public fun table(name: String, rows: Int, width: Int, std: Double): ParamRef =
+        registry.declare(ParamRef(qualify(name), listOf(rows, width), Init.Normal(std), decay = true))
+
+    /** A vector of norm gains, initialised to one and never decayed. */
+    public fun gain(name: String, size: Int): ParamRef =
+        registry.declare(ParamRef(qualify(name), listOf(size), Init.Constant(1.0), decay = false))
+
+    private fun qualify(name: String): String = if (prefix.isEmpty()) name else "$prefix.$name"
+}
+
+/** A backend's view of parameter values. */
+public fun interface Params {
+    public operator fun get(ref: ParamRef): Tensor
+}

@@ -1,0 +1,85 @@
+package looplab.models.tensor
+
+/**
+ * The tensor operations looplab's models are written in. A backend implements them: eagerly on
+ * DJL NDArrays, or by emitting a program to compile. Model code therefore never branches on tensor
+ * values; everything it decides, it decides from shapes and configuration.
+ *
+ * Shapes follow PyTorch: `B` batch, `T` time, `H` heads, `D` head size, `V` vocabulary.
+ * Element-wise ops broadcast.
+ */
+public interface Ops {
+    // --- inputs -------------------------------------------------------------------------------
+
+    /** Token ids as an integer tensor of shape [[batch], [length]]. */
+    public fun tokens(ids: IntArray, batch: Int, length: Int): Tensor
+
+    /** A float constant of [shape] (e.g. a loss mask). */
+    public fun floats(values: FloatArray, shape: List<Int>): Tensor
+
+    // --- element-wise -------------------------------------------------------------------------
+
+    public fun add(a: Tensor, b: Tensor): Tensor
+    public fun sub(a: Tensor, b: Tensor): Tensor
+    public fun mul(a: Tensor, b: Tensor): Tensor
+    public fun scale(x: Tensor, factor: Double): Tensor
+    public fun sigmoid(x: Tensor): Tensor
+
+    /** x · sigmoid(x), the gate of SwiGLU. */
+    public fun silu(x: Tensor): Tensor
+
+    // --- shape --------------------------------------------------------------------------------
+
+    public fun reshape(x: Tensor, shape: List<Int>): Tensor
+
+    /** Swaps two axes. */
+    public fun transpose(x: Tensor, axis1: Int, axis2: Int): Tensor
+
+    /** Elements [start, end) along [axis]. */
+    public fun slice(x: Tensor, axis: Int, start: Int, end: Int): Tensor
+    public fun concat(xs: List<Tensor>, axis: Int): Tensor
+
+    // --- linear algebra and reductions --------------------------------------------------------
+
+    /** Batched matrix product over the last two axes. */
+    public fun matmul(a: Tensor, b: Tensor): Tensor
+
+    /** `x @ w` with `w` of shape [in, out]: looplab stores weights input-major, as JAX does. */
+    public fun linear(x: Tensor, w: Tensor): Tensor
+    public fun mean(x: Tensor, axis: Int, keepDim: Boolean = false): Tensor
+    public fun sumAll(x: Tensor): Tensor
+    public fun softmax(x: Tensor, axis: Int): Tensor
+
+    // --- transformer building blocks ----------------------------------------------------------
+
+    /** Rows of [table] ([V, width]) for each id of [ids] ([B, T]): [B, T, width]. */
+    public fun embedding(ids: Tensor, table: Tensor): Tensor
+
+    /** `x / rms(x) * gain` over the last axis. */
+    public fun rmsNorm(x: Tensor, gain: Tensor, eps: Double): Tensor
+
+    /**
+     * Rotary position embedding of [x] ([B, H, T, D]) for positions `offset until offset + T`,
+     * rotating the two halves of the head (GPT-NeoX / LLaMA layout).
+     */
+    public fun rope(x: Tensor, base: Double, offset: Int = 0): Tensor
+
+    /**
+     * Softmax attention in which position t sees positions ≤ t only; [q], [k], [v] are [B, H, T, D],
+     * scores are scaled by 1/√D.
+     */
+    public fun causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor
+
+    /**
+     * Mean cross-entropy of [logits] ([B, T, V]) against [targets] ([B, T] ids) over the positions
+     * where [mask] ([B, T]) is 1; padding has mask 0 and so never moves the loss.
+     */
+    public fun crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): Tensor
+
+    // --- operators, so model code reads like the maths -----------------------------------------
+
+    public operator fun Tensor.plus(other: Tensor): Tensor = add(this, other)
+    public operator fun Tensor.minus(other: Tensor): Tensor = sub(this, other)
+    public operator fun Tensor.times(other: Tensor): Tensor = mul(this, other)
+    public operator fun Tensor.times(factor: Double): Tensor = scale(this, factor)
+}

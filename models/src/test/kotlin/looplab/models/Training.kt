@@ -1,0 +1,31 @@
+package looplab.models
+
+import looplab.models.eager.ParameterStore
+import looplab.models.eager.array
+import kotlin.random.Random
+
+/** A fixed random next-token batch. */
+class TestBatch(val inputs: IntArray, val targets: IntArray, val mask: FloatArray, val batch: Int, val length: Int) {
+    companion object {
+        fun random(vocab: Int, batch: Int, length: Int, seed: Int = 3): TestBatch {
+            val r = Random(seed)
+            val seq = IntArray(batch * (length + 1)) { r.nextInt(vocab) }
+            val inputs = IntArray(batch * length) { seq[(it / length) * (length + 1) + it % length] }
+            val targets = IntArray(batch * length) { seq[(it / length) * (length + 1) + it % length + 1] }
+            return TestBatch(inputs, targets, FloatArray(batch * length) { 1f }, batch, length)
+        }
+    }
+}
+
+/** One forward and backward pass; returns the loss and leaves gradients on the store. */
+fun backward(model: LanguageModel, store: ParameterStore, b: TestBatch): Float =
+    testBackend.gradients().use { collector ->
+        testBackend.scoped(store.values) { ops, _ ->
+            val out = model.loss(ops, store, ops.tokens(b.inputs, b.batch, b.length), ops.tokens(b.targets, b.batch, b.length), ops.floats(b.mask, listOf(b.batch, b.length)))
+            collector.backward(out.loss.array)
+            out.loss.array.getFloat()
+        }
+    }
+
+fun ParameterStore.gradients(): Map<String, FloatArray> =
+    registry.all.associate { ref -> ref.name to gradient(ref).use { it.toFloatArray() } }
