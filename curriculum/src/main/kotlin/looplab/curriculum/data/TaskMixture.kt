@@ -1,0 +1,57 @@
+package looplab.curriculum.data
+
+import looplab.curriculum.tasks.AlgorithmicTask
+import looplab.curriculum.tasks.Example
+import looplab.curriculum.tasks.TaskRegistry
+import looplab.dsl.AlgorithmicDataSpec
+import looplab.dsl.LengthRange
+import looplab.dsl.SpecChecker
+import looplab.dsl.TaskId
+import kotlin.random.Random
+
+/** A task of the mixture with its defaults filled in. */
+public data class MixedTask(val task: AlgorithmicTask, val weight: Double, val train: LengthRange, val ood: List<Int>)
+
+/** An example with the coordinates it was drawn at. */
+public data class LabeledExample(val task: TaskId, val length: Int, val example: Example)
+
+/**
+ * A weighted mixture of tasks, sampled by index: sample `i` depends only on (seed, i), never on
+ * what was drawn before, so streams are identical with any number of producers and after a resume.
+ */
+public class TaskMixture(public val tasks: List<MixedTask>, private val seed: Long) {
+    private val cumulative = tasks.runningFold(0.0) { acc, t -> acc + t.weight }.drop(1)
+
+    init {
+        require(tasks.isNotEmpty()) { "a task mixture needs at least one task" }
+    }
+
+    /** Training sample number [index]: task by weight, then a length uniform in its training range. */
+    public fun sample(index: Long): LabeledExample {
+        val pick = Random(Seeds.mix(seed, index)).nextDouble() * cumulative.last()
+        val mixed = tasks[cumulative.indexOfFirst { pick < it }.let { if (it < 0) tasks.lastIndex else it }]
+        val random = Random(Seeds.mix(seed, Seeds.of(mixed.task.id.name), index))
+        val length = mixed.train.min + random.nextInt(mixed.train.max - mixed.train.min + 1)
+        return LabeledExample(mixed.task.id, length, mixed.task.sample(random, length))
+    }
+
+    /** The longest example, in characters, that training can draw. */
+    public fun maxTrainChars(): Int = tasks.maxOf { t -> (t.train.min..t.train.max).maxOf { t.task.maxChars(it) } }
+
+    public companion object {
+        /**
+         * Resolves a data spec against [registry], recording unknown tasks at `data.algorithmic.tasks[i].task`
+         * in [check]; returns null if any task is unknown.
+         */
+        public fun resolve(spec: AlgorithmicDataSpec, registry: TaskRegistry, seed: Long, check: SpecChecker): TaskMixture? {
+            val resolved = spec.tasks.mapIndexed { i, t ->
+                val task = registry[t.task]
+                check.require("tasks[$i].task", task != null) {
+                    "unknown task \"${t.task}\"; known tasks: ${registry.ids.joinToString()}"
+                }
+                task?.let { MixedTask(it, t.weight, t.train ?: it.trainLengths, t.ood ?: it.oodLengths) }
+            }
+            return if (resolved.any { it == null } || resolved.isEmpty()) null else TaskMixture(resolved.filterNotNull(), seed)
+        }
+    }
+}

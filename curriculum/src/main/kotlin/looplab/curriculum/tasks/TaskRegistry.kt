@@ -1,0 +1,25 @@
+package looplab.curriculum.tasks
+
+import looplab.dsl.TaskId
+
+/** Resolves task ids to code: the built-in tasks plus any a user adds. */
+public class TaskRegistry(tasks: Collection<AlgorithmicTask> = builtIn) {
+    private val byId: Map<TaskId, AlgorithmicTask> = tasks.associateBy { it.id }
+
+    init {
+        require(byId.size == tasks.size) { "two tasks share an id: ${tasks.groupBy { it.id }.filter { it.value.size > 1 }.keys}" }
+    }
+
+    /** Every registered task id, sorted by name. */
+    public val ids: List<TaskId> get() = byId.keys.sortedBy { it.name }
+
+    public operator fun get(id: TaskId): AlgorithmicTask? = byId[id]
+
+    /** A registry with [extra] tasks added to these. */
+    public fun plus(extra: Collection<AlgorithmicTask>): TaskRegistry = TaskRegistry(byId.values + extra)
+
+    public companion object {
+        /** The tasks looplab ships. */
+        public val builtIn: List<AlgorithmicTask> = listOf(Parity, Addition, Copy)
+    }
+}
