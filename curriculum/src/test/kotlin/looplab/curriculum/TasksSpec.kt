@@ -51,6 +51,7 @@ class TasksSpec : FunSpec({
                 repeat(20) { i ->
                     val ex = task.sample(Random(i), length)
                     (ex.prompt.length + ex.answer.length) shouldBeLessThanOrEqual task.maxChars(length)
+                    ex.answer.length shouldBeLessThanOrEqual task.maxAnswerChars(length)
                 }
             }
         }

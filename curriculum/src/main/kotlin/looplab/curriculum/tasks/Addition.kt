@@ -30,4 +30,5 @@ public object Addition : AlgorithmicTask {
     }
 
     override fun maxChars(length: Int): Int = "add:+=".length + 2 * length + length + 1
+    override fun maxAnswerChars(length: Int): Int = length + 1
 }

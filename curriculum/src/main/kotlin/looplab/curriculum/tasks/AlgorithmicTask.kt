@@ -30,6 +30,9 @@ public interface AlgorithmicTask {
     /** The longest prompt + answer, in characters, that [sample] can produce at [length]. */
     public fun maxChars(length: Int): Int
 
+    /** The longest answer, in characters, at [length]: what decoding must have room for. */
+    public fun maxAnswerChars(length: Int): Int
+
     /**
      * The probability of answering right by guessing the most common answer blindly, so reports can
      * say what "above chance" means (0 where the answer space is large).

@@ -18,4 +18,5 @@ public object Copy : AlgorithmicTask {
     }
 
     override fun maxChars(length: Int): Int = "copy:=".length + 2 * length
+    override fun maxAnswerChars(length: Int): Int = length
 }

@@ -19,5 +19,6 @@ public object Parity : AlgorithmicTask {
     }
 
     override fun maxChars(length: Int): Int = "parity:=".length + length + 1
+    override fun maxAnswerChars(length: Int): Int = 1
     override fun chance(length: Int): Double = 0.5
 }

@@ -26,6 +26,14 @@ public class EagerOps internal constructor(
         return EagerTensor(array)
     }
 
+    /**
+     * A scalar that lives as long as the scope. DJL's `x.mul(2f)` makes a temporary scalar tensor
+     * over a direct buffer and closes it straight away; autograd keeps that tensor for the backward
+     * pass, and once the buffer is collected the gradient reads freed memory (sporadic NaN/inf).
+     * Every scalar operand of a differentiable op therefore goes through here.
+     */
+    private fun scalar(value: Double): NDArray = scope.create(value.toFloat())
+
     override fun tokens(ids: IntArray, batch: Int, length: Int): Tensor {
         require(ids.size == batch * length) { "expected ${batch * length} ids, got ${ids.size}" }
         return wrap(scope.create(LongArray(ids.size) { ids[it].toLong() }, Shape(batch.toLong(), length.toLong())))
@@ -37,7 +45,7 @@ public class EagerOps internal constructor(
     override fun add(a: Tensor, b: Tensor): Tensor = wrap(a.array.add(b.array))
     override fun sub(a: Tensor, b: Tensor): Tensor = wrap(a.array.sub(b.array))
     override fun mul(a: Tensor, b: Tensor): Tensor = wrap(a.array.mul(b.array))
-    override fun scale(x: Tensor, factor: Double): Tensor = wrap(x.array.mul(factor.toFloat()))
+    override fun scale(x: Tensor, factor: Double): Tensor = wrap(x.array.mul(scalar(factor)))
     override fun sigmoid(x: Tensor): Tensor = wrap(Activation.sigmoid(x.array))
     override fun silu(x: Tensor): Tensor = wrap(x.array.mul(Activation.sigmoid(x.array)))
 
@@ -69,8 +77,8 @@ public class EagerOps internal constructor(
 
     override fun rmsNorm(x: Tensor, gain: Tensor, eps: Double): Tensor {
         val a = x.array
-        val inverseRms = a.square().mean(intArrayOf(-1), true).add(eps.toFloat()).pow(-0.5f)
-        return wrap(a.mul(inverseRms).mul(gain.array))
+        val rms = a.square().mean(intArrayOf(-1), true).add(scalar(eps)).sqrt()
+        return wrap(a.div(rms).mul(gain.array))
     }
 
     override fun rope(x: Tensor, base: Double, offset: Int): Tensor {
@@ -87,7 +95,7 @@ public class EagerOps internal constructor(
     override fun causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
         val length = q.shape[2]
         val headSize = q.shape[3]
-        val scores = q.array.matMul(k.array.swapAxes(-1, -2)).mul((1.0 / sqrt(headSize.toDouble())).toFloat())
+        val scores = q.array.matMul(k.array.swapAxes(-1, -2)).mul(scalar(1.0 / sqrt(headSize.toDouble())))
         val weights = scores.add(constants.causalMask(length)).softmax(-1)
         return wrap(weights.matMul(v.array))
     }
@@ -97,6 +105,6 @@ public class EagerOps internal constructor(
         val picked = logProbs.gather(targets.array.expandDims(-1), -1).squeeze(-1)
         val total = picked.mul(mask.array).sum().neg()
         // max(count, 1): a batch of padding only has loss 0, not NaN.
-        return wrap(total.div(mask.array.sum().maximum(1f)))
+        return wrap(total.div(mask.array.sum().maximum(scalar(1.0))))
     }
 }

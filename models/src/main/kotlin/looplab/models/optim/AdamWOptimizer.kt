@@ -29,13 +29,15 @@ public class AdamWOptimizer(
     /**
      * Applies one update at learning rate [lr] from the gradients on the parameters. When their
      * global L2 norm exceeds [clipNorm], they are scaled down to it first. Returns the norm before
-     * clipping. Gradients are left in place; zero them before the next backward pass.
+     * clipping. A non-finite norm leaves every parameter untouched (the caller decides what a
+     * diverged step means). Gradients are left in place; zero them before the next backward pass.
      */
     public fun step(lr: Double, clipNorm: Double?): Double =
         backend.scoped(store.values, firstMoment.values, secondMoment.values) { _, scope ->
             val gradients = refs.associateWith { store.gradient(it) }
             val squares = gradients.values.map { it.square().sum() }
             val norm = sqrt(squares.sumOf { it.getFloat().toDouble() })
+            if (!norm.isFinite()) return@scoped norm
             val clip = if (clipNorm != null && norm > clipNorm) clipNorm / (norm + 1e-6) else 1.0
             steps += 1
             val correction1 = 1 - config.beta1.pow(steps.toDouble())

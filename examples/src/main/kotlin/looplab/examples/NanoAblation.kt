@@ -1,0 +1,27 @@
+package looplab.examples
+
+import looplab.dsl.*
+
+/**
+ * The ablation ladder's first rung (seed 001), sized for a 2-core CPU: a plain 4-layer transformer
+ * against one block looped 4 times (same compute per token, a quarter of the block parameters), on
+ * parity, addition and copy, tested on their training lengths and beyond them.
+ */
+val nanoAblation = experiment("nano-ablation") {
+    seed = 1234
+    data {
+        algorithmic(Task.Parity, Task.Addition, Task.Copy)
+    }
+    val small = modelPart { width = 128; heads = 4; contextLength = 32 }
+    model("baseline") { small(); layers = 4 }
+    model("shared_loop") { small(); recursive(blocks = 1, loops = 4) }
+    pipeline {
+        val base = pretrain {
+            budget = 1_500.steps
+            batchSize = 32
+            lr = cosine(peak = 3e-3, warmup = 100.steps)
+            evalEvery = 500.steps
+        }
+        eval(base) { algorithmic(samples = 100, maxNewTokens = 40) }
+    }
+}

@@ -1,0 +1,18 @@
+package looplab.pipelines.cli
+
+import looplab.curriculum.tasks.AlgorithmicTask
+import looplab.dsl.ExperimentSpec
+
+/** A built-in experiment the CLI can run by name. */
+public class BuiltInExample(
+    public val name: String,
+    public val description: String,
+    /** Tasks of its own that the example needs registered, beyond the built-in ones. */
+    public val tasks: List<AlgorithmicTask> = emptyList(),
+    public val spec: () -> ExperimentSpec,
+)
+
+/** The examples a distribution of looplab ships. */
+public fun interface ExampleCatalog {
+    public fun examples(): List<BuiltInExample>
+}

@@ -1,0 +1,45 @@
+package looplab.pipelines.cli
+
+import kotlinx.serialization.json.Json
+import kotlinx.serialization.json.JsonObject
+import kotlinx.serialization.json.jsonObject
+import looplab.dsl.ExperimentSpec
+import looplab.dsl.SpecJson
+import looplab.pipelines.script.ScriptLoader
+import java.io.File
+
+/** Thrown when the experiment argument names nothing usable; the message says what was tried. */
+public class ExperimentNotFoundException(message: String) : RuntimeException(message)
+
+/**
+ * Turns the CLI's experiment argument into a spec: a built-in example's name, a
+ * `*.looplab.kts` script, or a JSON file holding a spec or a run's `plan.json`.
+ */
+public class ExperimentSource(private val catalog: ExampleCatalog) {
+    public fun load(argument: String): ExperimentSpec {
+        catalog.examples().firstOrNull { it.name == argument }?.let { return it.spec() }
+        val file = File(argument)
+        return when {
+            argument.endsWith(".looplab.kts") -> ScriptLoader.load(file)
+            argument.endsWith(".json") -> readJson(file)
+            file.exists() -> throw ExperimentNotFoundException("$argument: expected a *.looplab.kts script or a *.json spec")
+            else -> throw ExperimentNotFoundException(
+                "unknown experiment \"$argument\": not a built-in example (${catalog.examples().joinToString { it.name }}), " +
+                    "a *.looplab.kts script or a *.json file",
+            )
+        }
+    }
+
+    private fun readJson(file: File): ExperimentSpec {
+        if (!file.isFile) throw ExperimentNotFoundException("${file.path}: no such file")
+        val text = file.readText()
+        // A run's plan.json holds the resolved spec under "experiment": running it reproduces the run.
+        val root = try { Json.parseToJsonElement(text) } catch (e: Exception) { null }
+        val experiment = (root as? JsonObject)?.get("experiment")?.takeIf { "pipeline" !in root }
+        return if (experiment != null) {
+            SpecJson.decode(experiment.jsonObject.toString(), "${file.path} (its \"experiment\")")
+        } else {
+            SpecJson.decode(text, file.path)
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package looplab.pipelines.cli
+
+import com.github.ajalt.clikt.command.main
+import com.github.ajalt.clikt.core.CliktCommand
+import com.github.ajalt.clikt.core.CliktError
+import com.github.ajalt.clikt.core.Context
+import com.github.ajalt.clikt.core.ProgramResult
+import com.github.ajalt.clikt.core.UsageError
+import com.github.ajalt.clikt.core.main
+import com.github.ajalt.clikt.core.subcommands
+import com.github.ajalt.clikt.parameters.arguments.argument
+import com.github.ajalt.clikt.parameters.arguments.optional
+import com.github.ajalt.clikt.parameters.options.default
+import com.github.ajalt.clikt.parameters.options.flag
+import com.github.ajalt.clikt.parameters.options.option
+import com.github.ajalt.clikt.parameters.types.int
+import com.github.ajalt.clikt.parameters.types.path
+import looplab.curriculum.tasks.TaskRegistry
+import looplab.dsl.InvalidSpecException
+import looplab.dsl.SpecJson
+import looplab.dsl.SpecJsonException
+import looplab.pipelines.plan.Plan
+import looplab.pipelines.plan.PlanPrinter
+import looplab.pipelines.plan.Planner
+import looplab.pipelines.run.CheckpointException
+import looplab.pipelines.run.RunOptions
+import looplab.pipelines.run.Runner
+import looplab.pipelines.script.ScriptException
+import java.nio.file.Files
+import java.nio.file.Path
+import kotlin.system.exitProcess
+
+/** `looplab`: plan and run recursive language-model experiments. */
+public class LooplabCommand : CliktCommand(name = "looplab") {
+    override fun help(context: Context): String =
+        "Declare recursive language-model experiments in Kotlin, see their plan, run them and compare the variants."
+
+    override fun run(): Unit = Unit
+}
+
+private const val EXPERIMENT_HELP =
+    "A built-in example's name (see `looplab list`), a *.looplab.kts script, or a *.json spec (a run's plan.json works too)."
+
+/** `looplab list`: the built-in examples. */
+public class ListCommand(private val catalog: ExampleCatalog) : CliktCommand(name = "list") {
+    override fun help(context: Context): String = "List the built-in example experiments."
+
+    override fun run() {
+        val examples = catalog.examples()
+        val width = examples.maxOf { it.name.length }
+        examples.forEach { echo("${it.name.padEnd(width)}  ${it.description}") }
+    }
+}
+
+/** `looplab plan`: what an experiment would do, without running it. */
+public class PlanCommand(private val catalog: ExampleCatalog) : CliktCommand(name = "plan") {
+    override fun help(context: Context): String =
+        "Print an experiment's plan: resolved model shapes, physical and effective parameters, FLOPs per token, memory, data and stages."
+
+    private val experiment by argument(help = EXPERIMENT_HELP)
+    private val json by option("--json", help = "Print the plan as JSON instead of text.").flag()
+
+    override fun run(): Unit = reportingErrors {
+        val spec = ExperimentSource(catalog).load(experiment)
+        val plan = Planner(registryFor(catalog, experiment)).compile(spec)
+        echo(if (json) planJson.encodeToString(Plan.serializer(), plan) else PlanPrinter.render(plan))
+    }
+}
+
+/** `looplab run`: plan, train, evaluate and record. */
+public class RunCommand(private val catalog: ExampleCatalog) : CliktCommand(name = "run") {
+    override fun help(context: Context): String =
+        "Run an experiment: every model variant through every stage, recorded under runs/<experiment>/<time>/."
+
+    private val experiment by argument(help = EXPERIMENT_HELP).optional()
+    private val runsDir by option("--runs-dir", help = "Where run folders are created.").path().default(Path.of("runs"))
+    private val resume by option("--resume", help = "Continue an interrupted run from its folder's checkpoints.").path()
+    private val producers by option("--producers", help = "Data-generating coroutines (the output does not depend on it).").int().default(2)
+
+    override fun run(): Unit = reportingErrors {
+        val source = when {
+            resume != null && experiment != null -> throw UsageError("give an experiment or --resume, not both: a resumed run continues its own plan")
+            resume != null -> resume!!.let { dir ->
+                val plan = dir.resolve("plan.json")
+                if (!Files.isRegularFile(plan)) throw UsageError("--resume $dir: no plan.json there, so it is not a looplab run folder")
+                plan.toString()
+            }
+            experiment != null -> experiment!!
+            else -> throw UsageError("name an experiment to run (see `looplab list`), or --resume a run folder")
+        }
+        val spec = ExperimentSource(catalog).load(source)
+        val result = Runner(registryFor(catalog, source)).run(spec, RunOptions(runsDir, resume, producers, command = currentContext.originalArgv))
+        if (!result.succeeded) throw ProgramResult(1)
+    }
+}
+
+/** The task registry with whatever tasks of its own a built-in example brings. */
+private fun registryFor(catalog: ExampleCatalog, name: String): TaskRegistry =
+    TaskRegistry().plus(catalog.examples().firstOrNull { it.name == name }?.tasks.orEmpty())
+
+private val planJson = SpecJson.json
+
+/** Turns every kind of bad input into one clear message and a non-zero exit, never a stack trace. */
+private inline fun reportingErrors(block: () -> Unit) {
+    try {
+        block()
+    } catch (e: InvalidSpecException) {
+        throw CliktError(e.message, statusCode = 2)
+    } catch (e: SpecJsonException) {
+        throw CliktError(e.message, statusCode = 2)
+    } catch (e: ScriptException) {
+        throw CliktError(e.message, statusCode = 2)
+    } catch (e: ExperimentNotFoundException) {
+        throw CliktError(e.message, statusCode = 2)
+    } catch (e: CheckpointException) {
+        throw CliktError(e.message, statusCode = 2)
+    }
+}
+
+/** Runs the CLI with [catalog]'s examples; exits the JVM with the command's status. */
+public fun runCli(catalog: ExampleCatalog, args: Array<String>) {
+    try {
+        LooplabCommand().subcommands(ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog)).main(args)
+    } catch (e: Throwable) {
+        if (System.getenv("LOOPLAB_DEBUG") != null) e.printStackTrace()
+        System.err.println("looplab: internal error: ${e::class.simpleName}: ${e.message} (set LOOPLAB_DEBUG=1 for the stack trace)")
+        exitProcess(70)
+    }
+}

@@ -1,0 +1,64 @@
+package looplab.pipelines.plan
+
+import kotlinx.serialization.Serializable
+import looplab.dsl.ExperimentSpec
+import looplab.dsl.LengthRange
+
+/**
+ * What an experiment will do, resolved and counted before anything runs: the spec with every
+ * default filled in, each model's size and cost, the data schedule and the stages in order.
+ */
+@Serializable
+public data class Plan(
+    /** The resolved spec: running it again reproduces this plan exactly. */
+    val experiment: ExperimentSpec,
+    val tokenizer: String,
+    val vocabSize: Int,
+    val data: DataPlan,
+    val models: List<ModelPlan>,
+    val stages: List<StagePlan>,
+)
+
+/** The training mixture. */
+@Serializable
+public data class DataPlan(
+    val tasks: List<TaskPlan>,
+    /** Tokens of the longest training example (BOS … EOS, minus one: what the model reads). */
+    val longestExample: Int,
+    /** Mean tokens per training example, measured on 2,000 samples of the stream. */
+    val meanExample: Double,
+)
+
+@Serializable
+public data class TaskPlan(val task: String, val weight: Double, val lengthUnit: String, val train: LengthRange, val ood: List<Int>)
+
+/** One model variant, resolved and counted. */
+@Serializable
+public data class ModelPlan(
+    val name: String,
+    val width: Int,
+    val heads: Int,
+    val headSize: Int,
+    val ffnHidden: Int,
+    val blocks: Int,
+    val loops: Int,
+    val effectiveDepth: Int,
+    val contextLength: Int,
+    val physicalParams: Long,
+    val effectiveParams: Long,
+    val forwardFlopsPerToken: Long,
+    val trainingFlopsPerToken: Long,
+)
+
+/** One stage in order; training stages say how long they run and what a step costs in memory. */
+@Serializable
+public data class StagePlan(
+    val id: String,
+    val kind: String,
+    val from: String? = null,
+    val steps: Long? = null,
+    val tokens: Long? = null,
+    val batchSize: Int? = null,
+    /** Estimated peak training memory per model variant, in bytes (fp32, eager). */
+    val memoryBytes: Map<String, Long> = emptyMap(),
+)

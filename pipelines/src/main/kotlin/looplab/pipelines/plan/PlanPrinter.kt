@@ -1,0 +1,43 @@
+package looplab.pipelines.plan
+
+import looplab.dsl.Cpu
+import looplab.dsl.Gpu
+import looplab.dsl.PretrainSpec
+import looplab.dsl.EvalSpec
+
+/** Renders a [Plan] for people: what will run, how big it is, what it will cost. */
+public object PlanPrinter {
+    public fun render(plan: Plan): String = buildString {
+        val spec = plan.experiment
+        val device = when (val d = spec.device) { Cpu -> "cpu"; is Gpu -> "gpu ${d.index}" }
+        appendLine("Experiment ${spec.name}  (seed ${spec.seed}, device $device)")
+        appendLine()
+        appendLine("Data: tokenizer ${plan.tokenizer}, vocabulary ${plan.vocabSize}; loss on ${spec.data.algorithmic?.loss?.name?.lowercase()} tokens")
+        val tasks = TextTable(listOf("task", "weight", "train lengths", "out-of-distribution lengths"))
+        plan.data.tasks.forEach { tasks.row(it.task, it.weight, "${it.train} ${it.lengthUnit}", it.ood.joinToString(", ")) }
+        appendLine(tasks.render())
+        appendLine("  examples: longest ${plan.data.longestExample} tokens, mean %.1f".format(java.util.Locale.ROOT, plan.data.meanExample))
+        appendLine()
+        appendLine("Models (FLOPs per token at the context length; effective counts a looped block once per loop):")
+        val models = TextTable(listOf("variant", "width", "heads", "ffn", "blocks x loops", "depth", "context", "params", "effective", "fwd FLOPs/tok", "train FLOPs/tok"))
+        plan.models.forEach {
+            models.row(it.name, it.width, "${it.heads}x${it.headSize}", it.ffnHidden, "${it.blocks} x ${it.loops}", it.effectiveDepth, it.contextLength,
+                Format.exact(it.physicalParams), Format.count(it.effectiveParams), Format.count(it.forwardFlopsPerToken), Format.count(it.trainingFlopsPerToken))
+        }
+        appendLine(models.render())
+        appendLine()
+        appendLine("Stages (each model variant runs them in order):")
+        plan.stages.forEachIndexed { i, stage ->
+            when (val s = spec.pipeline.stages.first { it.id == stage.id }) {
+                is PretrainSpec -> {
+                    val memory = stage.memoryBytes.entries.joinToString(", ") { (m, b) -> "$m ${Format.bytes(b)}" }
+                    appendLine("  ${i + 1}. ${s.id}: ${Format.exact(stage.steps!!)} steps x ${s.batchSize} sequences ≈ ${Format.count(stage.tokens!!)} tokens, lr ${s.lr}")
+                    appendLine("     est. training memory: $memory; evaluation ${s.evalEvery?.let { "every ${it.steps} steps" } ?: "at the end"}")
+                }
+                is EvalSpec -> appendLine(
+                    "  ${i + 1}. ${s.id}: evaluate ${s.from}" + (s.algorithmic?.let { ": greedy exact match, ${it.samples} samples per task and length, ≤ ${it.maxNewTokens} new tokens" } ?: ""),
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package looplab.pipelines.run
+
+import kotlinx.serialization.Serializable
+import kotlinx.serialization.json.Json
+import looplab.models.eager.ParameterStore
+import looplab.models.optim.AdamWOptimizer
+import looplab.models.optim.OptimizerState
+import java.nio.file.Files
+import java.nio.file.Path
+import java.nio.file.StandardCopyOption
+
+/** Where a training stage stands: enough, with the tensors, to resume it exactly. */
+@Serializable
+public data class TrainingState(
+    val variant: String,
+    val stage: String,
+    /** Optimizer steps completed. */
+    val step: Long,
+    val totalSteps: Long,
+    val tokens: Long,
+    val elapsedSeconds: Double,
+    val complete: Boolean,
+    /** The optimizer's own step count (its bias corrections depend on it). */
+    val optimizerSteps: Long = 0,
+)
+
+/**
+ * A checkpoint folder: `params.bin`, `optimizer.bin` and `state.json`. It is written beside the
+ * old one and swapped in by a rename, so a crash mid-write never loses the last good checkpoint.
+ */
+public class Checkpoint(public val dir: Path) {
+    public val exists: Boolean get() = Files.exists(dir.resolve(STATE))
+
+    public fun save(state: TrainingState, store: ParameterStore, optimizer: AdamWOptimizer) {
+        val staging = dir.resolveSibling("${dir.fileName}.partial")
+        staging.toFile().deleteRecursively()
+        Files.createDirectories(staging)
+        TensorFile.write(staging.resolve(PARAMS), store.snapshot())
+        val opt = optimizer.snapshot()
+        TensorFile.write(staging.resolve(OPTIMIZER), opt.tensors)
+        Files.writeString(staging.resolve(STATE), json.encodeToString(TrainingState.serializer(), state.copy(optimizerSteps = opt.steps)) + "\n")
+        val old = dir.resolveSibling("${dir.fileName}.old")
+        old.toFile().deleteRecursively()
+        if (Files.exists(dir)) Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE)
+        Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE)
+        old.toFile().deleteRecursively()
+    }
+
+    public fun state(): TrainingState = try {
+        json.decodeFromString(TrainingState.serializer(), Files.readString(dir.resolve(STATE)))
+    } catch (e: Exception) {
+        throw CheckpointException("${dir.resolve(STATE)} cannot be read: ${e.message?.lineSequence()?.first()}")
+    }
+
+    /** Loads only the weights, for evaluating or fine-tuning what this stage produced. */
+    public fun restoreWeights(store: ParameterStore) {
+        if (!exists) throw CheckpointException("no checkpoint at $dir: the stage that should have written it did not finish")
+        try {
+            store.load(TensorFile.read(dir.resolve(PARAMS)))
+        } catch (e: IllegalArgumentException) {
+            throw CheckpointException("$dir does not fit this model: ${e.message}")
+        }
+    }
+
+    /** Loads the tensors into [store] and [optimizer]. */
+    public fun restore(store: ParameterStore, optimizer: AdamWOptimizer) {
+        try {
+            store.load(TensorFile.read(dir.resolve(PARAMS)))
+            optimizer.load(OptimizerState(state().optimizerSteps, TensorFile.read(dir.resolve(OPTIMIZER))))
+        } catch (e: IllegalArgumentException) {
+            throw CheckpointException("$dir does not fit this model: ${e.message}")
+        } catch (e: IllegalStateException) {
+            throw CheckpointException("$dir does not fit this model: ${e.message}")
+        }
+    }
+
+    private companion object {
+        const val PARAMS = "params.bin"
+        const val OPTIMIZER = "optimizer.bin"
+        const val STATE = "state.json"
+        val json = Json { prettyPrint = true }
+    }
+}

@@ -1,0 +1,71 @@
+package looplab.pipelines.run
+
+import com.github.ajalt.mordant.animation.progress.animateOnThread
+import com.github.ajalt.mordant.animation.progress.execute
+import com.github.ajalt.mordant.animation.progress.ThreadProgressTaskAnimator
+import com.github.ajalt.mordant.animation.progress.update
+import com.github.ajalt.mordant.terminal.Terminal
+import com.github.ajalt.mordant.widgets.progress.completed
+import com.github.ajalt.mordant.widgets.progress.progressBar
+import com.github.ajalt.mordant.widgets.progress.progressBarContextLayout
+import com.github.ajalt.mordant.widgets.progress.text
+import com.github.ajalt.mordant.widgets.progress.timeRemaining
+import looplab.pipelines.plan.Format
+import looplab.pipelines.train.EvalMetrics
+import looplab.pipelines.train.TrainMetrics
+import looplab.pipelines.train.TrainingListener
+import looplab.pipelines.train.meanByTask
+import java.util.Locale
+
+/**
+ * Shows training as it goes: an animated bar with step, loss and tokens/s on a terminal; on
+ * anything else (CI logs, pipes) a plain line every twentieth of the stage, as nanoGPT prints.
+ */
+public class ProgressDisplay(private val terminal: Terminal) : TrainingListener {
+    private val interactive = terminal.terminalInfo.outputInteractive
+    private var bar: ThreadProgressTaskAnimator<String>? = null
+    private var total = 0L
+    private var printEvery = 1L
+
+    override fun started(variant: String, stage: String, totalSteps: Long, startStep: Long) {
+        total = totalSteps
+        printEvery = (totalSteps / 20).coerceAtLeast(1)
+        val resumed = if (startStep > 0) " (resumed at step $startStep)" else ""
+        terminal.println("[$variant] $stage: $totalSteps steps$resumed")
+        if (interactive) {
+            bar = progressBarContextLayout<String> {
+                text { "[$variant] $stage" }
+                progressBar()
+                completed(suffix = " steps")
+                text { context }
+                timeRemaining()
+            }.animateOnThread(terminal, context = "", total = totalSteps, completed = startStep).also { it.execute() }
+        }
+    }
+
+    override fun stepped(metrics: TrainMetrics, logged: Boolean) {
+        val line = "loss %.4f | %s tok/s".format(Locale.ROOT, metrics.loss, Format.count(metrics.tokensPerSecond))
+        bar?.update { completed = metrics.step; context = line }
+        if (!interactive && (metrics.step % printEvery == 0L || metrics.step == 1L)) {
+            terminal.println(
+                "[%s] %s step %d/%d: loss %.4f, lr %.2e, grad norm %.2f, %s tok/s, %s".format(
+                    Locale.ROOT, metrics.variant, metrics.stage, metrics.step, total, metrics.loss, metrics.lr, metrics.gradNorm,
+                    Format.count(metrics.tokensPerSecond), Format.seconds(metrics.elapsedSeconds),
+                ),
+            )
+        }
+    }
+
+    override fun evaluated(metrics: EvalMetrics) {
+        val iid = metrics.accuracy.meanByTask("iid").entries.joinToString(" ") { (t, a) -> "$t ${Format.percent(a)}" }
+        val ood = metrics.accuracy.meanByTask("ood").entries.joinToString(" ") { (t, a) -> "$t ${Format.percent(a)}" }
+        val held = metrics.validationLoss?.let { "held-out loss %.4f; ".format(Locale.ROOT, it) } ?: ""
+        bar?.let { terminal.println("") }
+        terminal.println("[${metrics.variant}] ${metrics.stage} @ step ${metrics.step}: ${held}accuracy iid: $iid | ood: $ood")
+    }
+
+    override fun finished(variant: String, stage: String) {
+        bar?.stop()
+        bar = null
+    }
+}

@@ -1,0 +1,89 @@
+package looplab.pipelines.run
+
+import kotlinx.serialization.json.Json
+import looplab.pipelines.plan.Plan
+import looplab.pipelines.train.EvalMetrics
+import looplab.pipelines.train.MetricEvent
+import looplab.pipelines.train.TrainMetrics
+import looplab.pipelines.train.TrainingListener
+import looplab.pipelines.train.meanByTask
+import java.time.LocalDateTime
+
+/**
+ * Keeps the run folder current: appends `metrics.jsonl` as training goes, and at each evaluation
+ * redraws `loss.png` / `accuracy.png` and rewrites `summary.json`.
+ */
+public class RunRecorder(private val dir: RunDirectory, private val plan: Plan, history: List<MetricEvent> = emptyList()) : TrainingListener {
+    private val events = history.toMutableList()
+    private val variants = LinkedHashMap<String, VariantSummary>().apply {
+        plan.models.forEach { put(it.name, VariantSummary(it.name, it.physicalParams, it.effectiveParams)) }
+    }
+    private var status = "running"
+
+    /** Every event recorded so far, oldest first. */
+    public val history: List<MetricEvent> get() = events
+
+    override fun stepped(metrics: TrainMetrics, logged: Boolean) {
+        if (logged) record(metrics)
+        update(metrics.variant) { v ->
+            val stage = v.stages[metrics.stage] ?: StageSummary("pretrain", firstLoss = metrics.loss)
+            val recent = events.filterIsInstance<TrainMetrics>().filter { it.variant == metrics.variant && it.stage == metrics.stage }.takeLast(5)
+            v.copy(status = "training ${metrics.stage}", stages = v.stages + (metrics.stage to stage.copy(
+                steps = metrics.step, tokens = metrics.tokens, trainSeconds = metrics.elapsedSeconds, tokensPerSecond = metrics.tokensPerSecond,
+                finalLoss = if (recent.isEmpty()) metrics.loss else recent.map { it.loss }.average(),
+            )))
+        }
+    }
+
+    override fun evaluated(metrics: EvalMetrics) {
+        record(metrics)
+        update(metrics.variant) { v ->
+            val stage = v.stages[metrics.stage] ?: StageSummary("eval")
+            v.copy(stages = v.stages + (metrics.stage to stage.copy(
+                validationLoss = metrics.validationLoss ?: stage.validationLoss,
+                iidAccuracy = metrics.accuracy.meanByTask("iid"),
+                oodAccuracy = metrics.accuracy.meanByTask("ood"),
+            )))
+        }
+        refresh()
+    }
+
+    /** Notes the result of the pre-training model checks of [variant]. */
+    public fun checked(variant: String, results: List<String>): Unit = update(variant) { it.copy(checks = results) }
+
+    public fun variantDone(variant: String): Unit = update(variant) { it.copy(status = "complete") }
+
+    public fun variantFailed(variant: String, error: String) {
+        update(variant) { it.copy(status = "failed", error = error) }
+        refresh()
+    }
+
+    /** Marks the run finished ("complete" or "failed") and writes everything a last time. */
+    public fun close(finalStatus: String) {
+        status = finalStatus
+        refresh()
+    }
+
+    public fun summary(): RunSummary = RunSummary(plan.experiment.name, status, LocalDateTime.now().toString(), variants.values.toList())
+
+    private fun record(event: MetricEvent) {
+        events += event
+        dir.append("metrics.jsonl", compact.encodeToString(MetricEvent.serializer(), event))
+    }
+
+    private fun update(variant: String, change: (VariantSummary) -> VariantSummary) {
+        variants[variant] = change(variants.getValue(variant))
+    }
+
+    private fun refresh() {
+        dir.write("summary.json", pretty.encodeToString(RunSummary.serializer(), summary()) + "\n")
+        dir.write("loss.png", Plots.loss(events))
+        dir.write("accuracy.png", Plots.accuracy(events))
+    }
+
+    internal companion object {
+        // NaN and infinity are written as such: a diverging run must still be recorded.
+        val compact = Json { classDiscriminator = "type"; encodeDefaults = true; allowSpecialFloatingPointValues = true }
+        val pretty = Json { prettyPrint = true; classDiscriminator = "type"; encodeDefaults = true; allowSpecialFloatingPointValues = true }
+    }
+}

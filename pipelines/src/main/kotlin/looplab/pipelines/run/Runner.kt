@@ -1,0 +1,164 @@
+package looplab.pipelines.run
+
+import com.github.ajalt.mordant.terminal.Terminal
+import kotlinx.serialization.json.Json
+import looplab.curriculum.data.Batcher
+import looplab.curriculum.data.TaskMixture
+import looplab.curriculum.tasks.TaskRegistry
+import looplab.dsl.Cpu
+import looplab.dsl.EvalSpec
+import looplab.dsl.ExperimentSpec
+import looplab.dsl.Gpu
+import looplab.dsl.ModelSpec
+import looplab.dsl.PretrainSpec
+import looplab.dsl.SpecChecker
+import looplab.models.Models
+import looplab.models.checks.ModelChecks
+import looplab.models.eager.EagerBackend
+import looplab.models.eager.ParameterStore
+import looplab.pipelines.eval.AlgorithmicEvaluator
+import looplab.pipelines.eval.GreedyDecoder
+import looplab.pipelines.plan.Plan
+import looplab.pipelines.plan.PlanPrinter
+import looplab.pipelines.plan.Planner
+import looplab.pipelines.train.EvalMetrics
+import looplab.pipelines.train.Listeners
+import looplab.pipelines.train.MetricEvent
+import looplab.pipelines.train.Pretrainer
+import looplab.pipelines.train.TrainingData
+import looplab.pipelines.train.TrainingDivergedException
+import java.nio.file.Files
+import java.nio.file.Path
+import java.time.LocalDateTime
+
+/** How to run: where records go, whether to continue an earlier run, how many data producers. */
+public data class RunOptions(
+    val runsDir: Path = Path.of("runs"),
+    /** An earlier run folder to continue from its checkpoints instead of starting a new one. */
+    val resume: Path? = null,
+    val producers: Int = 2,
+    /** The command line, recorded in env.json. */
+    val command: List<String> = emptyList(),
+)
+
+/** What a run produced. */
+public class RunResult(public val dir: Path, public val plan: Plan, public val summary: RunSummary, public val results: AlgorithmicResults?) {
+    /** True when every variant completed every stage. */
+    public val succeeded: Boolean get() = summary.status == "complete"
+}
+
+/** A model failed a pre-training check; it is not trained, since its numbers would mislead. */
+public class ModelCheckException(message: String) : RuntimeException(message)
+
+/**
+ * Runs an experiment: plans it, then takes each model variant through every stage of the pipeline
+ * on one thread, keeping the run folder current throughout.
+ */
+public class Runner(private val registry: TaskRegistry = TaskRegistry(), private val terminal: Terminal = Terminal()) {
+
+    public fun run(spec: ExperimentSpec, options: RunOptions = RunOptions()): RunResult {
+        val plan = Planner(registry).compile(spec)
+        terminal.println(PlanPrinter.render(plan))
+        val dir = options.resume?.let(::RunDirectory) ?: RunDirectory.create(options.runsDir, plan.experiment.name)
+        terminal.println("\nRun folder: ${dir.root}\n")
+        val resolved = plan.experiment
+        EagerBackend(EagerBackend.device((resolved.device as? Gpu)?.index)).use { backend ->
+            dir.write("plan.json", json.encodeToString(Plan.serializer(), plan) + "\n")
+            dir.write("env.json", json.encodeToString(Environment.serializer(), Environment.capture(backend.device.toString(), options.command)) + "\n")
+            val recorder = RunRecorder(dir, plan, if (options.resume != null) previousEvents(dir) else emptyList())
+            val listeners = Listeners(listOf(recorder, ProgressDisplay(terminal)))
+            val evalResults = mutableListOf<VariantResults>()
+            var failures = 0
+            for (modelSpec in resolved.models) {
+                try {
+                    evalResults += runVariant(modelSpec, plan, backend, dir, recorder, listeners, resume = options.resume != null, producers = options.producers)
+                    recorder.variantDone(modelSpec.name)
+                } catch (e: TrainingDivergedException) {
+                    failures++; recorder.variantFailed(modelSpec.name, e.message!!); terminal.println("[${modelSpec.name}] ${e.message}")
+                } catch (e: ModelCheckException) {
+                    failures++; recorder.variantFailed(modelSpec.name, e.message!!); terminal.println("[${modelSpec.name}] ${e.message}")
+                }
+            }
+            recorder.close(if (failures == 0) "complete" else "failed")
+            val results = writeResults(dir, plan, evalResults)
+            terminal.println("\n" + ComparisonTable.render(plan, recorder.summary()))
+            terminal.println("\nRecord: ${dir.root} (plan.json, env.json, metrics.jsonl, summary.json, results_algorithmic.json, loss.png, accuracy.png)")
+            return RunResult(dir.root, plan, recorder.summary(), results)
+        }
+    }
+
+    private fun runVariant(
+        spec: ModelSpec, plan: Plan, backend: EagerBackend, dir: RunDirectory, recorder: RunRecorder,
+        listeners: Listeners, resume: Boolean, producers: Int,
+    ): List<VariantResults> {
+        val experiment = plan.experiment
+        val model = Models.build(spec, plan.vocabSize)
+        val store = ParameterStore(model.parameters, backend, experiment.seed)
+        val checks = listOf(
+            ModelChecks.causality(model, store, backend, length = minOf(spec.contextLength, 24)),
+            ModelChecks.paddingInvariance(model, store, backend, length = minOf(spec.contextLength - 4, 16), padding = 4),
+        )
+        recorder.checked(spec.name, checks.map { (if (it.passed) "passed: " else "FAILED: ") + it.detail })
+        checks.firstOrNull { !it.passed }?.let { throw ModelCheckException("model check failed, not training: ${it.detail}") }
+
+        val tokenizer = Planner.tokenizerFor(experiment.data.tokenizer)
+        val algorithmic = experiment.data.algorithmic!!
+        val mixture = TaskMixture.resolve(algorithmic, registry, experiment.seed, SpecChecker())!!
+        val evaluator = AlgorithmicEvaluator(GreedyDecoder(model, store, backend, tokenizer.eos), tokenizer, experiment.seed)
+        val periodicBudget = Planner.decodingBudget(mixture)
+        val results = mutableListOf<VariantResults>()
+        var weightsOf: String? = null
+        for ((index, stage) in experiment.pipeline.stages.withIndex()) {
+            when (stage) {
+                is PretrainSpec -> {
+                    val data = TrainingData(mixture, Batcher(tokenizer, algorithmic.loss), stage.batchSize, experiment.seed)
+                    Pretrainer(
+                        backend, spec.name, model, store, stage, plan.stages[index].steps!!, data,
+                        measure = { evaluator.evaluate(mixture.tasks, stage.evalSamples, periodicBudget) },
+                        listener = listeners, checkpoint = dir.checkpoint(spec.name, stage.id), producers = producers,
+                    ).run(resume)
+                    weightsOf = stage.id
+                }
+                is EvalSpec -> {
+                    if (weightsOf != stage.from) {
+                        dir.checkpoint(spec.name, stage.from).restoreWeights(store)
+                        weightsOf = stage.from
+                    }
+                    val eval = stage.algorithmic ?: continue
+                    val cells = evaluator.evaluate(mixture.tasks, eval.samples, eval.maxNewTokens)
+                    listeners.evaluated(EvalMetrics(spec.name, stage.id, step = 0, validationLoss = null, accuracy = cells))
+                    results += VariantResults(spec.name, stage.id, stage.from, cells)
+                }
+            }
+        }
+        return results
+    }
+
+    private fun writeResults(dir: RunDirectory, plan: Plan, results: List<VariantResults>): AlgorithmicResults? {
+        val eval = plan.experiment.pipeline.stages.filterIsInstance<EvalSpec>().firstNotNullOfOrNull { it.algorithmic } ?: return null
+        val grid = plan.data.tasks.joinToString(";") { "${it.task}:${it.train}:${it.ood}" }
+        val output = AlgorithmicResults(
+            ResultsMetadata(
+                experiment = plan.experiment.name,
+                commit = Environment.gitCommit(),
+                seed = plan.experiment.seed,
+                gridVersion = "looplab-grid-1-" + Integer.toHexString(grid.hashCode()),
+                decoding = Decoding("greedy", temperature = 0.0, maxNewTokens = eval.maxNewTokens, samplesPerCell = eval.samples),
+                created = LocalDateTime.now().toString(),
+            ),
+            results,
+        )
+        dir.write("results_algorithmic.json", json.encodeToString(AlgorithmicResults.serializer(), output) + "\n")
+        return output
+    }
+
+    private fun previousEvents(dir: RunDirectory): List<MetricEvent> {
+        val file = dir.file("metrics.jsonl")
+        if (!Files.exists(file)) return emptyList()
+        return Files.readAllLines(file).filter { it.isNotBlank() }.map { RunRecorder.compact.decodeFromString(MetricEvent.serializer(), it) }
+    }
+
+    private companion object {
+        val json = Json { prettyPrint = true; encodeDefaults = true; classDiscriminator = "type" }
+    }
+}

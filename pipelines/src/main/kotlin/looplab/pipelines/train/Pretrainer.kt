@@ -1,0 +1,110 @@
+package looplab.pipelines.train
+
+import looplab.curriculum.data.BatchStream
+import looplab.curriculum.data.TokenBatch
+import looplab.dsl.AdamW
+import looplab.dsl.PretrainSpec
+import looplab.dsl.Tokens
+import looplab.models.LanguageModel
+import looplab.models.eager.EagerBackend
+import looplab.models.eager.ParameterStore
+import looplab.models.eager.array
+import looplab.models.optim.AdamWOptimizer
+import looplab.pipelines.run.Checkpoint
+import looplab.pipelines.run.TrainingState
+
+/** Training stopped because the loss stopped being a number; the last checkpoint is kept. */
+public class TrainingDivergedException(message: String) : RuntimeException(message)
+
+/**
+ * The pretraining loop of one model variant, nanoGPT-style: learning rate → (evaluate and
+ * checkpoint) → forward and backward → clip and step → log. All tensor work happens on the calling
+ * thread; batches are made ahead by producer coroutines.
+ */
+public class Pretrainer(
+    private val backend: EagerBackend,
+    private val variant: String,
+    private val model: LanguageModel,
+    private val store: ParameterStore,
+    private val stage: PretrainSpec,
+    private val totalSteps: Long,
+    private val data: TrainingData,
+    /** Measures the model as it is now (accuracy grid); called at each evaluation point. */
+    private val measure: (step: Long) -> List<AccuracyCell>,
+    private val listener: TrainingListener,
+    private val checkpoint: Checkpoint,
+    private val producers: Int = 2,
+) {
+    private val optimizer = AdamWOptimizer(store, backend, stage.optimizer as AdamW)
+    private val validation = data.validationBatches()
+
+    /** Trains to the end of the budget, resuming from [checkpoint] if it holds an unfinished run. */
+    public fun run(resume: Boolean = false): TrainingState {
+        var state = TrainingState(variant, stage.id, step = 0, totalSteps = totalSteps, tokens = 0, elapsedSeconds = 0.0, complete = false)
+        if (resume && checkpoint.exists) {
+            state = checkpoint.state()
+            checkpoint.restore(store, optimizer)
+            if (state.complete) return state
+        }
+        listener.started(variant, stage.id, totalSteps, state.step)
+        val tokenBudget = (stage.budget as? Tokens)?.tokens
+        val evalEvery = stage.evalEvery?.steps
+        var elapsed = state.elapsedSeconds
+        var tokens = state.tokens
+        var step = state.step
+
+        BatchStream(producers, start = step) { data.batch(it) }.use { stream ->
+            while (!done(step, tokens, tokenBudget)) {
+                val lr = stage.lr.rateAt(step, totalSteps)
+                val batch = stream.next()
+                val started = System.nanoTime()
+                val (loss, extra) = forwardBackward(batch)
+                if (!loss.isFinite()) diverged(step, "loss is $loss")
+                val gradNorm = optimizer.step(lr, stage.clipNorm)
+                if (!gradNorm.isFinite()) diverged(step, "the gradient norm is $gradNorm (the update was not applied)")
+                elapsed += (System.nanoTime() - started) / 1e9
+                tokens += batch.tokens
+                step += 1
+                val metrics = TrainMetrics(variant, stage.id, step, loss, lr, gradNorm, tokens, tokens / elapsed, elapsed, extra)
+                listener.stepped(metrics, logged = step % stage.logEvery.steps == 0L || step == 1L)
+
+                val last = done(step, tokens, tokenBudget)
+                if (last || (evalEvery != null && step % evalEvery == 0L)) {
+                    listener.evaluated(EvalMetrics(variant, stage.id, step, validationLoss(), measure(step)))
+                    checkpoint.save(TrainingState(variant, stage.id, step, totalSteps, tokens, elapsed, complete = last), store, optimizer)
+                }
+            }
+        }
+        listener.finished(variant, stage.id)
+        return checkpoint.state()
+    }
+
+    private fun diverged(step: Long, what: String): Nothing = throw TrainingDivergedException(
+        "$variant diverged at step ${step + 1} of ${stage.id}: $what. " +
+            "The last checkpoint (step ${if (checkpoint.exists) checkpoint.state().step else 0}) is kept; try a lower learning rate.",
+    )
+
+    private fun done(step: Long, tokens: Long, tokenBudget: Long?): Boolean =
+        if (tokenBudget != null) tokens >= tokenBudget || step >= 2 * totalSteps else step >= totalSteps
+
+    /** Loss and the model's extra metrics for one batch, leaving gradients on the parameters. */
+    private fun forwardBackward(batch: TokenBatch): Pair<Double, Map<String, Double>> {
+        store.zeroGradients()
+        return backend.gradients().use { collector ->
+            backend.scoped(store.values) { ops, _ ->
+                val out = model.loss(ops, store, ops.tokens(batch.inputs, batch.batch, batch.length),
+                    ops.tokens(batch.targets, batch.batch, batch.length), ops.floats(batch.mask, listOf(batch.batch, batch.length)))
+                collector.backward(out.loss.array)
+                out.loss.array.getFloat().toDouble() to out.metrics.mapValues { it.value.array.getFloat().toDouble() }
+            }
+        }
+    }
+
+    private fun validationLoss(): Double = validation.map { batch ->
+        backend.scoped(store.values) { ops, _ ->
+            model.loss(ops, store, ops.tokens(batch.inputs, batch.batch, batch.length),
+                ops.tokens(batch.targets, batch.batch, batch.length), ops.floats(batch.mask, listOf(batch.batch, batch.length)))
+                .loss.array.getFloat().toDouble()
+        }
+    }.average()
+}
