@@ -11,10 +11,10 @@ experiment("nano-ablation") {
     model("shared_loop") { small(); recursive(blocks = 1, loops = 4) }
     pipeline {
         val base = pretrain {
-            budget = 1_500.steps
+            budget = 3_000.steps
             batchSize = 32
-            lr = cosine(peak = 3e-3, warmup = 100.steps)
-            evalEvery = 500.steps
+            lr = cosine(peak = 1e-3, warmup = 100.steps)
+            evalEvery = 1_000.steps
         }
         eval(base) { algorithmic(samples = 100, maxNewTokens = 40) }
     }

@@ -23,14 +23,22 @@ public class RunRecorder(private val dir: RunDirectory, private val plan: Plan, 
     /** Every event recorded so far, oldest first. */
     public val history: List<MetricEvent> get() = events
 
+    private val recentLosses = ArrayDeque<Double>()
+
+    override fun started(variant: String, stage: String, totalSteps: Long, startStep: Long) {
+        recentLosses.clear()
+    }
+
     override fun stepped(metrics: TrainMetrics, logged: Boolean) {
-        if (logged) record(metrics)
+        if (!logged) return
+        record(metrics)
+        recentLosses.addLast(metrics.loss)
+        if (recentLosses.size > 5) recentLosses.removeFirst()
         update(metrics.variant) { v ->
             val stage = v.stages[metrics.stage] ?: StageSummary("pretrain", firstLoss = metrics.loss)
-            val recent = events.filterIsInstance<TrainMetrics>().filter { it.variant == metrics.variant && it.stage == metrics.stage }.takeLast(5)
             v.copy(status = "training ${metrics.stage}", stages = v.stages + (metrics.stage to stage.copy(
                 steps = metrics.step, tokens = metrics.tokens, trainSeconds = metrics.elapsedSeconds, tokensPerSecond = metrics.tokensPerSecond,
-                finalLoss = if (recent.isEmpty()) metrics.loss else recent.map { it.loss }.average(),
+                finalLoss = recentLosses.average(),
             )))
         }
     }

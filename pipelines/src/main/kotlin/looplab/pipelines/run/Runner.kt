@@ -5,7 +5,6 @@ import kotlinx.serialization.json.Json
 import looplab.curriculum.data.Batcher
 import looplab.curriculum.data.TaskMixture
 import looplab.curriculum.tasks.TaskRegistry
-import looplab.dsl.Cpu
 import looplab.dsl.EvalSpec
 import looplab.dsl.ExperimentSpec
 import looplab.dsl.Gpu

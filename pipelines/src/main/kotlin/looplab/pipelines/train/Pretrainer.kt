@@ -6,6 +6,9 @@ import looplab.dsl.AdamW
 import looplab.dsl.PretrainSpec
 import looplab.dsl.Tokens
 import looplab.models.LanguageModel
+import looplab.models.ModelOutput
+import looplab.models.params.Params
+import looplab.models.tensor.Ops
 import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
 import looplab.models.eager.array
@@ -92,8 +95,7 @@ public class Pretrainer(
         store.zeroGradients()
         return backend.gradients().use { collector ->
             backend.scoped(store.values) { ops, _ ->
-                val out = model.loss(ops, store, ops.tokens(batch.inputs, batch.batch, batch.length),
-                    ops.tokens(batch.targets, batch.batch, batch.length), ops.floats(batch.mask, listOf(batch.batch, batch.length)))
+                val out = model.loss(ops, store, batch)
                 collector.backward(out.loss.array)
                 out.loss.array.getFloat().toDouble() to out.metrics.mapValues { it.value.array.getFloat().toDouble() }
             }
@@ -101,10 +103,14 @@ public class Pretrainer(
     }
 
     private fun validationLoss(): Double = validation.map { batch ->
-        backend.scoped(store.values) { ops, _ ->
-            model.loss(ops, store, ops.tokens(batch.inputs, batch.batch, batch.length),
-                ops.tokens(batch.targets, batch.batch, batch.length), ops.floats(batch.mask, listOf(batch.batch, batch.length)))
-                .loss.array.getFloat().toDouble()
-        }
+        backend.scoped(store.values) { ops, _ -> model.loss(ops, store, batch).loss.array.getFloat().toDouble() }
     }.average()
 }
+
+/** The model's loss on a [TokenBatch]. */
+internal fun LanguageModel.loss(ops: Ops, params: Params, batch: TokenBatch): ModelOutput = loss(
+    ops, params,
+    inputs = ops.tokens(batch.inputs, batch.batch, batch.length),
+    targets = ops.tokens(batch.targets, batch.batch, batch.length),
+    mask = ops.floats(batch.mask, listOf(batch.batch, batch.length)),
+)

@@ -1,0 +1,60 @@
+package looplab.pipelines
+
+import com.github.ajalt.mordant.terminal.Terminal
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.collections.shouldContainAll
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
+import kotlinx.serialization.json.Json
+import kotlinx.serialization.json.jsonArray
+import kotlinx.serialization.json.jsonObject
+import kotlinx.serialization.json.jsonPrimitive
+import looplab.pipelines.run.RunOptions
+import looplab.pipelines.run.Runner
+import looplab.pipelines.train.EvalMetrics
+import looplab.pipelines.train.MetricEvent
+import looplab.pipelines.train.TrainMetrics
+import java.nio.file.Files
+
+class RunnerSpec : FunSpec({
+    test("a run leaves a complete record: plan, environment, metrics, summary, results and plots") {
+        val runs = Files.createTempDirectory("runs")
+        val result = Runner(terminal = Terminal()).run(tinyExperiment(), RunOptions(runsDir = runs))
+        result.succeeded shouldBe true
+        val dir = result.dir
+        dir.parent shouldBe runs.resolve("tiny")
+        Files.list(dir).map { it.fileName.toString() }.toList() shouldContainAll
+            listOf("plan.json", "env.json", "metrics.jsonl", "summary.json", "results_algorithmic.json", "loss.png", "accuracy.png", "checkpoints")
+
+        val json = Json { ignoreUnknownKeys = true; classDiscriminator = "type" }
+        val events = Files.readAllLines(dir.resolve("metrics.jsonl")).map { json.decodeFromString(MetricEvent.serializer(), it) }
+        events.filterIsInstance<TrainMetrics>().filter { it.variant == "baseline" }.map { it.step } shouldBe (1L..20L).toList()
+        // Periodic evaluations at steps 10 and 20, then the eval stage, for each variant.
+        events.filterIsInstance<EvalMetrics>().map { "${it.variant}:${it.stage}:${it.step}" } shouldBe listOf(
+            "baseline:pretrain:10", "baseline:pretrain:20", "baseline:eval:0",
+            "shared_loop:pretrain:10", "shared_loop:pretrain:20", "shared_loop:eval:0",
+        )
+
+        val plan = Json.parseToJsonElement(Files.readString(dir.resolve("plan.json"))).jsonObject
+        plan.getValue("experiment").jsonObject.getValue("name").jsonPrimitive.content shouldBe "tiny"
+        val env = Json.parseToJsonElement(Files.readString(dir.resolve("env.json"))).jsonObject
+        env.keys shouldContainAll listOf("gitCommit", "java", "djl", "pytorch", "device")
+
+        val results = Json.parseToJsonElement(Files.readString(dir.resolve("results_algorithmic.json"))).jsonObject
+        val meta = results.getValue("metadata").jsonObject
+        meta.getValue("seed").jsonPrimitive.content shouldBe "7"
+        meta.getValue("decoding").jsonObject.getValue("strategy").jsonPrimitive.content shouldBe "greedy"
+        meta.getValue("decoding").jsonObject.getValue("maxNewTokens").jsonPrimitive.content shouldBe "8"
+        meta.keys shouldContainAll listOf("commit", "gridVersion")
+        val cells = results.getValue("results").jsonArray.flatMap { it.jsonObject.getValue("cells").jsonArray }
+        // 2 variants x (parity 4 iid + 1 ood, copy 3 iid + 1 ood)
+        cells.size shouldBe 2 * 9
+
+        val summary = Files.readString(dir.resolve("summary.json"))
+        summary shouldContain "\"status\": \"complete\""
+        summary shouldContain "passed: logits at ≤ t unchanged"
+        for (png in listOf("loss.png", "accuracy.png")) {
+            Files.readAllBytes(dir.resolve(png)).take(4) shouldBe listOf(0x89.toByte(), 'P'.code.toByte(), 'N'.code.toByte(), 'G'.code.toByte())
+        }
+    }
+})

@@ -1,0 +1,67 @@
+package looplab.pipelines
+
+import io.kotest.assertions.throwables.shouldThrow
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.shouldNotBe
+import looplab.curriculum.data.Batcher
+import looplab.curriculum.data.TaskMixture
+import looplab.curriculum.tasks.TaskRegistry
+import looplab.curriculum.text.CharTokenizer
+import looplab.dsl.PretrainSpec
+import looplab.dsl.SpecChecker
+import looplab.models.Models
+import looplab.models.eager.EagerBackend
+import looplab.models.eager.ParameterStore
+import looplab.pipelines.plan.Planner
+import looplab.pipelines.run.Checkpoint
+import looplab.pipelines.train.Pretrainer
+import looplab.pipelines.train.TrainMetrics
+import looplab.pipelines.train.TrainingData
+import looplab.pipelines.train.TrainingListener
+import java.nio.file.Files
+
+class TrainingSpec : FunSpec({
+    val backend = EagerBackend()
+
+    /** Trains the baseline of [tinyExperiment] and returns the loss of every step and the final weights. */
+    fun train(seed: Long, steps: Int, crashAfter: Long? = null, checkpointDir: java.nio.file.Path = Files.createTempDirectory("ckpt"), resume: Boolean = false): Pair<List<Double>, Map<String, FloatArray>> {
+        val plan = Planner().compile(tinyExperiment(steps = steps, evalEvery = 4, seed = seed))
+        val spec = plan.experiment
+        val model = Models.build(spec.models[0], plan.vocabSize)
+        val store = ParameterStore(model.parameters, backend, spec.seed)
+        val mixture = TaskMixture.resolve(spec.data.algorithmic!!, TaskRegistry(), spec.seed, SpecChecker())!!
+        val stage = spec.pipeline.stages[0] as PretrainSpec
+        val losses = mutableListOf<Double>()
+        val listener = object : TrainingListener {
+            override fun stepped(metrics: TrainMetrics, logged: Boolean) {
+                losses += metrics.loss
+                if (metrics.step == crashAfter) throw IllegalStateException("simulated crash")
+            }
+        }
+        val trainer = Pretrainer(backend, "baseline", model, store, stage, plan.stages[0].steps!!,
+            TrainingData(mixture, Batcher(CharTokenizer, spec.data.algorithmic!!.loss), stage.batchSize, spec.seed),
+            measure = { emptyList() }, listener = listener, checkpoint = Checkpoint(checkpointDir.resolve("baseline")))
+        trainer.run(resume)
+        return losses to store.snapshot()
+    }
+
+    test("the same seed gives the same first 10 losses; another seed does not") {
+        val (first, _) = train(seed = 7, steps = 10)
+        val (second, _) = train(seed = 7, steps = 10)
+        first.size shouldBe 10
+        second shouldBe first
+        train(seed = 8, steps = 10).first shouldNotBe first
+    }
+
+    test("a run resumed from its checkpoint continues exactly as if never interrupted") {
+        val (straight, straightWeights) = train(seed = 7, steps = 12)
+        val dir = Files.createTempDirectory("resume")
+        // Checkpoints come at steps 4 and 8; the crash at step 10 loses steps 9 and 10, which are redone.
+        shouldThrow<IllegalStateException> { train(seed = 7, steps = 12, crashAfter = 10, checkpointDir = dir) }
+        val (resumed, resumedWeights) = train(seed = 7, steps = 12, checkpointDir = dir, resume = true)
+        resumed shouldBe straight.drop(8)
+        resumedWeights.keys shouldBe straightWeights.keys
+        for (name in straightWeights.keys) resumedWeights.getValue(name).toList() shouldBe straightWeights.getValue(name).toList()
+    }
+})
