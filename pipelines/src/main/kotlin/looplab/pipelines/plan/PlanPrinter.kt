@@ -4,9 +4,19 @@ import looplab.dsl.Cpu
 import looplab.dsl.Gpu
 import looplab.dsl.PretrainSpec
 import looplab.dsl.EvalSpec
+import looplab.dsl.ConstantLr
+import looplab.dsl.CosineLr
+import looplab.dsl.LrSchedule
+import java.util.Locale
 
 /** Renders a [Plan] for people: what will run, how big it is, what it will cost. */
 public object PlanPrinter {
+    /** "cosine lr 1.0e-03 → 1.0e-04 after 100 warmup steps" and the like. */
+    public fun describe(lr: LrSchedule): String = when (lr) {
+        is CosineLr -> "cosine lr %.1e -> %.1e after %d warmup steps".format(Locale.ROOT, lr.peak, lr.peak * lr.floor, lr.warmup.steps)
+        is ConstantLr -> "constant lr %.1e after %d warmup steps".format(Locale.ROOT, lr.peak, lr.warmup.steps)
+    }
+
     public fun render(plan: Plan): String = buildString {
         val spec = plan.experiment
         val device = when (val d = spec.device) { Cpu -> "cpu"; is Gpu -> "gpu ${d.index}" }
@@ -16,7 +26,7 @@ public object PlanPrinter {
         val tasks = TextTable(listOf("task", "weight", "train lengths", "out-of-distribution lengths"))
         plan.data.tasks.forEach { tasks.row(it.task, it.weight, "${it.train} ${it.lengthUnit}", it.ood.joinToString(", ")) }
         appendLine(tasks.render())
-        appendLine("  examples: longest ${plan.data.longestExample} tokens, mean %.1f".format(java.util.Locale.ROOT, plan.data.meanExample))
+        appendLine("  examples: longest ${plan.data.longestExample} tokens, mean %.1f".format(Locale.ROOT, plan.data.meanExample))
         appendLine()
         appendLine("Models (FLOPs per token at the context length; effective counts a looped block once per loop):")
         val models = TextTable(listOf("variant", "width", "heads", "ffn", "blocks x loops", "depth", "context", "params", "effective", "fwd FLOPs/tok", "train FLOPs/tok"))
@@ -31,7 +41,7 @@ public object PlanPrinter {
             when (val s = spec.pipeline.stages.first { it.id == stage.id }) {
                 is PretrainSpec -> {
                     val memory = stage.memoryBytes.entries.joinToString(", ") { (m, b) -> "$m ${Format.bytes(b)}" }
-                    appendLine("  ${i + 1}. ${s.id}: ${Format.exact(stage.steps!!)} steps x ${s.batchSize} sequences ≈ ${Format.count(stage.tokens!!)} tokens, lr ${s.lr}")
+                    appendLine("  ${i + 1}. ${s.id}: ${Format.exact(stage.steps!!)} steps x ${s.batchSize} sequences ≈ ${Format.count(stage.tokens!!)} tokens, ${describe(s.lr)}")
                     appendLine("     est. training memory: $memory; evaluation ${s.evalEvery?.let { "every ${it.steps} steps" } ?: "at the end"}")
                 }
                 is EvalSpec -> appendLine(

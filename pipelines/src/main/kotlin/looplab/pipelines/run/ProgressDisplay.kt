@@ -61,7 +61,8 @@ public class ProgressDisplay(private val terminal: Terminal) : TrainingListener 
         val ood = metrics.accuracy.meanByTask("ood").entries.joinToString(" ") { (t, a) -> "$t ${Format.percent(a)}" }
         val held = metrics.validationLoss?.let { "held-out loss %.4f; ".format(Locale.ROOT, it) } ?: ""
         bar?.let { terminal.println("") }
-        terminal.println("[${metrics.variant}] ${metrics.stage} @ step ${metrics.step}: ${held}accuracy iid: $iid | ood: $ood")
+        val at = if (metrics.step > 0) " @ step ${metrics.step}" else ""
+        terminal.println("[${metrics.variant}] ${metrics.stage}$at: ${held}accuracy iid: $iid | ood: $ood")
     }
 
     override fun finished(variant: String, stage: String) {
