@@ -14,15 +14,33 @@ public interface LanguageModel {
     public val parameters: ParamRegistry
 
     /** Next-token logits [B, T, V] for [tokens] [B, T]. */
-    public fun logits(ops: Ops, params: Params, tokens: Tensor): Tensor
+    public fun logits(ops: Ops, params: Params, tokens: Tensor, pass: Pass = Pass.Inference): Tensor
 
     /**
      * The training objective for predicting [targets] from [inputs] (both [B, T]), counting only
      * positions where [mask] is 1. Models with auxiliary terms add them here and report each one in
      * [ModelOutput.metrics].
      */
-    public fun loss(ops: Ops, params: Params, inputs: Tensor, targets: Tensor, mask: Tensor): ModelOutput =
-        ModelOutput(ops.crossEntropy(logits(ops, params, inputs), targets, mask))
+    public fun loss(ops: Ops, params: Params, inputs: Tensor, targets: Tensor, mask: Tensor, pass: Pass = Pass.Inference): ModelOutput =
+        ModelOutput(ops.crossEntropy(logits(ops, params, inputs, pass), targets, mask))
+}
+
+/**
+ * How a forward pass runs. Anything a model decides per pass (dropping loops, drawing a depth)
+ * comes from here, on the host, never from tensor values: a compiled backend traces one program
+ * per distinct decision.
+ */
+public data class Pass(
+    val training: Boolean,
+    /** The optimizer step this pass belongs to (0 at inference). */
+    val step: Long = 0,
+    /** The experiment seed; with [step] it seeds per-pass randomness reproducibly. */
+    val seed: Long = 0,
+) {
+    public companion object {
+        /** Evaluation and generation: no training-time randomness. */
+        public val Inference: Pass = Pass(training = false)
+    }
 }
 
 /** The loss to minimise and named scalar tensors to log beside it. */

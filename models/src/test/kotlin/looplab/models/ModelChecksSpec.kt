@@ -40,8 +40,8 @@ class ModelChecksSpec : FunSpec({
         // Mixes the last position into every position, as a symmetric convolution or an unmasked
         // thought token would: exactly the leak the check exists to catch.
         val leaky = object : LanguageModel by honest {
-            override fun logits(ops: Ops, params: Params, tokens: Tensor): Tensor = with(ops) {
-                val logits = honest.logits(ops, params, tokens)
+            override fun logits(ops: Ops, params: Params, tokens: Tensor, pass: Pass): Tensor = with(ops) {
+                val logits = honest.logits(ops, params, tokens, pass)
                 val t = logits.shape[1]
                 logits + slice(logits, 1, t - 1, t)
             }
@@ -55,7 +55,7 @@ class ModelChecksSpec : FunSpec({
     test("the padding check catches a loss that counts padding") {
         val honest = Models.build(tinySpec(), vocabSize = 23)
         val unmasked = object : LanguageModel by honest {
-            override fun loss(ops: Ops, params: Params, inputs: Tensor, targets: Tensor, mask: Tensor): ModelOutput {
+            override fun loss(ops: Ops, params: Params, inputs: Tensor, targets: Tensor, mask: Tensor, pass: Pass): ModelOutput {
                 val ones = ops.floats(FloatArray(mask.shape.fold(1) { a, b -> a * b }) { 1f }, mask.shape)
                 return ModelOutput(ops.crossEntropy(honest.logits(ops, params, inputs), targets, ones))
             }

@@ -58,3 +58,37 @@ class RunnerSpec : FunSpec({
         }
     }
 })
+
+class ResumeSpec : FunSpec({
+    test("an interrupted run resumed from its folder ends exactly where an uninterrupted one does") {
+        val json = Json { classDiscriminator = "type" }
+        fun trainLosses(dir: java.nio.file.Path) = Files.readAllLines(dir.resolve("metrics.jsonl"))
+            .map { json.decodeFromString(MetricEvent.serializer(), it) }.filterIsInstance<TrainMetrics>()
+            .associate { "${it.variant}:${it.step}" to it.loss }
+        fun results(dir: java.nio.file.Path) =
+            Json.parseToJsonElement(Files.readString(dir.resolve("results_algorithmic.json"))).jsonObject.getValue("results")
+
+        val straight = Runner().run(tinyExperiment(), RunOptions(runsDir = Files.createTempDirectory("straight")))
+
+        val crash = object : looplab.pipelines.train.TrainingListener {
+            override fun stepped(metrics: TrainMetrics, logged: Boolean) {
+                if (metrics.variant == "shared_loop" && metrics.step == 15L) throw IllegalStateException("power cut")
+            }
+        }
+        val runs = Files.createTempDirectory("interrupted")
+        io.kotest.assertions.throwables.shouldThrow<IllegalStateException> {
+            Runner().run(tinyExperiment(), RunOptions(runsDir = runs, listeners = listOf(crash)))
+        }
+        val dir = Files.list(runs.resolve("tiny")).findFirst().get()
+        val resumed = Runner().run(tinyExperiment(), RunOptions(resume = dir))
+        resumed.succeeded shouldBe true
+        resumed.dir shouldBe dir
+        trainLosses(dir) shouldBe trainLosses(straight.dir)
+        // It continued from the checkpoint at step 10, not from scratch: only steps 11-15 were done twice,
+        // and the baseline, finished before the crash, was not trained again.
+        val lines = Files.readAllLines(dir.resolve("metrics.jsonl")).map { json.decodeFromString(MetricEvent.serializer(), it) }
+            .filterIsInstance<TrainMetrics>().groupingBy { "${it.variant}:${it.step}" }.eachCount()
+        lines.filterValues { it > 1 }.keys shouldBe (11..15).map { "shared_loop:$it" }.toSet()
+        results(dir) shouldBe results(straight.dir)
+    }
+})

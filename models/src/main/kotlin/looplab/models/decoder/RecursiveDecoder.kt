@@ -2,6 +2,7 @@ package looplab.models.decoder
 
 import looplab.dsl.ModelSpec
 import looplab.models.LanguageModel
+import looplab.models.Pass
 import looplab.models.params.ParamRegistry
 import looplab.models.params.Params
 import looplab.models.tensor.Ops
@@ -19,7 +20,7 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
     private val blocks = List(spec.recursive.blocks) { Block(root.scope("blocks.$it"), spec) }
     private val finalNorm = root.gain("final_norm", spec.width)
 
-    override fun logits(ops: Ops, params: Params, tokens: Tensor): Tensor = with(ops) {
+    override fun logits(ops: Ops, params: Params, tokens: Tensor, pass: Pass): Tensor = with(ops) {
         var h = embedding(tokens, params[embedding])
         repeat(spec.recursive.loops) {
             for (block in blocks) h = block.apply(ops, params, h)

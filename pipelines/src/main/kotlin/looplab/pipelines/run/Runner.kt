@@ -26,6 +26,7 @@ import looplab.pipelines.train.MetricEvent
 import looplab.pipelines.train.Pretrainer
 import looplab.pipelines.train.TrainingData
 import looplab.pipelines.train.TrainingDivergedException
+import looplab.pipelines.train.TrainingListener
 import java.nio.file.Files
 import java.nio.file.Path
 import java.time.LocalDateTime
@@ -38,6 +39,8 @@ public data class RunOptions(
     val producers: Int = 2,
     /** The command line, recorded in env.json. */
     val command: List<String> = emptyList(),
+    /** Your own training hooks, called after looplab's record keeping. */
+    val listeners: List<TrainingListener> = emptyList(),
 )
 
 /** What a run produced. */
@@ -65,7 +68,7 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
             dir.write("plan.json", json.encodeToString(Plan.serializer(), plan) + "\n")
             dir.write("env.json", json.encodeToString(Environment.serializer(), Environment.capture(backend.device.toString(), options.command)) + "\n")
             val recorder = RunRecorder(dir, plan, if (options.resume != null) previousEvents(dir) else emptyList())
-            val listeners = Listeners(listOf(recorder, ProgressDisplay(terminal)))
+            val listeners = Listeners(listOf(recorder, ProgressDisplay(terminal)) + options.listeners)
             val evalResults = mutableListOf<VariantResults>()
             var failures = 0
             for (modelSpec in resolved.models) {
@@ -114,7 +117,7 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
                     Pretrainer(
                         backend, spec.name, model, store, stage, plan.stages[index].steps!!, data,
                         measure = { evaluator.evaluate(mixture.tasks, stage.evalSamples, periodicBudget) },
-                        listener = listeners, checkpoint = dir.checkpoint(spec.name, stage.id), producers = producers,
+                        listener = listeners, checkpoint = dir.checkpoint(spec.name, stage.id), producers = producers, seed = experiment.seed,
                     ).run(resume)
                     weightsOf = stage.id
                 }

@@ -7,6 +7,7 @@ import looplab.dsl.PretrainSpec
 import looplab.dsl.Tokens
 import looplab.models.LanguageModel
 import looplab.models.ModelOutput
+import looplab.models.Pass
 import looplab.models.params.Params
 import looplab.models.tensor.Ops
 import looplab.models.eager.EagerBackend
@@ -37,6 +38,8 @@ public class Pretrainer(
     private val listener: TrainingListener,
     private val checkpoint: Checkpoint,
     private val producers: Int = 2,
+    /** The experiment seed, for per-pass randomness of the model. */
+    private val seed: Long = 0,
 ) {
     private val optimizer = AdamWOptimizer(store, backend, stage.optimizer as AdamW)
     private val validation = data.validationBatches()
@@ -61,7 +64,7 @@ public class Pretrainer(
                 val lr = stage.lr.rateAt(step, totalSteps)
                 val batch = stream.next()
                 val started = System.nanoTime()
-                val (loss, extra) = forwardBackward(batch)
+                val (loss, extra) = forwardBackward(batch, Pass(training = true, step = step, seed = seed))
                 if (!loss.isFinite()) diverged(step, "loss is $loss")
                 val gradNorm = optimizer.step(lr, stage.clipNorm)
                 if (!gradNorm.isFinite()) diverged(step, "the gradient norm is $gradNorm (the update was not applied)")
@@ -91,11 +94,11 @@ public class Pretrainer(
         if (tokenBudget != null) tokens >= tokenBudget || step >= 2 * totalSteps else step >= totalSteps
 
     /** Loss and the model's extra metrics for one batch, leaving gradients on the parameters. */
-    private fun forwardBackward(batch: TokenBatch): Pair<Double, Map<String, Double>> {
+    private fun forwardBackward(batch: TokenBatch, pass: Pass): Pair<Double, Map<String, Double>> {
         store.zeroGradients()
         return backend.gradients().use { collector ->
             backend.scoped(store.values) { ops, _ ->
-                val out = model.loss(ops, store, batch)
+                val out = model.loss(ops, store, batch, pass)
                 collector.backward(out.loss.array)
                 out.loss.array.getFloat().toDouble() to out.metrics.mapValues { it.value.array.getFloat().toDouble() }
             }
@@ -108,9 +111,10 @@ public class Pretrainer(
 }
 
 /** The model's loss on a [TokenBatch]. */
-internal fun LanguageModel.loss(ops: Ops, params: Params, batch: TokenBatch): ModelOutput = loss(
+internal fun LanguageModel.loss(ops: Ops, params: Params, batch: TokenBatch, pass: Pass = Pass.Inference): ModelOutput = loss(
     ops, params,
     inputs = ops.tokens(batch.inputs, batch.batch, batch.length),
     targets = ops.tokens(batch.targets, batch.batch, batch.length),
     mask = ops.floats(batch.mask, listOf(batch.batch, batch.length)),
+    pass = pass,
 )
