@@ -16,29 +16,23 @@ public class AdamWOptimizer(
     private val store: ParameterStore,
     private val backend: EagerBackend,
     private val config: AdamW,
-) {
+) : Optimizer {
     private val stateManager = backend.manager.newSubManager()
     private val refs = store.registry.all
     private val firstMoment: Map<ParamRef, NDArray> = refs.associateWith { stateManager.zeros(store.array(it).shape) }
     private val secondMoment: Map<ParamRef, NDArray> = refs.associateWith { stateManager.zeros(store.array(it).shape) }
 
-    /** Updates taken so far. */
-    public var steps: Long = 0
+    override var steps: Long = 0
         private set
 
-    /**
-     * Applies one update at learning rate [lr] from the gradients on the parameters. When their
-     * global L2 norm exceeds [clipNorm], they are scaled down to it first. Returns the norm before
-     * clipping. A non-finite norm leaves every parameter untouched (the caller decides what a
-     * diverged step means). Gradients are left in place; zero them before the next backward pass.
-     */
-    public fun step(lr: Double, clipNorm: Double?): Double =
+    /** Gradients are left in place; zero them before the next backward pass. */
+    override fun step(lr: Double, clipNorm: Double?, gradScale: Double): Double =
         backend.scoped(store.values, firstMoment.values, secondMoment.values) { _, scope ->
             val gradients = refs.associateWith { store.gradient(it) }
             val squares = gradients.values.map { it.square().sum() }
-            val norm = sqrt(squares.sumOf { it.getFloat().toDouble() })
+            val norm = sqrt(squares.sumOf { it.getFloat().toDouble() }) / gradScale
             if (!norm.isFinite()) return@scoped norm
-            val clip = if (clipNorm != null && norm > clipNorm) clipNorm / (norm + 1e-6) else 1.0
+            val clip = (if (clipNorm != null && norm > clipNorm) clipNorm / (norm + 1e-6) else 1.0) / gradScale
             steps += 1
             val correction1 = 1 - config.beta1.pow(steps.toDouble())
             val correction2 = 1 - config.beta2.pow(steps.toDouble())
@@ -57,7 +51,7 @@ public class AdamWOptimizer(
         }
 
     /** Both moments by parameter name, and the step count: everything needed to resume exactly. */
-    public fun snapshot(): OptimizerState = OptimizerState(
+    override fun snapshot(): OptimizerState = OptimizerState(
         steps = steps,
         tensors = refs.flatMap { ref ->
             listOf("m.${ref.name}" to firstMoment.getValue(ref).toFloatArray(), "v.${ref.name}" to secondMoment.getValue(ref).toFloatArray())
@@ -65,7 +59,7 @@ public class AdamWOptimizer(
     )
 
     /** Restores a [snapshot]. */
-    public fun load(state: OptimizerState) {
+    override fun load(state: OptimizerState) {
         for (ref in refs) {
             firstMoment.getValue(ref).set(state.tensors["m.${ref.name}"] ?: error("optimizer state lacks m.${ref.name}"))
             secondMoment.getValue(ref).set(state.tensors["v.${ref.name}"] ?: error("optimizer state lacks v.${ref.name}"))

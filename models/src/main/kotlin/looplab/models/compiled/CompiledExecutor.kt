@@ -1,0 +1,104 @@
+package looplab.models.compiled
+
+import ai.djl.ndarray.NDArray
+import ai.djl.ndarray.NDList
+import ai.djl.ndarray.types.Shape
+import ai.djl.pytorch.engine.PtNDManager
+import ai.djl.pytorch.engine.PtSymbolBlock
+import ai.djl.pytorch.jni.IValueUtils
+import ai.djl.pytorch.jni.JniUtils
+import looplab.dsl.Precision
+import looplab.models.Executor
+import looplab.models.eager.EagerBackend
+import looplab.models.eager.ParameterStore
+import looplab.models.params.Params
+import looplab.models.tensor.Ops
+import looplab.models.tensor.Tensor
+import java.io.ByteArrayInputStream
+
+/**
+ * Runs computations as TorchScript programs inside libtorch: every call traces the computation
+ * with [ScriptOps] (cheap: it only writes text), and the program is compiled and loaded once per
+ * distinct text, so a new batch shape or a different per-pass decision gets its own program.
+ * Parameters stay the store's NDArrays and are passed in as a list; gradients reach them through
+ * DJL's gradient collector, as in the eager backend.
+ */
+public class CompiledExecutor(private val backend: EagerBackend, public val precision: Precision = Precision.Fp32) : Executor {
+    private val programs = object : LinkedHashMap<String, PtSymbolBlock>(16, 0.75f, true) {
+        override fun removeEldestEntry(eldest: MutableMap.MutableEntry<String, PtSymbolBlock>): Boolean =
+            (size > PROGRAM_CACHE).also { if (it) eldest.value.close() }
+    }
+    private val low = when (precision) {
+        Precision.Fp32 -> null
+        Precision.Bf16Mixed -> DType.BF16
+        Precision.Fp16Mixed -> DType.F16
+    }
+
+    /** Programs compiled so far (each distinct traced text once). */
+    public var compiled: Int = 0
+        private set
+
+    override fun run(store: ParameterStore, train: Boolean, lossScale: Double, compute: (Ops, Params) -> List<Tensor>): List<FloatArray> {
+        val ops = ScriptOps(store.registry, low)
+        val outputs = compute(ops, ops)
+        // The scaled loss is an extra, last output: backward starts there, the caller sees the rest.
+        val scaled = train && lossScale != 1.0
+        val program = program(ops.source(if (scaled) outputs + ops.scale(outputs.first(), lossScale) else outputs))
+        return backend.scoped(store.values) { _, scope ->
+            val arguments = NDList()
+            ops.inputs.forEach { arguments.add(argument(it, scope)) }
+            store.registry.all.forEach { ref -> arguments.add(store.array(ref).also { it.name = PARAMS }) }
+            val results = if (train) {
+                backend.gradients().use { collector ->
+                    IValueUtils.forward(program, arguments, true).also { collector.backward(if (scaled) it[it.size - 1] else it[0]) }
+                }
+            } else {
+                IValueUtils.forward(program, arguments, false)
+            }
+            results.take(outputs.size).map { it.toFloatArray() }
+        }
+    }
+
+    /** The TorchScript text this computation compiles to, for inspection and tests. */
+    public fun source(store: ParameterStore, compute: (Ops, Params) -> List<Tensor>): String {
+        val ops = ScriptOps(store.registry, low)
+        return ops.source(compute(ops, ops))
+    }
+
+    private fun program(source: String): PtSymbolBlock = programs.getOrPut(source) {
+        compiled++
+        val archive = TorchScriptArchive.write(CLASS_NAME, source)
+        JniUtils.loadModule(backend.manager as PtNDManager, ByteArrayInputStream(archive), true, false)
+    }
+
+    private fun argument(input: ProgramInput, scope: ai.djl.ndarray.NDManager): NDArray {
+        val shape = Shape(*input.shape.map { it.toLong() }.toLongArray())
+        return when (input) {
+            is ProgramInput.Ints -> scope.create(LongArray(input.values.size) { input.values[it].toLong() }, shape)
+            is ProgramInput.Floats -> scope.create(input.values, shape)
+        }
+    }
+
+    internal companion object {
+        const val CLASS_NAME = "Program"
+        /** DJL groups arguments named `xs[]` into one `List[Tensor]` argument. */
+        const val PARAMS = "params[]"
+        const val PROGRAM_CACHE = 32
+    }
+}
+
+/** The whole class source of the traced method, returning [outputs] (in fp32: DJL has no bf16). */
+internal fun ScriptOps.source(outputs: List<Tensor>): String {
+    val results = outputs.map { finish(it) }
+    val arguments = inputs.indices.joinToString("") { "x$it: Tensor, " }
+    val returnType = results.joinToString(", ", "Tuple[", "]") { "Tensor" }
+    return buildString {
+        appendLine("class ${CompiledExecutor.CLASS_NAME}(Module):")
+        appendLine("  __parameters__ = []")
+        appendLine("  __buffers__ = []")
+        appendLine("  training : bool")
+        appendLine("  def forward(self: __torch__.${CompiledExecutor.CLASS_NAME}, ${arguments}params: List[Tensor]) -> $returnType:")
+        appendLine(body())
+        appendLine("    return (${results.joinToString(", ")},)")
+    }
+}

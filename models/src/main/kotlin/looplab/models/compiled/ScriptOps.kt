@@ -1,0 +1,200 @@
+package looplab.models.compiled
+
+import looplab.models.params.ParamRef
+import looplab.models.params.ParamRegistry
+import looplab.models.params.Params
+import looplab.models.tensor.Ops
+import looplab.models.tensor.Tensor
+
+/** A value the traced program takes as input, with the host data this pass binds to it. */
+internal sealed interface ProgramInput {
+    val shape: List<Int>
+
+    class Ints(val values: IntArray, override val shape: List<Int>) : ProgramInput
+    class Floats(val values: FloatArray, override val shape: List<Int>) : ProgramInput
+}
+
+/**
+ * [Ops] that write TorchScript instead of computing: running a model with them traces one
+ * program. Shapes are inferred here, so model code that reads shapes works unchanged.
+ *
+ * With a [low] precision (bf16 or fp16) it follows autocast's rules: matrix products and
+ * attention take low-precision operands and give low-precision results; norms, softmax, reductions
+ * and the loss run in fp32; element-wise ops promote (so the residual stream, added in fp32, stays
+ * fp32); parameters are stored in fp32 and cast once per use site per pass.
+ */
+internal class ScriptOps(private val registry: ParamRegistry, private val low: DType? = null) : Ops, Params {
+    private val writer = ScriptWriter()
+    private val paramIndex = registry.all.withIndex().associate { (i, ref) -> ref to i }
+    private val paramSyms = HashMap<ParamRef, Sym>()
+    private val lowCasts = HashMap<String, Sym>()
+    private val ropeTables = HashMap<String, Pair<Sym, Sym>>()
+    val inputs = mutableListOf<ProgramInput>()
+
+    /** The method body written so far, indented for a class body. */
+    fun body(): String = writer.body("    ")
+
+    /** The name under which [output] is returned, cast to fp32 first if needed. */
+    fun finish(output: Tensor): String = cast(sym(output), DType.F32).name
+
+    // --- parameters and inputs ------------------------------------------------------------------
+
+    override fun get(ref: ParamRef): Tensor = paramSyms.getOrPut(ref) {
+        val index = paramIndex[ref] ?: error("parameter ${ref.name} is not part of this model")
+        writer.let("params[$index]", ref.shape, DType.F32)
+    }
+
+    override fun tokens(ids: IntArray, batch: Int, length: Int): Tensor {
+        require(ids.size == batch * length) { "expected ${batch * length} ids, got ${ids.size}" }
+        inputs += ProgramInput.Ints(ids, listOf(batch, length))
+        return Sym("x${inputs.size - 1}", listOf(batch, length), DType.I64)
+    }
+
+    override fun floats(values: FloatArray, shape: List<Int>): Tensor {
+        inputs += ProgramInput.Floats(values, shape)
+        return Sym("x${inputs.size - 1}", shape, DType.F32)
+    }
+
+    // --- element-wise ---------------------------------------------------------------------------
+
+    override fun add(a: Tensor, b: Tensor): Tensor = binary("torch.add", a, b)
+    override fun sub(a: Tensor, b: Tensor): Tensor = binary("torch.sub", a, b)
+    override fun mul(a: Tensor, b: Tensor): Tensor = binary("torch.mul", a, b)
+
+    override fun scale(x: Tensor, factor: Double): Tensor = sym(x).let { writer.let("torch.mul(${it.name}, ${literal(factor)})", it.shape, it.dtype) }
+    override fun sigmoid(x: Tensor): Tensor = sym(x).let { writer.let("torch.sigmoid(${it.name})", it.shape, it.dtype) }
+    override fun silu(x: Tensor): Tensor = sym(x).let { writer.let("torch.silu(${it.name})", it.shape, it.dtype) }
+
+    private fun binary(op: String, a: Tensor, b: Tensor): Tensor {
+        val x = sym(a)
+        val y = sym(b)
+        return writer.let("$op(${x.name}, ${y.name})", Shapes.broadcast(x.shape, y.shape), promote(x.dtype, y.dtype))
+    }
+
+    // --- shape ----------------------------------------------------------------------------------
+
+    override fun reshape(x: Tensor, shape: List<Int>): Tensor {
+        val s = sym(x)
+        return writer.let("torch.reshape(${s.name}, ${shape.literal()})", Shapes.reshape(s.shape, shape), s.dtype)
+    }
+
+    override fun transpose(x: Tensor, axis1: Int, axis2: Int): Tensor {
+        val s = sym(x)
+        return writer.let("torch.transpose(${s.name}, $axis1, $axis2)", Shapes.transpose(s.shape, axis1, axis2), s.dtype)
+    }
+
+    override fun slice(x: Tensor, axis: Int, start: Int, end: Int): Tensor {
+        val s = sym(x)
+        return writer.let("torch.slice(${s.name}, $axis, $start, $end)", Shapes.slice(s.shape, axis, start, end), s.dtype)
+    }
+
+    override fun concat(xs: List<Tensor>, axis: Int): Tensor {
+        val syms = xs.map(::sym)
+        val dtype = syms.map { it.dtype }.reduce(::promote)
+        val parts = syms.map { cast(it, dtype) }
+        return writer.let("torch.cat(${parts.joinToString(", ", "[", "]") { it.name }}, $axis)", Shapes.concat(parts.map { it.shape }, axis), dtype)
+    }
+
+    // --- linear algebra and reductions ----------------------------------------------------------
+
+    override fun matmul(a: Tensor, b: Tensor): Tensor {
+        val x = lowOperand(sym(a))
+        val y = lowOperand(sym(b))
+        return writer.let("torch.matmul(${x.name}, ${y.name})", Shapes.matmul(x.shape, y.shape), x.dtype)
+    }
+
+    override fun linear(x: Tensor, w: Tensor): Tensor = matmul(x, w)
+
+    override fun mean(x: Tensor, axis: Int, keepDim: Boolean): Tensor {
+        val s = cast(sym(x), DType.F32)
+        return writer.let("torch.mean(${s.name}, [$axis], ${py(keepDim)})", Shapes.reduce(s.shape, axis, keepDim), DType.F32)
+    }
+
+    override fun sumAll(x: Tensor): Tensor {
+        val s = cast(sym(x), DType.F32)
+        return writer.let("torch.sum(${s.name})", emptyList(), DType.F32)
+    }
+
+    override fun softmax(x: Tensor, axis: Int): Tensor {
+        val s = cast(sym(x), DType.F32)
+        return writer.let("torch.softmax(${s.name}, $axis)", s.shape, DType.F32)
+    }
+
+    // --- transformer building blocks ------------------------------------------------------------
+
+    override fun embedding(ids: Tensor, table: Tensor): Tensor {
+        val i = sym(ids)
+        val t = sym(table)
+        return writer.let("torch.embedding(${t.name}, ${i.name})", i.shape + t.shape.last(), t.dtype)
+    }
+
+    override fun rmsNorm(x: Tensor, gain: Tensor, eps: Double): Tensor {
+        val s = cast(sym(x), DType.F32)
+        val g = sym(gain)
+        val meanSquare = writer.let("torch.mean(torch.mul(${s.name}, ${s.name}), [-1], True)", Shapes.reduce(s.shape, -1, true), DType.F32)
+        val rms = writer.let("torch.sqrt(torch.add(${meanSquare.name}, ${literal(eps)}))", meanSquare.shape, DType.F32)
+        return writer.let("torch.mul(torch.div(${s.name}, ${rms.name}), ${g.name})", s.shape, DType.F32)
+    }
+
+    override fun rope(x: Tensor, base: Double, offset: Int): Tensor {
+        val s = sym(x)
+        val length = s.shape[s.shape.size - 2]
+        val headSize = s.shape.last()
+        val half = headSize / 2
+        val (cos, sin) = ropeTables.getOrPut("$length:$headSize:$base:$offset") {
+            // Angles in float64, as the eager backend computes them on the host, then rounded to fp32.
+            val frequency = writer.let(
+                "torch.reciprocal(torch.pow(${literal(base)}, torch.mul(torch.arange($half, dtype=7, device=${s.name}.device), ${literal(2.0 / headSize)})))",
+                listOf(half), DType.F64,
+            )
+            val positions = writer.let("torch.add(torch.arange($length, dtype=7, device=${s.name}.device), $offset)", listOf(length), DType.F64)
+            val angles = writer.let("torch.outer(${positions.name}, ${frequency.name})", listOf(length, half), DType.F64)
+            val both = writer.let("torch.cat([${angles.name}, ${angles.name}], -1)", listOf(length, headSize), DType.F64)
+            writer.let("torch.to(torch.cos(${both.name}), 6)", both.shape, DType.F32) to
+                writer.let("torch.to(torch.sin(${both.name}), 6)", both.shape, DType.F32)
+        }
+        val first = writer.let("torch.slice(${s.name}, -1, 0, $half)", Shapes.slice(s.shape, -1, 0, half), s.dtype)
+        val second = writer.let("torch.slice(${s.name}, -1, $half, $headSize)", Shapes.slice(s.shape, -1, half, headSize), s.dtype)
+        val rotated = writer.let("torch.cat([torch.neg(${second.name}), ${first.name}], -1)", s.shape, s.dtype)
+        return writer.let("torch.add(torch.mul(${s.name}, ${cos.name}), torch.mul(${rotated.name}, ${sin.name}))", s.shape, promote(s.dtype, DType.F32))
+    }
+
+    override fun causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
+        val dtype = low ?: DType.F32
+        val (qs, ks, vs) = listOf(q, k, v).map { cast(sym(it), dtype) }
+        // One fused kernel (flash or memory-efficient attention on a GPU) instead of scores,
+        // mask, softmax and product: the reason to compile at all.
+        return writer.let("torch.scaled_dot_product_attention(${qs.name}, ${ks.name}, ${vs.name}, None, 0.0, True)", qs.shape.dropLast(1) + vs.shape.last(), dtype)
+    }
+
+    override fun crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): Tensor {
+        val l = cast(sym(logits), DType.F32)
+        val t = sym(targets)
+        val m = cast(sym(mask), DType.F32)
+        val logProbs = writer.let("torch.log_softmax(${l.name}, -1)", l.shape, DType.F32)
+        val picked = writer.let("torch.squeeze(torch.gather(${logProbs.name}, -1, torch.unsqueeze(${t.name}, -1)), -1)", t.shape, DType.F32)
+        val total = writer.let("torch.neg(torch.sum(torch.mul(${picked.name}, ${m.name})))", emptyList(), DType.F32)
+        return writer.let("torch.div(${total.name}, torch.clamp_min(torch.sum(${m.name}), 1.0))", emptyList(), DType.F32)
+    }
+
+    // --- precision ------------------------------------------------------------------------------
+
+    private fun lowOperand(s: Sym): Sym = if (low == null) cast(s, DType.F32) else cast(s, low)
+
+    private fun cast(s: Sym, dtype: DType): Sym = when {
+        s.dtype == dtype || !s.dtype.isFloat -> s
+        dtype == low -> lowCasts.getOrPut(s.name) { writer.let("torch.to(${s.name}, ${dtype.code})", s.shape, dtype) }
+        else -> writer.let("torch.to(${s.name}, ${dtype.code})", s.shape, dtype)
+    }
+
+    private fun promote(a: DType, b: DType): DType = when {
+        a == b -> a
+        !a.isFloat -> b
+        !b.isFloat -> a
+        a == DType.F64 || b == DType.F64 -> DType.F64
+        else -> DType.F32
+    }
+
+    private fun sym(t: Tensor): Sym = t as? Sym ?: error("tensor of another backend given to the compiled backend: $t")
+    private fun py(b: Boolean): String = if (b) "True" else "False"
+}
