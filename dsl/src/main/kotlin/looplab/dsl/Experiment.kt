@@ -13,6 +13,10 @@ public data class ExperimentSpec(
     /** Seeds initialisation, data order and evaluation samples. */
     val seed: Long = 1234,
     val device: DeviceSpec = Cpu,
+    /** Eager op-by-op execution, or compiled TorchScript programs. */
+    val backend: Backend = Backend.Eager,
+    /** Number formats in training; anything but fp32 needs the compiled backend. */
+    val precision: Precision = Precision.Fp32,
     val data: DataSpec = DataSpec(),
     val models: List<ModelSpec> = emptyList(),
     val pipeline: PipelineSpec = PipelineSpec(emptyList()),
@@ -42,6 +46,8 @@ public fun experiment(name: String, block: ExperimentBuilder.() -> Unit): Experi
 public class ExperimentBuilder internal constructor(private val name: String) {
     public var seed: Long = 1234
     public var device: DeviceSpec = Cpu
+    public var backend: Backend = Backend.Eager
+    public var precision: Precision = Precision.Fp32
     private var data = DataSpec()
     private val models = mutableListOf<ModelSpec>()
     private var pipeline = PipelineSpec(emptyList())
@@ -61,5 +67,5 @@ public class ExperimentBuilder internal constructor(private val name: String) {
         pipeline = PipelineBuilder().apply(block).build()
     }
 
-    internal fun build(): ExperimentSpec = ExperimentSpec(name, seed, device, data, models.toList(), pipeline)
+    internal fun build(): ExperimentSpec = ExperimentSpec(name, seed, device, backend, precision, data, models.toList(), pipeline)
 }

@@ -41,6 +41,9 @@ public fun ExperimentSpec.validate(): List<SpecError> {
         "must be letters, digits, '.', '_' or '-' (it names the run folder), was \"$name\""
     }
     if (device is Gpu) check.at("device").atLeast("index", device.index, 0)
+    check.require("precision", precision == Precision.Fp32 || backend == Backend.Compiled) {
+        "$precision needs backend = Backend.Compiled: DJL's eager NDArrays have no bf16 and no differentiable casts"
+    }
     validateData(data, check.at("data"))
     check.require("models", models.isNotEmpty()) { "declare at least one model { }" }
     models.groupBy { it.name }.filter { it.value.size > 1 }.keys.forEach { dup ->

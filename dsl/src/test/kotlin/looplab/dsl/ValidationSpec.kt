@@ -76,3 +76,15 @@ class ValidationSpec : FunSpec({
         (spec.pipeline.stages[3] as EvalSpec).from shouldBe "pretrain-2"
     }
 })
+
+class ComputeValidationSpec : FunSpec({
+    test("mixed precision needs the compiled backend") {
+        val base = experiment("p") {
+            data { algorithmic(Task.Parity) }
+            model("m") { width = 32; heads = 2; layers = 1; contextLength = 32 }
+            pipeline { pretrain { budget = 10.steps } }
+        }
+        base.copy(precision = Precision.Bf16Mixed).validate().map { it.path } shouldBe listOf("precision")
+        base.copy(precision = Precision.Bf16Mixed, backend = Backend.Compiled).validate() shouldBe emptyList()
+    }
+})

@@ -5,6 +5,7 @@ import io.kotest.matchers.shouldBe
 import looplab.models.Models
 import looplab.models.checks.ModelChecks
 import looplab.models.eager.EagerBackend
+import looplab.models.eager.EagerExecutor
 import looplab.models.eager.ParameterStore
 import looplab.pipelines.plan.Planner
 import looplab.pipelines.script.ScriptLoader
@@ -24,8 +25,8 @@ class ExamplesSpec : FunSpec({
                 for (spec in plan.experiment.models) {
                     val model = Models.build(spec, plan.vocabSize)
                     val store = ParameterStore(model.parameters, backend, 1)
-                    ModelChecks.causality(model, store, backend, length = 16).passed shouldBe true
-                    ModelChecks.paddingInvariance(model, store, backend, length = 12, padding = 4).passed shouldBe true
+                    ModelChecks.causality(model, store, EagerExecutor(backend), length = 16).passed shouldBe true
+                    ModelChecks.paddingInvariance(model, store, EagerExecutor(backend), length = 12, padding = 4).passed shouldBe true
                 }
             }
         }

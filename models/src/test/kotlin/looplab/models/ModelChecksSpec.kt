@@ -5,6 +5,7 @@ import io.kotest.datatest.withData
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import looplab.models.checks.ModelChecks
+import looplab.models.eager.EagerExecutor
 import looplab.models.eager.ParameterStore
 import looplab.models.params.ParamRegistry
 import looplab.models.params.Params
@@ -22,7 +23,7 @@ class ModelChecksSpec : FunSpec({
         withData(variants) { spec ->
             val model = Models.build(spec, vocabSize = 23)
             val store = ParameterStore(model.parameters, testBackend, seed = 5)
-            val result = ModelChecks.causality(model, store, testBackend, length = 12)
+            val result = ModelChecks.causality(model, store, EagerExecutor(testBackend), length = 12)
             result.passed shouldBe true
         }
     }
@@ -31,7 +32,7 @@ class ModelChecksSpec : FunSpec({
         withData(variants) { spec ->
             val model = Models.build(spec, vocabSize = 23)
             val store = ParameterStore(model.parameters, testBackend, seed = 6)
-            ModelChecks.paddingInvariance(model, store, testBackend, length = 9, padding = 5).passed shouldBe true
+            ModelChecks.paddingInvariance(model, store, EagerExecutor(testBackend), length = 9, padding = 5).passed shouldBe true
         }
     }
 
@@ -47,7 +48,7 @@ class ModelChecksSpec : FunSpec({
             }
         }
         val store = ParameterStore(honest.parameters, testBackend, seed = 7)
-        val result = ModelChecks.causality(leaky, store, testBackend, length = 10)
+        val result = ModelChecks.causality(leaky, store, EagerExecutor(testBackend), length = 10)
         result.passed shouldBe false
         result.detail shouldContain "sees the future"
     }
@@ -61,6 +62,6 @@ class ModelChecksSpec : FunSpec({
             }
         }
         val store = ParameterStore(honest.parameters, testBackend, seed = 8)
-        ModelChecks.paddingInvariance(unmasked, store, testBackend, length = 9, padding = 5).passed shouldBe false
+        ModelChecks.paddingInvariance(unmasked, store, EagerExecutor(testBackend), length = 9, padding = 5).passed shouldBe false
     }
 })

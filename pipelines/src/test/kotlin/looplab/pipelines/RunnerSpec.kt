@@ -4,6 +4,7 @@ import com.github.ajalt.mordant.terminal.Terminal
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainAll
 import io.kotest.matchers.shouldBe
+import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.string.shouldContain
 import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.jsonArray
@@ -90,5 +91,29 @@ class ResumeSpec : FunSpec({
             .filterIsInstance<TrainMetrics>().groupingBy { "${it.variant}:${it.step}" }.eachCount()
         lines.filterValues { it > 1 }.keys shouldBe (11..15).map { "shared_loop:$it" }.toSet()
         results(dir) shouldBe results(straight.dir)
+    }
+})
+
+class CompiledRunSpec : FunSpec({
+    test("training with the compiled backend gives the eager loss curve (fp32)") {
+        val json = Json { classDiscriminator = "type" }
+        fun losses(spec: looplab.dsl.ExperimentSpec): List<Double> {
+            val result = Runner().run(spec, RunOptions(runsDir = Files.createTempDirectory("backend")))
+            result.succeeded shouldBe true
+            return Files.readAllLines(result.dir.resolve("metrics.jsonl")).map { json.decodeFromString(MetricEvent.serializer(), it) }
+                .filterIsInstance<TrainMetrics>().map { it.loss }
+        }
+        val eager = losses(tinyExperiment(evalEvery = null))
+        val compiled = losses(tinyExperiment(evalEvery = null).copy(backend = looplab.dsl.Backend.Compiled))
+        compiled.size shouldBe eager.size
+        for ((c, e) in compiled.zip(eager)) (kotlin.math.abs(c - e) / e) shouldBeLessThan 1e-4
+    }
+
+    test("bf16-mixed trains on the compiled backend and its loss falls") {
+        val spec = tinyExperiment(steps = 40, evalEvery = null).copy(backend = looplab.dsl.Backend.Compiled, precision = looplab.dsl.Precision.Bf16Mixed)
+        val result = Runner().run(spec, RunOptions(runsDir = Files.createTempDirectory("bf16")))
+        result.succeeded shouldBe true
+        val stage = result.summary.variants.first().stages.getValue("pretrain")
+        stage.finalLoss!! shouldBeLessThan stage.firstLoss!! * 0.9
     }
 })

@@ -11,7 +11,10 @@ import looplab.curriculum.text.CharTokenizer
 import looplab.dsl.PretrainSpec
 import looplab.dsl.SpecChecker
 import looplab.models.Models
+import looplab.dsl.AdamW
 import looplab.models.eager.EagerBackend
+import looplab.models.eager.EagerExecutor
+import looplab.models.optim.AdamWOptimizer
 import looplab.models.eager.ParameterStore
 import looplab.pipelines.plan.Planner
 import looplab.pipelines.run.Checkpoint
@@ -39,7 +42,7 @@ class TrainingSpec : FunSpec({
                 if (metrics.step == crashAfter) throw IllegalStateException("simulated crash")
             }
         }
-        val trainer = Pretrainer(backend, "baseline", model, store, stage, plan.stages[0].steps!!,
+        val trainer = Pretrainer(EagerExecutor(backend), AdamWOptimizer(store, backend, stage.optimizer as AdamW), "baseline", model, store, stage, plan.stages[0].steps!!,
             TrainingData(mixture, Batcher(CharTokenizer, spec.data.algorithmic!!.loss), stage.batchSize, spec.seed),
             measure = { emptyList() }, listener = listener, checkpoint = Checkpoint(checkpointDir.resolve("baseline")))
         trainer.run(resume)

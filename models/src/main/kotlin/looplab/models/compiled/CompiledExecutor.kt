@@ -48,12 +48,16 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
             val arguments = NDList()
             ops.inputs.forEach { arguments.add(argument(it, scope)) }
             store.registry.all.forEach { ref -> arguments.add(store.array(ref).also { it.name = PARAMS }) }
+            // DJL runs a method called "not training" under c10::InferenceMode, and a program that
+            // was run with autograd before then fails ("inference tensors cannot be saved for
+            // backward"). Without a gradient collector, grad mode is off on this thread anyway,
+            // so every call goes in "training" and grad mode alone decides whether autograd records.
             val results = if (train) {
                 backend.gradients().use { collector ->
                     IValueUtils.forward(program, arguments, true).also { collector.backward(if (scaled) it[it.size - 1] else it[0]) }
                 }
             } else {
-                IValueUtils.forward(program, arguments, false)
+                IValueUtils.forward(program, arguments, true)
             }
             results.take(outputs.size).map { it.toFloatArray() }
         }

@@ -67,3 +67,16 @@ class CompiledEquivalenceSpec : FunSpec({
         println(source)
     }
 })
+
+class CompiledChecksSpec : FunSpec({
+    test("the compiled programs pass the causality and padding checks, in fp32 and bf16") {
+        val model = Models.build(tinySpec(blocks = 1, loops = 3), 29)
+        val store = ParameterStore(model.parameters, testBackend, seed = 2)
+        for (precision in listOf(Precision.Fp32, Precision.Bf16Mixed)) {
+            val executor = CompiledExecutor(testBackend, precision)
+            val tolerance = if (precision == Precision.Fp32) 1e-5 else 1e-2
+            looplab.models.checks.ModelChecks.causality(model, store, executor, length = 12).passed shouldBe true
+            looplab.models.checks.ModelChecks.paddingInvariance(model, store, executor, length = 9, padding = 5, tolerance = tolerance).passed shouldBe true
+        }
+    }
+})

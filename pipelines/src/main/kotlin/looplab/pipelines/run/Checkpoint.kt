@@ -3,7 +3,7 @@ package looplab.pipelines.run
 import kotlinx.serialization.Serializable
 import kotlinx.serialization.json.Json
 import looplab.models.eager.ParameterStore
-import looplab.models.optim.AdamWOptimizer
+import looplab.models.optim.Optimizer
 import looplab.models.optim.OptimizerState
 import java.nio.file.Files
 import java.nio.file.Path
@@ -31,7 +31,7 @@ public data class TrainingState(
 public class Checkpoint(public val dir: Path) {
     public val exists: Boolean get() = Files.exists(dir.resolve(STATE))
 
-    public fun save(state: TrainingState, store: ParameterStore, optimizer: AdamWOptimizer) {
+    public fun save(state: TrainingState, store: ParameterStore, optimizer: Optimizer) {
         val staging = dir.resolveSibling("${dir.fileName}.partial")
         staging.toFile().deleteRecursively()
         Files.createDirectories(staging)
@@ -63,7 +63,7 @@ public class Checkpoint(public val dir: Path) {
     }
 
     /** Loads the tensors into [store] and [optimizer]. */
-    public fun restore(store: ParameterStore, optimizer: AdamWOptimizer) {
+    public fun restore(store: ParameterStore, optimizer: Optimizer) {
         try {
             store.load(TensorFile.read(dir.resolve(PARAMS)))
             optimizer.load(OptimizerState(state().optimizerSteps, TensorFile.read(dir.resolve(OPTIMIZER))))

@@ -21,6 +21,7 @@ import looplab.pipelines.plan.Plan
 import looplab.pipelines.plan.PlanPrinter
 import looplab.pipelines.plan.Planner
 import looplab.pipelines.train.EvalMetrics
+import looplab.pipelines.train.Execution
 import looplab.pipelines.train.Listeners
 import looplab.pipelines.train.MetricEvent
 import looplab.pipelines.train.Pretrainer
@@ -96,9 +97,12 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
         val experiment = plan.experiment
         val model = Models.build(spec, plan.vocabSize)
         val store = ParameterStore(model.parameters, backend, experiment.seed)
+        val executor = Execution.executor(experiment, backend)
+        // The checks run on the executor that trains, so a compiled program is checked too.
         val checks = listOf(
-            ModelChecks.causality(model, store, backend, length = minOf(spec.contextLength, 24)),
-            ModelChecks.paddingInvariance(model, store, backend, length = minOf(spec.contextLength - 4, 16), padding = 4),
+            ModelChecks.causality(model, store, executor, length = minOf(spec.contextLength, 24)),
+            ModelChecks.paddingInvariance(model, store, executor, length = minOf(spec.contextLength - 4, 16), padding = 4,
+                tolerance = Execution.checkTolerance(experiment.precision)),
         )
         recorder.checked(spec.name, checks.map { (if (it.passed) "passed: " else "FAILED: ") + it.detail })
         checks.firstOrNull { !it.passed }?.let { throw ModelCheckException("model check failed, not training: ${it.detail}") }
@@ -115,9 +119,10 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
                 is PretrainSpec -> {
                     val data = TrainingData(mixture, Batcher(tokenizer, algorithmic.loss), stage.batchSize, experiment.seed)
                     Pretrainer(
-                        backend, spec.name, model, store, stage, plan.stages[index].steps!!, data,
+                        executor, Execution.optimizer(experiment, stage, store, backend), spec.name, model, store, stage, plan.stages[index].steps!!, data,
                         measure = { evaluator.evaluate(mixture.tasks, stage.evalSamples, periodicBudget) },
                         listener = listeners, checkpoint = dir.checkpoint(spec.name, stage.id), producers = producers, seed = experiment.seed,
+                        scaler = Execution.lossScaler(experiment),
                     ).run(resume)
                     weightsOf = stage.id
                 }

@@ -2,18 +2,17 @@ package looplab.pipelines.train
 
 import looplab.curriculum.data.BatchStream
 import looplab.curriculum.data.TokenBatch
-import looplab.dsl.AdamW
 import looplab.dsl.PretrainSpec
 import looplab.dsl.Tokens
+import looplab.models.Executor
 import looplab.models.LanguageModel
 import looplab.models.ModelOutput
 import looplab.models.Pass
+import looplab.models.eager.ParameterStore
+import looplab.models.optim.LossScaler
+import looplab.models.optim.Optimizer
 import looplab.models.params.Params
 import looplab.models.tensor.Ops
-import looplab.models.eager.EagerBackend
-import looplab.models.eager.ParameterStore
-import looplab.models.eager.array
-import looplab.models.optim.AdamWOptimizer
 import looplab.pipelines.run.Checkpoint
 import looplab.pipelines.run.TrainingState
 
@@ -21,12 +20,13 @@ import looplab.pipelines.run.TrainingState
 public class TrainingDivergedException(message: String) : RuntimeException(message)
 
 /**
- * The pretraining loop of one model variant, nanoGPT-style: learning rate → (evaluate and
- * checkpoint) → forward and backward → clip and step → log. All tensor work happens on the calling
- * thread; batches are made ahead by producer coroutines.
+ * The pretraining loop of one model variant, nanoGPT-style: learning rate → forward and backward
+ * → clip and step → log → (evaluate and checkpoint). All tensor work happens on the calling thread
+ * through [executor] (eager or compiled); batches are made ahead by producer coroutines.
  */
 public class Pretrainer(
-    private val backend: EagerBackend,
+    private val executor: Executor,
+    private val optimizer: Optimizer,
     private val variant: String,
     private val model: LanguageModel,
     private val store: ParameterStore,
@@ -40,8 +40,9 @@ public class Pretrainer(
     private val producers: Int = 2,
     /** The experiment seed, for per-pass randomness of the model. */
     private val seed: Long = 0,
+    /** fp16 training scales its loss; null for fp32 and bf16. */
+    private val scaler: LossScaler? = null,
 ) {
-    private val optimizer = AdamWOptimizer(store, backend, stage.optimizer as AdamW)
     private val validation = data.validationBatches()
 
     /** Trains to the end of the budget, resuming from [checkpoint] if it holds an unfinished run. */
@@ -64,10 +65,13 @@ public class Pretrainer(
                 val lr = stage.lr.rateAt(step, totalSteps)
                 val batch = stream.next()
                 val started = System.nanoTime()
-                val (loss, extra) = forwardBackward(batch, Pass(training = true, step = step, seed = seed))
+                val lossScale = scaler?.scale ?: 1.0
+                val (loss, extra) = forwardBackward(batch, Pass(training = true, step = step, seed = seed), lossScale)
                 if (!loss.isFinite()) diverged(step, "loss is $loss")
-                val gradNorm = optimizer.step(lr, stage.clipNorm)
-                if (!gradNorm.isFinite()) diverged(step, "the gradient norm is $gradNorm (the update was not applied)")
+                val gradNorm = optimizer.step(lr, stage.clipNorm, gradScale = lossScale)
+                // An fp16 overflow skips the update and lowers the scale; anywhere else it is divergence.
+                if (scaler != null) scaler.update(gradNorm.isFinite())
+                else if (!gradNorm.isFinite()) diverged(step, "the gradient norm is $gradNorm (the update was not applied)")
                 elapsed += (System.nanoTime() - started) / 1e9
                 tokens += batch.tokens
                 step += 1
@@ -94,19 +98,19 @@ public class Pretrainer(
         if (tokenBudget != null) tokens >= tokenBudget || step >= 2 * totalSteps else step >= totalSteps
 
     /** Loss and the model's extra metrics for one batch, leaving gradients on the parameters. */
-    private fun forwardBackward(batch: TokenBatch, pass: Pass): Pair<Double, Map<String, Double>> {
+    private fun forwardBackward(batch: TokenBatch, pass: Pass, lossScale: Double): Pair<Double, Map<String, Double>> {
         store.zeroGradients()
-        return backend.gradients().use { collector ->
-            backend.scoped(store.values) { ops, _ ->
-                val out = model.loss(ops, store, batch, pass)
-                collector.backward(out.loss.array)
-                out.loss.array.getFloat().toDouble() to out.metrics.mapValues { it.value.array.getFloat().toDouble() }
-            }
+        var names = emptyList<String>()
+        val values = executor.run(store, train = true, lossScale = lossScale) { ops, params ->
+            val out = model.loss(ops, params, batch, pass)
+            names = out.metrics.keys.toList()
+            listOf(out.loss) + out.metrics.values
         }
+        return values[0][0].toDouble() to names.zip(values.drop(1)) { name, value -> name to value[0].toDouble() }.toMap()
     }
 
     private fun validationLoss(): Double = validation.map { batch ->
-        backend.scoped(store.values) { ops, _ -> model.loss(ops, store, batch).loss.array.getFloat().toDouble() }
+        executor.run(store, train = false) { ops, params -> listOf(model.loss(ops, params, batch).loss) }[0][0].toDouble()
     }.average()
 }
 

@@ -1,0 +1,38 @@
+package looplab.pipelines.train
+
+import looplab.dsl.AdamW
+import looplab.dsl.Backend
+import looplab.dsl.ExperimentSpec
+import looplab.dsl.Precision
+import looplab.dsl.PretrainSpec
+import looplab.models.Executor
+import looplab.models.compiled.CompiledExecutor
+import looplab.models.compiled.FusedAdamW
+import looplab.models.eager.EagerBackend
+import looplab.models.eager.EagerExecutor
+import looplab.models.eager.ParameterStore
+import looplab.models.optim.AdamWOptimizer
+import looplab.models.optim.LossScaler
+import looplab.models.optim.Optimizer
+
+/** Picks the executor, optimizer and loss scaling an experiment's backend and precision call for. */
+public object Execution {
+    public fun executor(spec: ExperimentSpec, backend: EagerBackend): Executor = when (spec.backend) {
+        Backend.Eager -> EagerExecutor(backend)
+        Backend.Compiled -> CompiledExecutor(backend, spec.precision)
+    }
+
+    /** The compiled backend also compiles its optimizer; eager runs looplab's own AdamW op by op. */
+    public fun optimizer(spec: ExperimentSpec, stage: PretrainSpec, store: ParameterStore, backend: EagerBackend): Optimizer {
+        val config = stage.optimizer as AdamW
+        return when (spec.backend) {
+            Backend.Eager -> AdamWOptimizer(store, backend, config)
+            Backend.Compiled -> FusedAdamW(store, backend, config)
+        }
+    }
+
+    public fun lossScaler(spec: ExperimentSpec): LossScaler? = if (spec.precision == Precision.Fp16Mixed) LossScaler() else null
+
+    /** How far low-precision arithmetic may move a loss that padding must not move at all. */
+    public fun checkTolerance(precision: Precision): Double = if (precision == Precision.Fp32) 1e-5 else 1e-2
+}
