@@ -34,6 +34,15 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
         Precision.Fp16Mixed -> DType.F16
     }
 
+    init {
+        // TorchScript's optimizing executor replaces the program, after a few profiling runs, with
+        // fused graphs differentiated by its own symbolic autodiff, which gets mixed-precision casts
+        // wrong (a bf16 matmul's backward receives an fp32 gradient). Plain interpretation records
+        // every ATen op in ordinary autograd, like eager; the wins we compile for (fused attention,
+        // bf16 matrix products, the fused optimizer) do not depend on the fuser.
+        JniUtils.setGraphExecutorOptimize(false)
+    }
+
     /** Programs compiled so far (each distinct traced text once). */
     public var compiled: Int = 0
         private set
