@@ -23,7 +23,7 @@ import java.io.ByteArrayInputStream
  * Parameters stay the store's NDArrays and are passed in as a list; gradients reach them through
  * DJL's gradient collector, as in the eager backend.
  */
-public class CompiledExecutor(private val backend: EagerBackend, public val precision: Precision = Precision.Fp32) : Executor {
+public class CompiledExecutor(private val backend: EagerBackend, public val precision: Precision = Precision.Fp32) : Executor, AutoCloseable {
     private val programs = object : LinkedHashMap<String, PtSymbolBlock>(16, 0.75f, true) {
         override fun removeEldestEntry(eldest: MutableMap.MutableEntry<String, PtSymbolBlock>): Boolean =
             (size > PROGRAM_CACHE).also { if (it) eldest.value.close() }
@@ -70,6 +70,12 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
             }
             results.take(outputs.size).map { it.toFloatArray() }
         }
+    }
+
+    /** Frees every compiled program. */
+    override fun close() {
+        programs.values.forEach { it.close() }
+        programs.clear()
     }
 
     /** The TorchScript text this computation compiles to, for inspection and tests. */

@@ -25,7 +25,7 @@ import java.io.ByteArrayInputStream
  * Every list the program changes in place is passed in as an argument: TorchScript drops in-place
  * `_foreach` ops on lists built inside a script.
  */
-public class FusedAdamW(private val store: ParameterStore, private val backend: EagerBackend, private val config: AdamW) : Optimizer {
+public class FusedAdamW(private val store: ParameterStore, private val backend: EagerBackend, private val config: AdamW) : Optimizer, AutoCloseable {
     private val manager = backend.manager.newSubManager()
     private val refs = store.registry.all
     private val decayed = refs.filter { it.decay && config.weightDecay > 0 }
@@ -63,6 +63,11 @@ public class FusedAdamW(private val store: ParameterStore, private val backend: 
     }
 
     private fun list(arrays: List<NDArray>): IValue = IValue.listFrom(*arrays.map { it as PtNDArray }.toTypedArray())
+
+    override fun close() {
+        program.close()
+        manager.close()
+    }
 
     override fun snapshot(): OptimizerState = OptimizerState(
         steps = steps,

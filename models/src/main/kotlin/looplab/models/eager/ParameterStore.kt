@@ -15,7 +15,7 @@ import java.util.Random
  * is computed on the host from (seed, parameter name), so it is the same on every device and does
  * not depend on the order parameters are created in.
  */
-public class ParameterStore(public val registry: ParamRegistry, backend: EagerBackend, seed: Long) : Params {
+public class ParameterStore(public val registry: ParamRegistry, backend: EagerBackend, seed: Long) : Params, AutoCloseable {
     private val manager = backend.manager.newSubManager()
     private val arrays: Map<ParamRef, NDArray> = registry.all.associateWith { ref ->
         manager.create(initialValues(ref, seed), ref.shape.toShape()).also { it.setRequiresGradient(true) }
@@ -56,6 +56,9 @@ public class ParameterStore(public val registry: ParamRegistry, backend: EagerBa
             array.set(data)
         }
     }
+
+    /** Frees the parameters (and their gradients) on the device. */
+    override fun close(): Unit = manager.close()
 
     private fun initialValues(ref: ParamRef, seed: Long): FloatArray = when (val init = ref.init) {
         is Init.Constant -> FloatArray(ref.size.toInt()) { init.value.toFloat() }

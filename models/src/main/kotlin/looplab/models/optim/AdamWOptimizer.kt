@@ -16,7 +16,7 @@ public class AdamWOptimizer(
     private val store: ParameterStore,
     private val backend: EagerBackend,
     private val config: AdamW,
-) : Optimizer {
+) : Optimizer, AutoCloseable {
     private val stateManager = backend.manager.newSubManager()
     private val refs = store.registry.all
     private val firstMoment: Map<ParamRef, NDArray> = refs.associateWith { stateManager.zeros(store.array(it).shape) }
@@ -57,6 +57,8 @@ public class AdamWOptimizer(
             listOf("m.${ref.name}" to firstMoment.getValue(ref).toFloatArray(), "v.${ref.name}" to secondMoment.getValue(ref).toFloatArray())
         }.toMap(),
     )
+
+    override fun close(): Unit = stateManager.close()
 
     /** Restores a [snapshot]. */
     override fun load(state: OptimizerState) {

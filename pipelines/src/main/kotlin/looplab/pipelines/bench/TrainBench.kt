@@ -1,0 +1,126 @@
+package looplab.pipelines.bench
+
+import ai.djl.Device
+import ai.djl.engine.EngineException
+import ai.djl.pytorch.jni.JniUtils
+import ai.djl.util.cuda.CudaUtils
+import looplab.models.Executor
+import looplab.models.LanguageModel
+import looplab.models.optim.Optimizer
+import kotlinx.serialization.Serializable
+import looplab.dsl.AdamW
+import looplab.dsl.Backend
+import looplab.dsl.ModelSpec
+import looplab.dsl.Precision
+import looplab.models.Models
+import looplab.models.Pass
+import looplab.models.compiled.CompiledExecutor
+import looplab.models.compiled.FusedAdamW
+import looplab.models.cost.ModelCost
+import looplab.models.eager.EagerBackend
+import looplab.models.eager.EagerExecutor
+import looplab.models.eager.ParameterStore
+import looplab.models.optim.AdamWOptimizer
+import kotlin.random.Random
+
+/** One model to measure: its spec, vocabulary and batch. */
+public class BenchModel(public val name: String, public val spec: ModelSpec, public val vocabSize: Int, public val batch: Int)
+
+/** How to train it: the backend and precision. */
+@Serializable
+public data class BenchMode(val backend: Backend, val precision: Precision) {
+    override fun toString(): String = "${backend.name.lowercase()}-${precision.name.lowercase()}"
+}
+
+/** What one configuration measured. */
+@Serializable
+public data class BenchResult(
+    val model: String,
+    val mode: String,
+    val device: String,
+    val batch: Int,
+    val sequence: Int,
+    val physicalParams: Long,
+    val trainingFlopsPerToken: Long,
+    val steps: Int,
+    val stepMillis: Double,
+    val tokensPerSecond: Double,
+    /** Achieved FLOP/s over [peakFlops]. */
+    val mfu: Double,
+    val peakFlops: Double,
+    /** Most device memory in use after any step, minus what was in use before the model existed. */
+    val peakMemoryBytes: Long?,
+    val finalLoss: Double,
+    val error: String? = null,
+)
+
+/**
+ * Times training steps of one model in one mode on random tokens: a few warm-up steps (compiling
+ * programs, growing the allocator), then [steps] timed ones. Each step ends with the loss read on
+ * the host, so the device has finished it when the clock stops.
+ */
+public class TrainBench(private val backend: EagerBackend, private val peakFlops: Double) {
+    public fun measure(model: BenchModel, mode: BenchMode, sequence: Int, steps: Int, warmup: Int = 3): BenchResult {
+        if (backend.device.isGpu) JniUtils.emptyCudaCache()
+        val memoryBefore = memoryInUse(backend.device)
+        val built = Models.build(model.spec, model.vocabSize)
+        val resources = mutableListOf<AutoCloseable>()
+        try {
+            val store = ParameterStore(built.parameters, backend, seed = 1).also { resources += it }
+            val executor = when (mode.backend) {
+                Backend.Eager -> EagerExecutor(backend)
+                Backend.Compiled -> CompiledExecutor(backend, mode.precision).also { resources += it }
+            }
+            val optimizer = when (mode.backend) {
+                Backend.Eager -> AdamWOptimizer(store, backend, AdamW()).also { resources += it }
+                Backend.Compiled -> FusedAdamW(store, backend, AdamW()).also { resources += it }
+            }
+            return timeSteps(model, mode, sequence, steps, warmup, built, store, executor, optimizer, memoryBefore)
+        } catch (e: EngineException) {
+            // Out of memory and the like: a result that says so, and the next configuration still runs.
+            val cost = ModelCost.of(model.spec, model.vocabSize, sequence)
+            return BenchResult(model.name, mode.toString(), backend.device.toString(), model.batch, sequence, cost.physicalParams,
+                cost.trainingFlopsPerToken, 0, Double.NaN, 0.0, 0.0, peakFlops, null, Double.NaN, e.message?.lineSequence()?.firstOrNull { it.isNotBlank() })
+        } finally {
+            resources.asReversed().forEach { it.close() }
+        }
+    }
+
+    private fun timeSteps(
+        model: BenchModel, mode: BenchMode, sequence: Int, steps: Int, warmup: Int, built: LanguageModel,
+        store: ParameterStore, executor: Executor, optimizer: Optimizer, memoryBefore: Long?,
+    ): BenchResult {
+        val random = Random(7)
+        val tokens = IntArray(model.batch * (sequence + 1)) { random.nextInt(model.vocabSize) }
+        val inputs = IntArray(model.batch * sequence) { tokens[(it / sequence) * (sequence + 1) + it % sequence] }
+        val targets = IntArray(model.batch * sequence) { tokens[(it / sequence) * (sequence + 1) + it % sequence + 1] }
+        val mask = FloatArray(model.batch * sequence) { 1f }
+        var peakMemory = 0L
+        var loss = 0.0
+        var timed = 0L
+        repeat(warmup + steps) { step ->
+            val started = System.nanoTime()
+            store.zeroGradients()
+            loss = executor.run(store, train = true) { ops, params ->
+                listOf(built.loss(ops, params, ops.tokens(inputs, model.batch, sequence), ops.tokens(targets, model.batch, sequence),
+                    ops.floats(mask, listOf(model.batch, sequence)), Pass(training = true, step = step.toLong())).loss)
+            }[0][0].toDouble()
+            optimizer.step(1e-4, 1.0)
+            if (step >= warmup) timed += System.nanoTime() - started
+            memoryInUse(backend.device)?.let { peakMemory = maxOf(peakMemory, it) }
+        }
+        val cost = ModelCost.of(model.spec, model.vocabSize, sequence)
+        val seconds = timed / 1e9
+        val tokensPerSecond = model.batch.toDouble() * sequence * steps / seconds
+        return BenchResult(
+            model = model.name, mode = mode.toString(), device = backend.device.toString(), batch = model.batch, sequence = sequence,
+            physicalParams = cost.physicalParams, trainingFlopsPerToken = cost.trainingFlopsPerToken, steps = steps,
+            stepMillis = 1000 * seconds / steps, tokensPerSecond = tokensPerSecond,
+            mfu = tokensPerSecond * cost.trainingFlopsPerToken / peakFlops, peakFlops = peakFlops,
+            peakMemoryBytes = memoryBefore?.let { peakMemory - it }, finalLoss = loss,
+        )
+    }
+
+    private fun memoryInUse(device: Device): Long? =
+        if (device.isGpu) CudaUtils.getGpuMemory(device).used else null
+}
