@@ -127,7 +127,7 @@ def training_flops_per_token(model, name, seq):
     return 6 * per_token + 3 * blocks * loops * 4 * seq * width
 
 
-def measure(name, seq, steps, warmup, peak_flops):
+def measure(name, seq, steps, warmup, peak_flops, profile=None):
     kwargs, batch = MODELS[name]
     torch.manual_seed(1)
     device = torch.device("cuda")
@@ -142,6 +142,11 @@ def measure(name, seq, steps, warmup, peak_flops):
     timed = 0.0
     loss = float("nan")
     for step in range(warmup + steps):
+        # The first timed step is profiled when asked, as looplab's bench does.
+        profiler = None
+        if profile and step == warmup:
+            profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA])
+            profiler.__enter__()
         start = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast("cuda", dtype=torch.bfloat16):
@@ -152,6 +157,9 @@ def measure(name, seq, steps, warmup, peak_flops):
         loss = out.item()
         if step >= warmup:
             timed += time.perf_counter() - start
+        if profiler is not None:
+            profiler.__exit__(None, None, None)
+            profiler.export_chrome_trace(f"{profile}/{name}-pytorch.json")
         free, _ = torch.cuda.mem_get_info()
         peak_used = max(peak_used, free_before - free)
     tokens_per_second = batch * seq * steps / timed
@@ -172,10 +180,11 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--peak-tflops", type=float, default=989.0)
     parser.add_argument("--json")
+    parser.add_argument("--profile", help="folder for a Chrome trace of one timed step per model")
     args = parser.parse_args()
     for name in args.models.split(","):
         try:
-            result = measure(name, args.seq, args.steps, args.warmup, args.peak_tflops * 1e12)
+            result = measure(name, args.seq, args.steps, args.warmup, args.peak_tflops * 1e12, args.profile)
         except torch.OutOfMemoryError as e:
             result = dict(model=name, mode="pytorch-eager-bf16autocast", error=str(e).splitlines()[0])
             torch.cuda.empty_cache()

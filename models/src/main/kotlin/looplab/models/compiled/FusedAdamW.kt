@@ -52,6 +52,11 @@ public class FusedAdamW(private val store: ParameterStore, private val backend: 
         norm
     }
 
+    /** One `_foreach_zero_` launch for every gradient, instead of one call per parameter. */
+    override fun zeroGradients(): Unit = backend.scoped(store.values) { _, _ ->
+        run("zero", list(refs.map { store.gradient(it) }))
+    }
+
     private fun run(method: String, vararg arguments: IValue): Double {
         try {
             IValueUtils.runMethod(program, method, *arguments).use { result ->
@@ -93,6 +98,8 @@ public class FusedAdamW(private val store: ParameterStore, private val backend: 
         appendLine("  training : bool")
         // Unscale (fp16 loss scaling), then clip with the eager optimizer's factor:
         // max_norm / (norm + 1e-6), never above one. Without clipping, max_norm is huge.
+        appendLine("  def zero(self: __torch__.$CLASS_NAME, grads: List[Tensor]) -> None:")
+        appendLine("    torch._foreach_zero_(grads)")
         appendLine("  def clip(self: __torch__.$CLASS_NAME, grads: List[Tensor], max_norm: float, grad_scale: float) -> Tensor:")
         appendLine("    total = torch.div(torch.linalg_vector_norm(torch.stack(torch._foreach_norm(grads, 2)), 2), grad_scale)")
         appendLine("    coef = torch.div(torch.clamp_max(torch.div(torch.reciprocal(torch.add(total, 1.0E-6)), 1.0 / max_norm), 1.0), grad_scale)")

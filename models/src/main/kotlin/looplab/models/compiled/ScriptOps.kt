@@ -131,9 +131,8 @@ internal class ScriptOps(private val registry: ParamRegistry, private val low: D
     override fun rmsNorm(x: Tensor, gain: Tensor, eps: Double): Tensor {
         val s = cast(sym(x), DType.F32)
         val g = sym(gain)
-        val meanSquare = writer.let("torch.mean(torch.mul(${s.name}, ${s.name}), [-1], True)", Shapes.reduce(s.shape, -1, true), DType.F32)
-        val rms = writer.let("torch.sqrt(torch.add(${meanSquare.name}, ${literal(eps)}))", meanSquare.shape, DType.F32)
-        return writer.let("torch.mul(torch.div(${s.name}, ${rms.name}), ${g.name})", s.shape, DType.F32)
+        // ATen's own RMSNorm: one fused kernel on a GPU instead of six element-wise ones.
+        return writer.let("torch.rms_norm(${s.name}, [${s.shape.last()}], ${g.name}, ${literal(eps)})", s.shape, DType.F32)
     }
 
     override fun rope(x: Tensor, base: Double, offset: Int): Tensor {

@@ -58,6 +58,8 @@ public class AdamWOptimizer(
         }.toMap(),
     )
 
+    override fun zeroGradients(): Unit = store.zeroGradients()
+
     override fun close(): Unit = stateManager.close()
 
     /** Restores a [snapshot]. */

@@ -13,6 +13,9 @@ public interface Optimizer {
      */
     public fun step(lr: Double, clipNorm: Double?, gradScale: Double = 1.0): Double
 
+    /** Zeroes every gradient before the next backward pass (DJL's collector never does). */
+    public fun zeroGradients()
+
     public fun snapshot(): OptimizerState
     public fun load(state: OptimizerState)
 }

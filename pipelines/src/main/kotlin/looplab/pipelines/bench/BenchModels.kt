@@ -13,15 +13,15 @@ import looplab.dsl.Size
 public object BenchModels {
     private const val NEOX_VOCAB = 50_304
 
-    private fun ladder(name: String, size: Size, batch: Int) = BenchModel(
+    private fun ladder(name: String, size: Size, batch: Int, eagerBatch: Int) = BenchModel(
         name,
         ModelSpec(name, size.width, size.heads, Recursion(size.layers, 1), contextLength = 2048),
-        NEOX_VOCAB, batch,
+        NEOX_VOCAB, batch, eagerBatch,
     )
 
     public val all: List<BenchModel> = listOf(
-        ladder("nano", Size.Nano, batch = 16),
-        ladder("125m", Size.M125, batch = 8),
+        ladder("nano", Size.Nano, batch = 16, eagerBatch = 4),
+        ladder("125m", Size.M125, batch = 8, eagerBatch = 4),
     )
 
     public fun named(name: String): BenchModel? = all.firstOrNull { it.name == name }

@@ -23,8 +23,13 @@ import looplab.models.eager.ParameterStore
 import looplab.models.optim.AdamWOptimizer
 import kotlin.random.Random
 
-/** One model to measure: its spec, vocabulary and batch. */
-public class BenchModel(public val name: String, public val spec: ModelSpec, public val vocabSize: Int, public val batch: Int)
+/**
+ * One model to measure: its spec, vocabulary and batch. Eager execution keeps every attention
+ * matrix of the backward pass in memory, so it gets a smaller [eagerBatch] where that would not fit.
+ */
+public class BenchModel(public val name: String, public val spec: ModelSpec, public val vocabSize: Int, public val batch: Int, public val eagerBatch: Int = batch) {
+    public fun batchFor(mode: BenchMode): Int = if (mode.backend == Backend.Eager) eagerBatch else batch
+}
 
 /** How to train it: the backend and precision. */
 @Serializable
@@ -60,7 +65,7 @@ public data class BenchResult(
  * the host, so the device has finished it when the clock stops.
  */
 public class TrainBench(private val backend: EagerBackend, private val peakFlops: Double) {
-    public fun measure(model: BenchModel, mode: BenchMode, sequence: Int, steps: Int, warmup: Int = 3): BenchResult {
+    public fun measure(model: BenchModel, mode: BenchMode, sequence: Int, steps: Int, warmup: Int = 3, profile: java.nio.file.Path? = null): BenchResult {
         if (backend.device.isGpu) JniUtils.emptyCudaCache()
         val memoryBefore = memoryInUse(backend.device)
         val built = Models.build(model.spec, model.vocabSize)
@@ -75,11 +80,11 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
                 Backend.Eager -> AdamWOptimizer(store, backend, AdamW()).also { resources += it }
                 Backend.Compiled -> FusedAdamW(store, backend, AdamW()).also { resources += it }
             }
-            return timeSteps(model, mode, sequence, steps, warmup, built, store, executor, optimizer, memoryBefore)
+            return timeSteps(model, mode, sequence, steps, warmup, built, store, executor, optimizer, memoryBefore, profile)
         } catch (e: EngineException) {
             // Out of memory and the like: a result that says so, and the next configuration still runs.
             val cost = ModelCost.of(model.spec, model.vocabSize, sequence)
-            return BenchResult(model.name, mode.toString(), backend.device.toString(), model.batch, sequence, cost.physicalParams,
+            return BenchResult(model.name, mode.toString(), backend.device.toString(), model.batchFor(mode), sequence, cost.physicalParams,
                 cost.trainingFlopsPerToken, 0, Double.NaN, 0.0, 0.0, peakFlops, null, Double.NaN, e.message?.lineSequence()?.firstOrNull { it.isNotBlank() })
         } finally {
             resources.asReversed().forEach { it.close() }
@@ -88,32 +93,37 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
 
     private fun timeSteps(
         model: BenchModel, mode: BenchMode, sequence: Int, steps: Int, warmup: Int, built: LanguageModel,
-        store: ParameterStore, executor: Executor, optimizer: Optimizer, memoryBefore: Long?,
+        store: ParameterStore, executor: Executor, optimizer: Optimizer, memoryBefore: Long?, profile: java.nio.file.Path?,
     ): BenchResult {
+        val batch = model.batchFor(mode)
         val random = Random(7)
-        val tokens = IntArray(model.batch * (sequence + 1)) { random.nextInt(model.vocabSize) }
-        val inputs = IntArray(model.batch * sequence) { tokens[(it / sequence) * (sequence + 1) + it % sequence] }
-        val targets = IntArray(model.batch * sequence) { tokens[(it / sequence) * (sequence + 1) + it % sequence + 1] }
-        val mask = FloatArray(model.batch * sequence) { 1f }
+        val tokens = IntArray(batch * (sequence + 1)) { random.nextInt(model.vocabSize) }
+        val inputs = IntArray(batch * sequence) { tokens[(it / sequence) * (sequence + 1) + it % sequence] }
+        val targets = IntArray(batch * sequence) { tokens[(it / sequence) * (sequence + 1) + it % sequence + 1] }
+        val mask = FloatArray(batch * sequence) { 1f }
         var peakMemory = 0L
         var loss = 0.0
         var timed = 0L
         repeat(warmup + steps) { step ->
+            // The first timed step is profiled when asked: a Chrome trace of its kernels.
+            val profiling = profile != null && step == warmup
+            if (profiling) JniUtils.startProfile(backend.device.isGpu, false, false)
             val started = System.nanoTime()
-            store.zeroGradients()
+            optimizer.zeroGradients()
             loss = executor.run(store, train = true) { ops, params ->
-                listOf(built.loss(ops, params, ops.tokens(inputs, model.batch, sequence), ops.tokens(targets, model.batch, sequence),
-                    ops.floats(mask, listOf(model.batch, sequence)), Pass(training = true, step = step.toLong())).loss)
+                listOf(built.loss(ops, params, ops.tokens(inputs, batch, sequence), ops.tokens(targets, batch, sequence),
+                    ops.floats(mask, listOf(batch, sequence)), Pass(training = true, step = step.toLong())).loss)
             }[0][0].toDouble()
             optimizer.step(1e-4, 1.0)
             if (step >= warmup) timed += System.nanoTime() - started
+            if (profiling) JniUtils.stopProfile(profile.toString())
             memoryInUse(backend.device)?.let { peakMemory = maxOf(peakMemory, it) }
         }
         val cost = ModelCost.of(model.spec, model.vocabSize, sequence)
         val seconds = timed / 1e9
-        val tokensPerSecond = model.batch.toDouble() * sequence * steps / seconds
+        val tokensPerSecond = batch.toDouble() * sequence * steps / seconds
         return BenchResult(
-            model = model.name, mode = mode.toString(), device = backend.device.toString(), batch = model.batch, sequence = sequence,
+            model = model.name, mode = mode.toString(), device = backend.device.toString(), batch = batch, sequence = sequence,
             physicalParams = cost.physicalParams, trainingFlopsPerToken = cost.trainingFlopsPerToken, steps = steps,
             stepMillis = 1000 * seconds / steps, tokensPerSecond = tokensPerSecond,
             mfu = tokensPerSecond * cost.trainingFlopsPerToken / peakFlops, peakFlops = peakFlops,

@@ -12,6 +12,8 @@ import com.github.ajalt.clikt.parameters.types.path
 import kotlinx.serialization.json.Json
 import looplab.dsl.Backend
 import looplab.dsl.Precision
+import com.github.ajalt.clikt.parameters.options.flag
+import looplab.models.compiled.GpuSettings
 import looplab.models.eager.EagerBackend
 import looplab.pipelines.bench.BenchMode
 import looplab.pipelines.bench.BenchModels
@@ -43,16 +45,20 @@ public class BenchTrainCommand : CliktCommand(name = "train") {
     private val gpu by option("--gpu", help = "GPU index; without it, the CPU.").int()
     private val peakTflops by option("--peak-tflops", help = "Peak FLOP/s for MFU, in TFLOP/s (H100 SXM dense bf16: 989).").double().default(989.0)
     private val jsonOut by option("--json", help = "Append one JSON line per configuration to this file.").path()
+    private val profileDir by option("--profile", help = "Write a Chrome trace of one timed step per configuration into this folder.").path()
+    private val tf32 by option("--tf32", help = "Let fp32 matrix products use TF32 on the GPU (looplab's default for fp32 training).").flag("--no-tf32", default = true)
 
     override fun run() {
         val chosen = models.map { name -> BenchModels.named(name) ?: throw UsageError("unknown bench model \"$name\"; known: ${BenchModels.all.joinToString { it.name }}") }
         val parsedModes = modes.map(::parseMode)
         val results = mutableListOf<BenchResult>()
+        if (gpu != null && tf32) GpuSettings.allowTf32()
+        profileDir?.let { Files.createDirectories(it) }
         EagerBackend(EagerBackend.device(gpu)).use { backend ->
             val bench = TrainBench(backend, peakTflops * 1e12)
             for (model in chosen) for (mode in parsedModes) {
                 val sized = batch?.let { looplab.pipelines.bench.BenchModel(model.name, model.spec, model.vocabSize, it) } ?: model
-                val result = bench.measure(sized, mode, sequence, steps, warmup)
+                val result = bench.measure(sized, mode, sequence, steps, warmup, profileDir?.resolve("${model.name}-$mode.json"))
                 results += result
                 echo("${result.model} ${result.mode}: ${Format.count(result.tokensPerSecond)} tok/s, MFU ${Format.percent(result.mfu)}" + (result.error?.let { " ERROR $it" } ?: ""))
                 jsonOut?.let { Files.writeString(it, json.encodeToString(BenchResult.serializer(), result) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND) }

@@ -99,7 +99,7 @@ public class Pretrainer(
 
     /** Loss and the model's extra metrics for one batch, leaving gradients on the parameters. */
     private fun forwardBackward(batch: TokenBatch, pass: Pass, lossScale: Double): Pair<Double, Map<String, Double>> {
-        store.zeroGradients()
+        optimizer.zeroGradients()
         var names = emptyList<String>()
         val values = executor.run(store, train = true, lossScale = lossScale) { ops, params ->
             val out = model.loss(ops, params, batch, pass)
