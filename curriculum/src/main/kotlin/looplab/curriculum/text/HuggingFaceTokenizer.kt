@@ -83,7 +83,7 @@ public class HuggingFaceTokenizer private constructor(private val djl: DjlTokeni
             }
             val withTags = withChatTags(root)
             val djl = try {
-                DjlTokenizer.newInstance(ByteArrayInputStream(withTags.toString().toByteArray()), mapOf("addSpecialTokens" to "false"))
+                DjlTokenizer.newInstance(ByteArrayInputStream(withTags.toString().toByteArray()), OPTIONS)
             } catch (e: Exception) {
                 throw TokenizerLoadException("$source is not a valid tokenizer.json: ${e.message?.lineSequence()?.first()}", e)
             }
@@ -113,6 +113,9 @@ public class HuggingFaceTokenizer private constructor(private val djl: DjlTokeni
             put("normalized", JsonPrimitive(false))
             put("special", JsonPrimitive(true))
         }
+
+        /** DJL truncates to 512 tokens unless told otherwise: a corpus document would be cut silently. */
+        public val OPTIONS: Map<String, String> = mapOf("addSpecialTokens" to "false", "truncation" to "false", "padding" to "false", "maxLength" to "-1")
 
         private const val NEOX = "/looplab/tokenizers/gpt-neox-20b.tokenizer.json.gz"
     }
