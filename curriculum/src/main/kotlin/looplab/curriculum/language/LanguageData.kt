@@ -29,6 +29,12 @@ public class LanguageData(
     public val validationBytesPerToken: Double get() = validationBytes.toDouble() / validation.size
 
     public companion object {
+        private val cache = java.util.concurrent.ConcurrentHashMap<Pair<LanguageDataSpec, Tokenizer>, LanguageData>()
+
+        /** [prepare], once per process for each (spec, tokenizer): planning and running share the work. */
+        public fun cached(spec: LanguageDataSpec, tokenizer: Tokenizer): LanguageData =
+            cache[spec to tokenizer] ?: prepare(spec, tokenizer).also { cache[spec to tokenizer] = it }
+
         public fun prepare(spec: LanguageDataSpec, tokenizer: Tokenizer): LanguageData {
             val docs = CorpusLoader.load(spec.corpus)
             val every = spec.validationEvery
