@@ -85,6 +85,6 @@ class DataSpec : FunSpec({
         val bad = AlgorithmicDataSpec(listOf(TaskSpec(Task.Parity), TaskSpec(TaskId("sorting"))))
         TaskMixture.resolve(bad, TaskRegistry(), 1, check) shouldBe null
         check.errors.single().toString() shouldBe
-            "data.algorithmic.tasks[1].task: unknown task \"sorting\"; known tasks: addition, copy, parity"
+            "data.algorithmic.tasks[1].task: unknown task \"sorting\"; known tasks: addition, chain, compare, copy, dyck, mod_add, multiplication, parity, reverse, successor"
     }
 })

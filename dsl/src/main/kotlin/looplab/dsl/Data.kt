@@ -8,6 +8,9 @@ import kotlinx.serialization.Serializable
 public data class DataSpec(
     val tokenizer: TokenizerSpec = CharTokenizerSpec,
     val algorithmic: AlgorithmicDataSpec? = null,
+    val language: LanguageDataSpec? = null,
+    /** How the data changes over training; null: the mixture as declared throughout. */
+    val curriculum: CurriculumSpec? = null,
 )
 
 /** How text is split into token ids. */
@@ -25,6 +28,8 @@ public data class AlgorithmicDataSpec(
     val tasks: List<TaskSpec>,
     /** What the loss is computed on: the answer alone, or every token of the example. */
     val loss: LossScope = LossScope.Answer,
+    /** Algorithmic tokens of the split curriculum (trained first); null: no split. */
+    val tokens: Long? = null,
 )
 
 /** One task in a mixture. */
@@ -54,6 +59,8 @@ public class DataBuilder internal constructor() {
     /** The tokenizer for every stage. */
     public var tokenizer: TokenizerSpec = CharTokenizerSpec
     private var algorithmic: AlgorithmicDataSpec? = null
+    private var language: LanguageDataSpec? = null
+    private var curriculum: CurriculumSpec? = null
 
     /**
      * Trains on a mixture of algorithmic tasks.
@@ -71,7 +78,44 @@ public class DataBuilder internal constructor() {
         algorithmic { tasks.forEach { task(it) } }
     }
 
-    internal fun build(): DataSpec = DataSpec(tokenizer, algorithmic)
+    /**
+     * Trains on an equal mixture of [tasks]; with [tokens], a split curriculum trains on them first,
+     * then on the language data: `algorithmic(tasks = Task.all, tokens = 10.M)`.
+     */
+    public fun algorithmic(tasks: List<TaskId> = Task.all, tokens: Count? = null, loss: LossScope = LossScope.Answer) {
+        algorithmic {
+            tasks.forEach { task(it) }
+            this.tokens = tokens
+            this.loss = loss
+        }
+    }
+
+    /**
+     * Trains on text from [corpus]: `language(Corpus.Austen, tokens = 10.M)`. With [tokens] after an
+     * algorithmic token count, the split curriculum trains on algorithmic tokens first, then these.
+     */
+    public fun language(corpus: CorpusSpec = Corpus.Austen, tokens: Count? = null, sequenceLength: Int? = null, validationEvery: Int = 20) {
+        language = LanguageDataSpec(corpus, tokens?.value, sequenceLength, validationEvery)
+    }
+
+    /**
+     * How the data changes as training goes: phases, per-task competence or staged unlocking, and
+     * progressive sequence length.
+     *
+     * ```
+     * curriculum {
+     *     phase(tokens = 1.M, algorithmic = 1.0)
+     *     phase(tokens = 3.M, algorithmic = 0.1, language = 0.9)
+     *     tasks = competence(raiseAt = 0.9, cooldown = 200.steps)
+     *     sequenceLength(from = 2_000.steps, length = 256)
+     * }
+     * ```
+     */
+    public fun curriculum(block: CurriculumBuilder.() -> Unit) {
+        curriculum = CurriculumBuilder().apply(block).build()
+    }
+
+    internal fun build(): DataSpec = DataSpec(tokenizer, algorithmic, language, curriculum)
 }
 
 /** Builds an [AlgorithmicDataSpec]. */
@@ -82,10 +126,13 @@ public class AlgorithmicBuilder internal constructor() {
     /** Which tokens carry loss; [LossScope.Answer] by default. */
     public var loss: LossScope = LossScope.Answer
 
+    /** Algorithmic tokens of a split curriculum, trained before the language data; null: no split. */
+    public var tokens: Count? = null
+
     /** Adds [task] to the mixture with a sampling [weight] and optional length overrides. */
     public fun task(task: TaskId, weight: Double = 1.0, train: IntRange? = null, ood: List<Int>? = null) {
         tasks += TaskSpec(task, weight, train?.toLengths(), ood)
     }
 
-    internal fun build(): AlgorithmicDataSpec = AlgorithmicDataSpec(tasks.toList(), loss)
+    internal fun build(): AlgorithmicDataSpec = AlgorithmicDataSpec(tasks.toList(), loss, tokens?.value)
 }

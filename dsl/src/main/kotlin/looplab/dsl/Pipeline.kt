@@ -45,7 +45,16 @@ public data class EvalSpec(
     /** The id of an earlier stage that produced weights. */
     val from: String,
     val algorithmic: AlgorithmicEvalSpec? = AlgorithmicEvalSpec(),
+    /** Held-out perplexity and bits per byte on the language data's validation documents; null: not measured. */
+    val language: LanguageEvalSpec? = null,
 ) : StageSpec
+
+/** Perplexity and bits per byte on held-out documents, in windows of the training sequence length. */
+@Serializable
+public data class LanguageEvalSpec(
+    /** At most this many held-out tokens are scored (the whole validation split if it is smaller). */
+    val maxTokens: Int = 65_536,
+)
 
 /**
  * Exact-match accuracy with greedy decoding, per task, on the training lengths (in distribution) and
@@ -121,11 +130,18 @@ public class PretrainBuilder internal constructor(private val id: String) {
 @LooplabDsl
 public class EvalBuilder internal constructor(private val id: String, private val from: String) {
     private var algorithmic: AlgorithmicEvalSpec? = null
+    private var language: LanguageEvalSpec? = null
 
     /** Greedy exact-match accuracy per task, in and out of distribution. */
     public fun algorithmic(samples: Int = 100, maxNewTokens: Int = 24) {
         algorithmic = AlgorithmicEvalSpec(samples, maxNewTokens)
     }
 
-    internal fun build(): EvalSpec = EvalSpec(id, from, algorithmic ?: AlgorithmicEvalSpec())
+    /** Held-out perplexity and bits per byte of the language data (compare bits per byte with gzip's and xz's). */
+    public fun perplexity(maxTokens: Int = 65_536) {
+        language = LanguageEvalSpec(maxTokens)
+    }
+
+    // With nothing named, the algorithmic grid is measured, as before perplexity existed.
+    internal fun build(): EvalSpec = EvalSpec(id, from, algorithmic ?: if (language == null) AlgorithmicEvalSpec() else null, language)
 }

@@ -26,12 +26,29 @@ internal object TaskIdSerializer : KSerializer<TaskId> {
 
 /** The built-in algorithmic tasks (see the curriculum module for their formats and grids). */
 public object Task {
+    /** Sum of several terms modulo 13. */
+    public val ModAdd: TaskId = TaskId("mod_add")
+    /** Whether a bit string has an odd number of ones (trained on 8 bits, tested up to 64). */
     public val Parity: TaskId = TaskId("parity")
+    /** Decimal addition (trained on 4 digits, tested up to 8). */
     public val Addition: TaskId = TaskId("addition")
+    /** Decimal multiplication. */
+    public val Multiplication: TaskId = TaskId("multiplication")
+    /** Repeat a string. */
     public val Copy: TaskId = TaskId("copy")
+    /** A string backwards. */
+    public val Reverse: TaskId = TaskId("reverse")
+    /** Close a prefix of balanced brackets. */
+    public val Dyck: TaskId = TaskId("dyck")
+    /** Left-to-right arithmetic over several steps, modulo 10. */
+    public val Chain: TaskId = TaskId("chain")
+    /** Compare two numbers of equal length. */
+    public val Compare: TaskId = TaskId("compare")
+    /** A number plus one. */
+    public val Successor: TaskId = TaskId("successor")
 
-    /** Every built-in task. */
-    public val all: List<TaskId> = listOf(Parity, Addition, Copy)
+    /** Every built-in task, in the seed's order. */
+    public val all: List<TaskId> = listOf(ModAdd, Parity, Addition, Multiplication, Copy, Reverse, Dyck, Chain, Compare, Successor)
 }
 
 /** An inclusive range of task lengths (bits, digits, symbols: each task says what length means). */

@@ -51,6 +51,7 @@ public fun ExperimentSpec.validate(): List<SpecError> {
     }
     models.forEach { validateModel(it, check.at("model[${it.name}]")) }
     validatePipeline(pipeline, check.at("pipeline"))
+    validateCurriculumBudget(this, check)
     return check.errors
 }
 
@@ -59,25 +60,6 @@ public fun ExperimentSpec.requireValid(): ExperimentSpec {
     val errors = validate()
     if (errors.isNotEmpty()) throw InvalidSpecException(errors)
     return this
-}
-
-private fun validateData(data: DataSpec, check: SpecChecker) {
-    val algorithmic = data.algorithmic
-    check.require("algorithmic", algorithmic != null) { "declare the training data, e.g. algorithmic(Task.Parity)" }
-    if (algorithmic == null) return
-    check.at("algorithmic").require("tasks", algorithmic.tasks.isNotEmpty()) { "name at least one task" }
-    algorithmic.tasks.groupBy { it.task }.filter { it.value.size > 1 }.keys.forEach { dup ->
-        check.at("algorithmic").require("tasks", false) { "task \"$dup\" appears twice; merge its weights" }
-    }
-    algorithmic.tasks.forEachIndexed { i, task ->
-        val at = check.at("algorithmic.tasks[$i]")
-        at.require("weight", task.weight > 0.0 && task.weight.isFinite()) { "must be > 0, was ${task.weight}" }
-        task.train?.let { range ->
-            at.at("train").atLeast("min", range.min, 1)
-            at.require("train", range.max >= range.min) { "is empty: max ${range.max} < min ${range.min}" }
-        }
-        task.ood?.forEachIndexed { j, length -> at.atLeast("ood[$j]", length, 1) }
-    }
 }
 
 private fun validateModel(model: ModelSpec, check: SpecChecker) {
@@ -116,6 +98,7 @@ private fun validatePipeline(pipeline: PipelineSpec, check: SpecChecker) {
                     "refers to \"${stage.from}\", which is not an earlier training stage" +
                         if (earlierModelStages.isEmpty()) "" else " (earlier: ${earlierModelStages.joinToString()})"
                 }
+                stage.language?.let { at.at("language").atLeast("maxTokens", it.maxTokens, 2) }
                 stage.algorithmic?.let {
                     at.at("algorithmic").atLeast("samples", it.samples, 1)
                     at.at("algorithmic").atLeast("maxNewTokens", it.maxNewTokens, 1)

@@ -21,7 +21,7 @@ class ExamplesSpec : FunSpec({
     test("every built-in example plans, and its models pass the causality and padding checks") {
         EagerBackend().use { backend ->
             for (example in BuiltInExamples.examples()) {
-                val plan = Planner().compile(example.spec())
+                val plan = Planner(looplab.curriculum.tasks.TaskRegistry().plus(example.tasks)).compile(example.spec())
                 for (spec in plan.experiment.models) {
                     val model = Models.build(spec, plan.vocabSize)
                     val store = ParameterStore(model.parameters, backend, 1)

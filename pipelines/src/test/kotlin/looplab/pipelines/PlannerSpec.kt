@@ -61,7 +61,7 @@ class PlannerSpec : FunSpec({
         }
         val errors = shouldThrow<looplab.dsl.InvalidSpecException> { Planner().compile(spec) }.errors.map { it.toString() }
         errors shouldContainAll listOf(
-            "data.algorithmic.tasks[0].task: unknown task \"sorting\"; known tasks: addition, copy, parity",
+            "data.algorithmic.tasks[0].task: unknown task \"sorting\"; known tasks: addition, chain, compare, copy, dyck, mod_add, multiplication, parity, reverse, successor",
             "model[m].heads: must divide width 64, was 3",
         )
         val fixed = spec.copy(data = DataSpec(algorithmic = AlgorithmicDataSpec(listOf(TaskSpec(Task.Parity)))), models = spec.models.map { it.copy(heads = 4) })

@@ -1,5 +1,6 @@
 package looplab.curriculum.data
 
+import looplab.curriculum.schedule.Draw
 import looplab.curriculum.tasks.AlgorithmicTask
 import looplab.curriculum.tasks.Example
 import looplab.curriculum.tasks.TaskRegistry
@@ -26,12 +27,26 @@ public class TaskMixture(public val tasks: List<MixedTask>, private val seed: Lo
         require(tasks.isNotEmpty()) { "a task mixture needs at least one task" }
     }
 
-    /** Training sample number [index]: task by weight, then a length uniform in its training range. */
-    public fun sample(index: Long): LabeledExample {
-        val pick = Random(Seeds.mix(seed, index)).nextDouble() * cumulative.last()
-        val mixed = tasks[cumulative.indexOfFirst { pick < it }.let { if (it < 0) tasks.lastIndex else it }]
+    /** The mixture as declared: every task by its weight, lengths uniform over the training range. */
+    public val plainDraw: Draw = Draw(tasks.map { it.weight }, tasks.map { null })
+
+    /**
+     * Training sample number [index]: task by weight, then a length uniform in its training range,
+     * or as [draw] (a curriculum's decision for this segment) says. Its randomness comes from
+     * (seed, index) for the task and (seed, task, index) for the example.
+     */
+    public fun sample(index: Long, draw: Draw = plainDraw): LabeledExample {
+        val weights = if (draw === plainDraw) cumulative else draw.weights.runningFold(0.0) { acc, w -> acc + w }.drop(1)
+        val pick = Random(Seeds.mix(seed, index)).nextDouble() * weights.last()
+        val i = weights.indexOfFirst { pick < it }.let { if (it < 0) tasks.lastIndex else it }
+        val mixed = tasks[i]
         val random = Random(Seeds.mix(seed, Seeds.of(mixed.task.id.name), index))
-        val length = mixed.train.min + random.nextInt(mixed.train.max - mixed.train.min + 1)
+        val level = draw.levels[i]
+        val length = when {
+            level == null -> mixed.train.min + random.nextInt(mixed.train.max - mixed.train.min + 1)
+            draw.jitter > 0 && random.nextDouble() < draw.jitter -> mixed.train.min + random.nextInt(level - mixed.train.min + 1)
+            else -> level
+        }
         return LabeledExample(mixed.task.id, length, mixed.task.sample(random, length))
     }
 

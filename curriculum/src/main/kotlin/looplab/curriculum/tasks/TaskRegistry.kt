@@ -20,6 +20,6 @@ public class TaskRegistry(tasks: Collection<AlgorithmicTask> = builtIn) {
 
     public companion object {
         /** The tasks looplab ships. */
-        public val builtIn: List<AlgorithmicTask> = listOf(Parity, Addition, Copy)
+        public val builtIn: List<AlgorithmicTask> = listOf(ModAdd, Parity, Addition, Multiplication, Copy, Reverse, Dyck, Chain, Compare, Successor)
     }
 }

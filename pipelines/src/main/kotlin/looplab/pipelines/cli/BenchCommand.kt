@@ -16,6 +16,7 @@ import com.github.ajalt.clikt.parameters.options.flag
 import looplab.models.compiled.GpuSettings
 import looplab.models.eager.EagerBackend
 import looplab.pipelines.bench.BenchMode
+import looplab.pipelines.bench.DataBench
 import looplab.pipelines.bench.BenchModels
 import looplab.pipelines.bench.BenchResult
 import looplab.pipelines.bench.TrainBench
@@ -90,5 +91,16 @@ public class BenchTrainCommand : CliktCommand(name = "train") {
 
     private companion object {
         val json = Json { encodeDefaults = true; allowSpecialFloatingPointValues = true }
+    }
+}
+/** `looplab bench data`. */
+public class DataBenchCommand : CliktCommand(name = "data") {
+    override fun help(context: Context): String =
+        "Tokens/s generated with 1 and 2 producers per task mix, BPE training and encoding speed vs jtokkit, beside the tiny CPU trainer's tokens/s."
+
+    private val batches by option("--batches", help = "Batches timed per mix and producer count.").int().default(300)
+
+    override fun run() {
+        DataBench({ echo(it) }, batches).run()
     }
 }

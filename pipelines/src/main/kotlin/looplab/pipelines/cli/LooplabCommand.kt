@@ -114,13 +114,20 @@ private inline fun reportingErrors(block: () -> Unit) {
         throw CliktError(e.message, statusCode = 2)
     } catch (e: CheckpointException) {
         throw CliktError(e.message, statusCode = 2)
+    } catch (e: looplab.curriculum.text.TokenizerLoadException) {
+        throw CliktError(e.message, statusCode = 2)
+    } catch (e: looplab.curriculum.language.CorpusException) {
+        throw CliktError(e.message, statusCode = 2)
     }
 }
 
 /** Runs the CLI with [catalog]'s examples; exits the JVM with the command's status. */
 public fun runCli(catalog: ExampleCatalog, args: Array<String>) {
     try {
-        LooplabCommand().subcommands(ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog), BenchCommand().subcommands(BenchTrainCommand())).main(args)
+        LooplabCommand().subcommands(
+            ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog),
+            BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand()),
+        ).main(args)
     } catch (e: Throwable) {
         if (System.getenv("LOOPLAB_DEBUG") != null) e.printStackTrace()
         System.err.println("looplab: internal error: ${e::class.simpleName}: ${e.message} (set LOOPLAB_DEBUG=1 for the stack trace)")

@@ -27,7 +27,36 @@ public data class DataPlan(
     val longestExample: Int,
     /** Mean tokens per training example, measured on 2,000 samples of the stream. */
     val meanExample: Double,
+    /** The language corpus, its fixed train/validation split and what it costs; null without language data. */
+    val language: LanguagePlan? = null,
+    /** The split curriculum's phases, fixed in steps of the first pretraining stage; empty: one mixture throughout. */
+    val phases: List<PhasePlan> = emptyList(),
+    /** The per-task curriculum, in words; null: none. */
+    val taskCurriculum: String? = null,
 )
+
+/** A corpus as the run will see it. */
+@Serializable
+public data class LanguagePlan(
+    val corpus: String,
+    val documents: Int,
+    val validationDocuments: Int,
+    /** The held-out rule, e.g. "document i is held out when i % 20 == 19". */
+    val split: String,
+    val trainTokens: Int,
+    val validationTokens: Int,
+    val trainBytes: Long,
+    val validationBytes: Long,
+    /** gzip -9 on the held-out text, bits per byte: what a model has to beat. */
+    val gzipBitsPerByte: Double,
+    /** Training sequence length at the start, then (step, length) changes. */
+    val sequenceLength: Int,
+    val sequenceSchedule: List<Pair<Long, Int>> = emptyList(),
+)
+
+/** One phase of the split curriculum. */
+@Serializable
+public data class PhasePlan(val tokens: Long, val fromStep: Long, val untilStep: Long, val algorithmic: Double, val language: Double, val taskWeights: Map<String, Double> = emptyMap())
 
 @Serializable
 public data class TaskPlan(val task: String, val weight: Double, val lengthUnit: String, val train: LengthRange, val ood: List<Int>)

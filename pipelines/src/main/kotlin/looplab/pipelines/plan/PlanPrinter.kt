@@ -22,11 +22,28 @@ public object PlanPrinter {
         val device = when (val d = spec.device) { Cpu -> "cpu"; is Gpu -> "gpu ${d.index}" }
         appendLine("Experiment ${spec.name}  (seed ${spec.seed}, device $device)")
         appendLine()
-        appendLine("Data: tokenizer ${plan.tokenizer}, vocabulary ${plan.vocabSize}; loss on ${spec.data.algorithmic?.loss?.name?.lowercase()} tokens")
-        val tasks = TextTable(listOf("task", "weight", "train lengths", "out-of-distribution lengths"))
-        plan.data.tasks.forEach { tasks.row(it.task, it.weight, "${it.train} ${it.lengthUnit}", it.ood.joinToString(", ")) }
-        appendLine(tasks.render())
-        appendLine("  examples: longest ${plan.data.longestExample} tokens, mean %.1f".format(Locale.ROOT, plan.data.meanExample))
+        appendLine("Data: tokenizer ${plan.tokenizer}, vocabulary ${plan.vocabSize}" + (spec.data.algorithmic?.let { "; algorithmic loss on ${it.loss.name.lowercase()} tokens" } ?: ""))
+        if (plan.data.tasks.isNotEmpty()) {
+            val tasks = TextTable(listOf("task", "weight", "train lengths", "out-of-distribution lengths"))
+            plan.data.tasks.forEach { tasks.row(it.task, it.weight, "${it.train} ${it.lengthUnit}", it.ood.joinToString(", ")) }
+            appendLine(tasks.render())
+            appendLine("  examples: longest ${plan.data.longestExample} tokens, mean %.1f".format(Locale.ROOT, plan.data.meanExample))
+        }
+        plan.data.language?.let { l ->
+            appendLine("  language: ${l.corpus}: ${l.documents} documents, ${l.validationDocuments} held out (${l.split})")
+            appendLine("    train ${Format.count(l.trainTokens)} tokens (${Format.bytes(l.trainBytes)}), held out ${Format.count(l.validationTokens)} tokens (${Format.bytes(l.validationBytes)}); gzip -9 on held-out text: %.3f bits/byte".format(Locale.ROOT, l.gzipBitsPerByte))
+            appendLine("    sequences of ${l.sequenceLength} tokens" + l.sequenceSchedule.joinToString("") { (step, len) -> ", $len from step $step" })
+        }
+        if (plan.data.phases.isNotEmpty()) {
+            appendLine("  split curriculum (first pretraining stage):")
+            plan.data.phases.forEachIndexed { i, p ->
+                val until = if (p.untilStep >= Long.MAX_VALUE / 8) "end" else "step ${p.untilStep}"
+                val tokens = if (p.tokens == Long.MAX_VALUE) "the rest of the budget" else "${Format.count(p.tokens)} tokens"
+                appendLine("    ${i + 1}. steps ${p.fromStep} -> $until: $tokens, algorithmic : language = ${p.algorithmic} : ${p.language}" +
+                    (if (p.taskWeights.isEmpty()) "" else ", task weights ${p.taskWeights}"))
+            }
+        }
+        plan.data.taskCurriculum?.let { appendLine("  task curriculum: $it (decides at each evaluation)") }
         appendLine()
         appendLine("Models (FLOPs per token at the context length; effective counts a looped block once per loop):")
         val models = TextTable(listOf("variant", "width", "heads", "ffn", "blocks x loops", "depth", "context", "params", "effective", "fwd FLOPs/tok", "train FLOPs/tok"))
@@ -45,7 +62,8 @@ public object PlanPrinter {
                     appendLine("     est. training memory: $memory; evaluation ${s.evalEvery?.let { "every ${it.steps} steps" } ?: "at the end"}")
                 }
                 is EvalSpec -> appendLine(
-                    "  ${i + 1}. ${s.id}: evaluate ${s.from}" + (s.algorithmic?.let { ": greedy exact match, ${it.samples} samples per task and length, ≤ ${it.maxNewTokens} new tokens" } ?: ""),
+                    "  ${i + 1}. ${s.id}: evaluate ${s.from}" + (s.algorithmic?.let { ": greedy exact match, ${it.samples} samples per task and length, ≤ ${it.maxNewTokens} new tokens" } ?: "") +
+                        (s.language?.let { "; held-out perplexity and bits per byte on ≤ ${it.maxTokens} tokens" } ?: ""),
                 )
             }
         }

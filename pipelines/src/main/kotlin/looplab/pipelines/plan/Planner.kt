@@ -3,9 +3,8 @@ package looplab.pipelines.plan
 import looplab.curriculum.data.Batcher
 import looplab.curriculum.data.TaskMixture
 import looplab.curriculum.tasks.TaskRegistry
-import looplab.curriculum.text.CharTokenizer
+import looplab.curriculum.text.TokenizerFactory
 import looplab.curriculum.text.Tokenizer
-import looplab.dsl.CharTokenizerSpec
 import looplab.dsl.ConstantLr
 import looplab.dsl.CosineLr
 import looplab.dsl.EvalSpec
@@ -29,38 +28,56 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
     /** The plan of [spec], or [InvalidSpecException] listing every error found. */
     public fun compile(spec: ExperimentSpec): Plan {
         val check = SpecChecker()
-        spec.validate().forEach { check.require(it.path, false) { it.message } }
-        val tokenizer = tokenizerFor(spec.data.tokenizer)
-        val algorithmic = spec.data.algorithmic
-        val mixture = algorithmic?.let { TaskMixture.resolve(it, registry, spec.seed, check.at("data.algorithmic")) }
-        if (check.errors.isNotEmpty() || algorithmic == null || mixture == null) throw InvalidSpecException(check.errors)
-
-        val batcher = Batcher(tokenizer, algorithmic.loss)
-        val lengths = (0 until 2_000L).map { batcher.encode(mixture.sample(it).example).first.size - 1 }
-        val longest = mixture.maxTrainChars() + 1 // BOS + chars + EOS, minus the one the model never reads
+        val structural = spec.validate()
+        structural.forEach { check.require(it.path, false) { it.message } }
+        // Data with structural errors cannot be loaded; other errors are reported with what resolving finds.
+        if (structural.any { it.path.startsWith("data") }) throw InvalidSpecException(check.errors)
+        val resolved = ResolvedData.resolve(spec, registry, check)
+        if (check.errors.isNotEmpty() || resolved == null) throw InvalidSpecException(check.errors)
+        val tokenizer = resolved.tokenizer
+        val mixture = resolved.mixture
+        val longest = resolved.longestExample
+        val firstPretrain = spec.pipeline.stages.filterIsInstance<PretrainSpec>().firstOrNull()
+        val phases = resolved.phases(spec, firstPretrain?.batchSize ?: 1)
+        val language = resolved.language?.let { lang ->
+            val every = spec.data.language!!.validationEvery
+            LanguagePlan(
+                corpus = lang.corpus, documents = lang.documents, validationDocuments = lang.validationDocuments,
+                split = "document i is held out when i % $every == ${every - 1}",
+                trainTokens = lang.train.size, validationTokens = lang.validation.size,
+                trainBytes = lang.trainBytes, validationBytes = lang.validationBytes, gzipBitsPerByte = lang.gzipBitsPerByte,
+                sequenceLength = resolved.lengths.lengthAt(0), sequenceSchedule = spec.data.curriculum?.sequenceLength.orEmpty().map { it.from.steps to it.length },
+            )
+        }
         val data = DataPlan(
-            tasks = mixture.tasks.map { TaskPlan(it.task.id.name, it.weight, it.task.lengthUnit, it.train, it.ood) },
+            tasks = mixture?.tasks.orEmpty().map { TaskPlan(it.task.id.name, it.weight, it.task.lengthUnit, it.train, it.ood) },
             longestExample = longest,
-            meanExample = lengths.average(),
+            meanExample = resolved.meanExample,
+            language = language,
+            phases = if (phases.size > 1 || (mixture != null && language != null)) phases else emptyList(),
+            taskCurriculum = ResolvedData.describeTaskCurriculum(spec),
         )
-        spec.models.forEach { model ->
-            check.at("model[${model.name}]").require("contextLength", longest <= model.contextLength) {
-                "the longest training example has $longest tokens, more than the context length ${model.contextLength}"
+        if (mixture != null) {
+            spec.models.forEach { model ->
+                check.at("model[${model.name}]").require("contextLength", longest <= model.contextLength) {
+                    "the longest training example has $longest tokens, more than the context length ${model.contextLength}"
+                }
             }
         }
-        val stages = spec.pipeline.stages.map { stage -> planStage(stage, spec, data, mixture, tokenizer, check.at("pipeline.${stage.id}")) }
+        val stages = spec.pipeline.stages.map { stage -> planStage(stage, spec, resolved, phases, mixture, tokenizer, check.at("pipeline.${stage.id}"), check) }
         if (check.errors.isNotEmpty()) throw InvalidSpecException(check.errors)
 
-        val resolved = spec.copy(
-            data = spec.data.copy(algorithmic = algorithmic.copy(tasks = mixture.tasks.map { TaskSpec(it.task.id, it.weight, it.train, it.ood) })),
+        val algorithmic = spec.data.algorithmic
+        val resolvedSpec = spec.copy(
+            data = spec.data.copy(algorithmic = if (algorithmic == null || mixture == null) algorithmic else algorithmic.copy(tasks = mixture.tasks.map { TaskSpec(it.task.id, it.weight, it.train, it.ood) })),
             models = spec.models.map { it.copy(ffnHidden = it.resolvedFfnHidden) },
         )
         return Plan(
-            experiment = resolved,
+            experiment = resolvedSpec,
             tokenizer = tokenizerName(spec.data.tokenizer),
             vocabSize = tokenizer.vocabSize,
             data = data,
-            models = resolved.models.map { model ->
+            models = resolvedSpec.models.map { model ->
                 val cost = ModelCost.of(model, tokenizer.vocabSize)
                 ModelPlan(
                     name = model.name, width = model.width, heads = model.heads, headSize = model.width / model.heads,
@@ -74,33 +91,53 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
         )
     }
 
-    private fun planStage(stage: StageSpec, spec: ExperimentSpec, data: DataPlan, mixture: TaskMixture, tokenizer: Tokenizer, check: SpecChecker): StagePlan =
+    private fun planStage(
+        stage: StageSpec, spec: ExperimentSpec, data: ResolvedData, phases: List<PhasePlan>, mixture: TaskMixture?,
+        tokenizer: Tokenizer, check: SpecChecker, root: SpecChecker,
+    ): StagePlan =
         when (stage) {
             is PretrainSpec -> {
+                val stagePhases = data.phases(spec, stage.batchSize)
                 val steps = when (val budget = stage.budget) {
                     is Steps -> budget.steps
-                    is Tokens -> ceil(budget.tokens / (stage.batchSize * data.meanExample)).toLong()
+                    // Walk the phases: each contributes its tokens (or what is left of the budget) at its own tokens per step.
+                    is Tokens -> {
+                        var left = budget.tokens.toDouble()
+                        var steps = 0.0
+                        for (p in stagePhases) {
+                            if (left <= 0) break
+                            val take = minOf(left, p.tokens.toDouble())
+                            steps += take / data.tokensPerStep(stage.batchSize, p.algorithmic, p.language, p.fromStep)
+                            left -= take
+                        }
+                        ceil(steps).toLong()
+                    }
                 }
+                ResolvedData.checkPhasesFit(stagePhases, stage, steps, root)
                 val warmup = when (val lr = stage.lr) {
                     is CosineLr -> lr.warmup.steps
                     is ConstantLr -> lr.warmup.steps
                 }
                 check.at("lr.warmup").require("steps", warmup < steps) { "must be shorter than the stage's $steps steps, was $warmup" }
-                val padded = (data.longestExample + 7) / 8 * 8
+                val sequence = maxOf((data.longestExample + 7) / 8 * 8, if (data.language != null) data.lengths.lengths.max() else 0)
+                val first = stagePhases.first()
                 StagePlan(
                     id = stage.id, kind = "pretrain", steps = steps,
-                    tokens = (stage.budget as? Tokens)?.tokens ?: (steps * stage.batchSize * data.meanExample).toLong(),
+                    tokens = (stage.budget as? Tokens)?.tokens ?: (steps * data.tokensPerStep(stage.batchSize, first.algorithmic, first.language, 0)).toLong(),
                     batchSize = stage.batchSize,
-                    memoryBytes = spec.models.associate { it.name to MemoryEstimate.of(it, tokenizer.vocabSize, stage.batchSize, padded).total },
+                    memoryBytes = spec.models.associate { it.name to MemoryEstimate.of(it, tokenizer.vocabSize, stage.batchSize, sequence).total },
                 )
             }
             is EvalSpec -> {
-                stage.algorithmic?.let { eval ->
-                    val needed = decodingBudget(mixture)
-                    check.at("algorithmic").require("maxNewTokens", eval.maxNewTokens >= needed) {
-                        "the longest answer of the grid needs $needed tokens with its end-of-sequence, more than ${eval.maxNewTokens}"
+                if (mixture != null) {
+                    stage.algorithmic?.let { eval ->
+                        val needed = decodingBudget(mixture)
+                        check.at("algorithmic").require("maxNewTokens", eval.maxNewTokens >= needed) {
+                            "the longest answer of the grid needs $needed tokens with its end-of-sequence, more than ${eval.maxNewTokens}"
+                        }
                     }
                 }
+                check.require("language", stage.language == null || data.language != null) { "measures perplexity, but the data declares no language corpus" }
                 StagePlan(id = stage.id, kind = "eval", from = stage.from)
             }
         }
@@ -110,12 +147,8 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
         public fun decodingBudget(mixture: TaskMixture): Int =
             mixture.tasks.maxOf { t -> (t.train.min..t.train.max).plus(t.ood).maxOf { t.task.maxAnswerChars(it) } } + 1
 
-        public fun tokenizerFor(spec: TokenizerSpec): Tokenizer = when (spec) {
-            CharTokenizerSpec -> CharTokenizer
-        }
+        public fun tokenizerFor(spec: TokenizerSpec): Tokenizer = TokenizerFactory.load(spec)
 
-        public fun tokenizerName(spec: TokenizerSpec): String = when (spec) {
-            CharTokenizerSpec -> "chars (printable ASCII + PAD/BOS/EOS)"
-        }
+        public fun tokenizerName(spec: TokenizerSpec): String = TokenizerFactory.describe(spec)
     }
 }

@@ -2,6 +2,7 @@ package looplab.pipelines.run
 
 import kotlinx.serialization.Serializable
 import kotlinx.serialization.json.Json
+import looplab.curriculum.schedule.TaskCurriculumState
 import looplab.models.eager.ParameterStore
 import looplab.models.optim.Optimizer
 import looplab.models.optim.OptimizerState
@@ -22,6 +23,8 @@ public data class TrainingState(
     val complete: Boolean,
     /** The optimizer's own step count (its bias corrections depend on it). */
     val optimizerSteps: Long = 0,
+    /** What the task curriculum had decided at this step; restoring it makes a resumed run decide the same. */
+    val curriculum: TaskCurriculumState? = null,
 )
 
 /**

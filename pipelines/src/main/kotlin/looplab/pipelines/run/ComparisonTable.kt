@@ -9,14 +9,18 @@ import java.util.Locale
 public object ComparisonTable {
     public fun render(plan: Plan, summary: RunSummary): String {
         val tasks = plan.data.tasks.map { it.task }
+        val text = plan.data.language != null
         val header = listOf("variant", "params", "effective", "train time", "tok/s", "loss first -> last", "held-out") +
+            (if (text) listOf("ppl / bits per byte (gzip %.2f)".format(Locale.ROOT, plan.data.language!!.gzipBitsPerByte)) else emptyList()) +
             tasks.map { "$it iid/ood" } + "status"
         val table = TextTable(header)
         for (v in summary.variants) {
             val train = v.stages.values.firstOrNull { it.kind == "pretrain" }
             // Accuracy from the last stage that measured any: an eval stage, or the final periodic evaluation.
             val measured = v.stages.values.lastOrNull { it.iidAccuracy.isNotEmpty() || it.oodAccuracy.isNotEmpty() }
-            val cells = tasks.map { t ->
+            val scored = v.stages.values.lastOrNull { it.perplexity != null }
+            val language = if (!text) emptyList() else listOf(scored?.let { "%.2f / %.3f".format(Locale.ROOT, it.perplexity, it.bitsPerByte) } ?: "-")
+            val cells = language + tasks.map { t ->
                 val iid = measured?.iidAccuracy?.get(t)
                 val ood = measured?.oodAccuracy?.get(t)
                 if (iid == null && ood == null) "-" else "${iid?.let(Format::percent) ?: "-"} / ${ood?.let(Format::percent) ?: "-"}"

@@ -62,7 +62,10 @@ public class ProgressDisplay(private val terminal: Terminal) : TrainingListener 
         val held = metrics.validationLoss?.let { "held-out loss %.4f; ".format(Locale.ROOT, it) } ?: ""
         bar?.let { terminal.println("") }
         val at = if (metrics.step > 0) " @ step ${metrics.step}" else ""
-        terminal.println("[${metrics.variant}] ${metrics.stage}$at: ${held}accuracy iid: $iid | ood: $ood")
+        val text = metrics.language?.let { "perplexity %.2f, %.3f bits/byte (gzip %.3f); ".format(Locale.ROOT, it.perplexity, it.bitsPerByte, it.gzipBitsPerByte) } ?: ""
+        val accuracy = if (metrics.accuracy.isEmpty()) "" else "accuracy iid: $iid | ood: $ood"
+        terminal.println("[${metrics.variant}] ${metrics.stage}$at: $held$text$accuracy")
+        metrics.notes.forEach { terminal.println("[${metrics.variant}] curriculum: $it") }
     }
 
     override fun finished(variant: String, stage: String) {

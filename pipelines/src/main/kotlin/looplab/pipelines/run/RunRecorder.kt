@@ -49,8 +49,10 @@ public class RunRecorder(private val dir: RunDirectory, private val plan: Plan, 
             val stage = v.stages[metrics.stage] ?: StageSummary("eval")
             v.copy(stages = v.stages + (metrics.stage to stage.copy(
                 validationLoss = metrics.validationLoss ?: stage.validationLoss,
-                iidAccuracy = metrics.accuracy.meanByTask("iid"),
-                oodAccuracy = metrics.accuracy.meanByTask("ood"),
+                iidAccuracy = metrics.accuracy.meanByTask("iid").ifEmpty { stage.iidAccuracy },
+                oodAccuracy = metrics.accuracy.meanByTask("ood").ifEmpty { stage.oodAccuracy },
+                perplexity = metrics.language?.perplexity ?: stage.perplexity,
+                bitsPerByte = metrics.language?.bitsPerByte ?: stage.bitsPerByte,
             )))
         }
         refresh()

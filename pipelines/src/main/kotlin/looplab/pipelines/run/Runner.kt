@@ -17,6 +17,10 @@ import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
 import looplab.pipelines.eval.AlgorithmicEvaluator
 import looplab.pipelines.eval.GreedyDecoder
+import looplab.pipelines.eval.LanguageEvaluator
+import looplab.pipelines.plan.ResolvedData
+import looplab.curriculum.language.LanguageBatches
+import looplab.curriculum.schedule.TaskCurriculum
 import looplab.pipelines.plan.Plan
 import looplab.pipelines.plan.PlanPrinter
 import looplab.pipelines.plan.Planner
@@ -108,21 +112,33 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
         checks.firstOrNull { !it.passed }?.let { throw ModelCheckException("model check failed, not training: ${it.detail}") }
 
         val tokenizer = Planner.tokenizerFor(experiment.data.tokenizer)
-        val algorithmic = experiment.data.algorithmic!!
-        val mixture = TaskMixture.resolve(algorithmic, registry, experiment.seed, SpecChecker())!!
+        val algorithmic = experiment.data.algorithmic
+        val mixture = algorithmic?.let { TaskMixture.resolve(it, registry, experiment.seed, SpecChecker())!! }
+        val resolved = ResolvedData.resolve(experiment, registry, SpecChecker())!!
+        val language = resolved.language
         val evaluator = AlgorithmicEvaluator(GreedyDecoder(model, store, backend, tokenizer.eos), tokenizer, experiment.seed)
-        val periodicBudget = Planner.decodingBudget(mixture)
+        val languageEvaluator = language?.let { LanguageEvaluator(model, store, backend, it, resolved.lengths.lengths.max()) }
+        val periodicBudget = mixture?.let { Planner.decodingBudget(it) } ?: 0
         val results = mutableListOf<VariantResults>()
         var weightsOf: String? = null
         for ((index, stage) in experiment.pipeline.stages.withIndex()) {
             when (stage) {
                 is PretrainSpec -> {
-                    val data = TrainingData(mixture, Batcher(tokenizer, algorithmic.loss), stage.batchSize, experiment.seed)
+                    val data = TrainingData(
+                        mixture, algorithmic?.let { Batcher(tokenizer, it.loss) }, stage.batchSize, experiment.seed,
+                        language = language?.let { LanguageBatches(it.train, stage.batchSize, experiment.seed) },
+                        languageValidation = language?.validation,
+                        split = resolved.split(resolved.phases(experiment, stage.batchSize), experiment.seed),
+                        lengths = resolved.lengths,
+                    )
+                    val curriculum = experiment.data.curriculum?.tasks?.let { TaskCurriculum.of(it, mixture!!.tasks) }
                     Pretrainer(
                         executor, Execution.optimizer(experiment, stage, store, backend), spec.name, model, store, stage, plan.stages[index].steps!!, data,
-                        measure = { evaluator.evaluate(mixture.tasks, stage.evalSamples, periodicBudget) },
+                        measure = { if (mixture == null) emptyList() else evaluator.evaluate(mixture.tasks, stage.evalSamples, periodicBudget) },
                         listener = listeners, checkpoint = dir.checkpoint(spec.name, stage.id), producers = producers, seed = experiment.seed,
                         scaler = Execution.lossScaler(experiment),
+                        curriculum = curriculum,
+                        measureLanguage = languageEvaluator?.let { e -> { e.evaluate(PERIODIC_LANGUAGE_TOKENS) } },
                     ).run(resume)
                     weightsOf = stage.id
                 }
@@ -131,10 +147,11 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
                         dir.checkpoint(spec.name, stage.from).restoreWeights(store)
                         weightsOf = stage.from
                     }
-                    val eval = stage.algorithmic ?: continue
-                    val cells = evaluator.evaluate(mixture.tasks, eval.samples, eval.maxNewTokens)
-                    listeners.evaluated(EvalMetrics(spec.name, stage.id, step = 0, validationLoss = null, accuracy = cells))
-                    results += VariantResults(spec.name, stage.id, stage.from, cells)
+                    val cells = stage.algorithmic?.takeIf { mixture != null }?.let { evaluator.evaluate(mixture!!.tasks, it.samples, it.maxNewTokens) }
+                    val score = stage.language?.let { languageEvaluator?.evaluate(it.maxTokens) }
+                    if (cells == null && score == null) continue
+                    listeners.evaluated(EvalMetrics(spec.name, stage.id, step = 0, validationLoss = null, accuracy = cells.orEmpty(), language = score))
+                    if (cells != null) results += VariantResults(spec.name, stage.id, stage.from, cells)
                 }
             }
         }
@@ -142,6 +159,7 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
     }
 
     private fun writeResults(dir: RunDirectory, plan: Plan, results: List<VariantResults>): AlgorithmicResults? {
+        if (plan.data.tasks.isEmpty()) return null
         val eval = plan.experiment.pipeline.stages.filterIsInstance<EvalSpec>().firstNotNullOfOrNull { it.algorithmic } ?: return null
         val grid = plan.data.tasks.joinToString(";") { "${it.task}:${it.train}:${it.ood}" }
         val output = AlgorithmicResults(
@@ -166,6 +184,8 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
     }
 
     private companion object {
+        /** Held-out tokens scored at each periodic evaluation (the eval stage sets its own). */
+        const val PERIODIC_LANGUAGE_TOKENS = 16_384
         val json = Json { prettyPrint = true; encodeDefaults = true; classDiscriminator = "type" }
     }
 }

@@ -39,6 +39,9 @@ public data class StageSummary(
     /** Mean exact-match accuracy per task, over training lengths and over the OOD grid. */
     val iidAccuracy: Map<String, Double> = emptyMap(),
     val oodAccuracy: Map<String, Double> = emptyMap(),
+    /** Held-out perplexity and bits per byte at the last evaluation with language data. */
+    val perplexity: Double? = null,
+    val bitsPerByte: Double? = null,
 )
 
 /** `results_algorithmic.json`: every accuracy cell of the eval stages, with what it takes to compare them. */

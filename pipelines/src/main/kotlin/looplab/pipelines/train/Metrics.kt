@@ -39,7 +39,24 @@ public data class EvalMetrics(
     /** Mean loss on held-out batches the training stream never yields. */
     val validationLoss: Double?,
     val accuracy: List<AccuracyCell>,
+    /** Held-out perplexity and bits per byte, when the experiment has language data. */
+    val language: LanguageScore? = null,
+    /** Decisions the curriculum took at this evaluation (difficulty changes, unlocks). */
+    val notes: List<String> = emptyList(),
 ) : MetricEvent
+
+/** How well a model predicts held-out text. */
+@Serializable
+public data class LanguageScore(
+    /** Mean cross-entropy per token, in nats. */
+    val loss: Double,
+    val perplexity: Double,
+    /** Bits per UTF-8 byte of the held-out text: comparable across tokenizers and with compressors. */
+    val bitsPerByte: Double,
+    val tokens: Long,
+    /** gzip -9 on the same held-out documents, for comparison. */
+    val gzipBitsPerByte: Double,
+)
 
 /** Exact-match accuracy of one task at one length. */
 @Serializable

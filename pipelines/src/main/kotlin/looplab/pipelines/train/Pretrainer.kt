@@ -2,6 +2,8 @@ package looplab.pipelines.train
 
 import looplab.curriculum.data.BatchStream
 import looplab.curriculum.data.TokenBatch
+import looplab.curriculum.schedule.TaskCurriculum
+import looplab.dsl.TaskId
 import looplab.dsl.PretrainSpec
 import looplab.dsl.Tokens
 import looplab.models.Executor
@@ -42,6 +44,10 @@ public class Pretrainer(
     private val seed: Long = 0,
     /** fp16 training scales its loss; null for fp32 and bf16. */
     private val scaler: LossScaler? = null,
+    /** Decides what each segment between evaluations draws; its state is checkpointed. */
+    private val curriculum: TaskCurriculum? = null,
+    /** Held-out perplexity and bits per byte, at each evaluation; null without language data. */
+    private val measureLanguage: (() -> LanguageScore)? = null,
 ) {
     private val validation = data.validationBatches()
 
@@ -51,6 +57,7 @@ public class Pretrainer(
         if (resume && checkpoint.exists) {
             state = checkpoint.state()
             checkpoint.restore(store, optimizer)
+            state.curriculum?.let { saved -> curriculum?.restore(saved) }
             if (state.complete) return state
         }
         listener.started(variant, stage.id, totalSteps, state.step)
@@ -60,28 +67,37 @@ public class Pretrainer(
         var tokens = state.tokens
         var step = state.step
 
-        BatchStream(producers, start = step) { data.batch(it) }.use { stream ->
-            while (!done(step, tokens, tokenBudget)) {
-                val lr = stage.lr.rateAt(step, totalSteps)
-                val batch = stream.next()
-                val started = System.nanoTime()
-                val lossScale = scaler?.scale ?: 1.0
-                val (loss, extra) = forwardBackward(batch, Pass(training = true, step = step, seed = seed), lossScale)
-                if (!loss.isFinite()) diverged(step, "loss is $loss")
-                val gradNorm = optimizer.step(lr, stage.clipNorm, gradScale = lossScale)
-                // An fp16 overflow skips the update and lowers the scale; anywhere else it is divergence.
-                if (scaler != null) scaler.update(gradNorm.isFinite())
-                else if (!gradNorm.isFinite()) diverged(step, "the gradient norm is $gradNorm (the update was not applied)")
-                elapsed += (System.nanoTime() - started) / 1e9
-                tokens += batch.tokens
-                step += 1
-                val metrics = TrainMetrics(variant, stage.id, step, loss, lr, gradNorm, tokens, tokens / elapsed, elapsed, extra)
-                listener.stepped(metrics, logged = step % stage.logEvery.steps == 0L || step == 1L)
+        // Segments run from one evaluation point to the next. The curriculum decides only at those
+        // points, so every batch of a segment is drawn with the same Draw, and producers never work
+        // past the segment's end: batches stay a pure function of (seed, index, state at the segment start).
+        while (!done(step, tokens, tokenBudget)) {
+            val draw = curriculum?.draw()
+            val segmentEnd = evalEvery?.let { (step / it + 1) * it }
+            BatchStream(producers, start = step, end = segmentEnd) { data.batch(it, draw) }.use { stream ->
+                while (!done(step, tokens, tokenBudget) && (segmentEnd == null || step < segmentEnd)) {
+                    val lr = stage.lr.rateAt(step, totalSteps)
+                    val batch = stream.next()
+                    val started = System.nanoTime()
+                    val lossScale = scaler?.scale ?: 1.0
+                    val (loss, extra) = forwardBackward(batch, Pass(training = true, step = step, seed = seed), lossScale)
+                    if (!loss.isFinite()) diverged(step, "loss is $loss")
+                    val gradNorm = optimizer.step(lr, stage.clipNorm, gradScale = lossScale)
+                    // An fp16 overflow skips the update and lowers the scale; anywhere else it is divergence.
+                    if (scaler != null) scaler.update(gradNorm.isFinite())
+                    else if (!gradNorm.isFinite()) diverged(step, "the gradient norm is $gradNorm (the update was not applied)")
+                    elapsed += (System.nanoTime() - started) / 1e9
+                    tokens += batch.tokens
+                    step += 1
+                    val metrics = TrainMetrics(variant, stage.id, step, loss, lr, gradNorm, tokens, tokens / elapsed, elapsed, extra)
+                    listener.stepped(metrics, logged = step % stage.logEvery.steps == 0L || step == 1L)
 
-                val last = done(step, tokens, tokenBudget)
-                if (last || (evalEvery != null && step % evalEvery == 0L)) {
-                    listener.evaluated(EvalMetrics(variant, stage.id, step, validationLoss(), measure(step)))
-                    checkpoint.save(TrainingState(variant, stage.id, step, totalSteps, tokens, elapsed, complete = last), store, optimizer)
+                    val last = done(step, tokens, tokenBudget)
+                    if (last || (evalEvery != null && step % evalEvery == 0L)) {
+                        val cells = measure(step)
+                        val notes = curriculum?.observe(step, cells.byTaskAndLength()).orEmpty()
+                        listener.evaluated(EvalMetrics(variant, stage.id, step, validationLoss(), cells, measureLanguage?.invoke(), notes))
+                        checkpoint.save(TrainingState(variant, stage.id, step, totalSteps, tokens, elapsed, complete = last, curriculum = curriculum?.state), store, optimizer)
+                    }
                 }
             }
         }
@@ -122,3 +138,7 @@ internal fun LanguageModel.loss(ops: Ops, params: Params, batch: TokenBatch, pas
     mask = ops.floats(batch.mask, listOf(batch.batch, batch.length)),
     pass = pass,
 )
+
+/** Accuracy per task and length, as curricula read it. */
+internal fun List<AccuracyCell>.byTaskAndLength(): Map<TaskId, Map<Int, Double>> =
+    groupBy { TaskId(it.task) }.mapValues { (_, cells) -> cells.associate { it.length to it.accuracy } }

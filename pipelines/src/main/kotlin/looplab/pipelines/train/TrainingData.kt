@@ -4,21 +4,50 @@ import looplab.curriculum.data.Batcher
 import looplab.curriculum.data.Seeds
 import looplab.curriculum.data.TaskMixture
 import looplab.curriculum.data.TokenBatch
+import looplab.curriculum.language.LanguageBatches
+import looplab.curriculum.schedule.Draw
+import looplab.curriculum.schedule.SequenceSchedule
+import looplab.curriculum.schedule.SplitSchedule
+import looplab.curriculum.schedule.StepPhase
 
 /**
- * The batches of a training stage. Batch `i` holds samples `i·B … i·B + B - 1` of the mixture, so
- * it is a pure function of `i`: producers can make batches in any order, and a resumed run
- * continues with exactly the batch it would have seen.
+ * The batches of a training stage. Batch `i` is a pure function of `i` and of the [Draw] the
+ * curriculum fixed for the segment it falls in: the split schedule picks algorithmic or language
+ * from (seed, i); an algorithmic batch holds samples `i·B … i·B + B - 1` of the mixture; a language
+ * batch holds windows drawn from (seed, i, row) at the scheduled length. Producers can make batches
+ * in any order, and a resumed run continues with exactly the batch it would have seen.
  */
-public class TrainingData(private val mixture: TaskMixture, private val batcher: Batcher, private val batchSize: Int, seed: Long) {
-    private val heldOut = TaskMixture(mixture.tasks, Seeds.mix(seed, VALIDATION_STREAM))
+public class TrainingData(
+    private val mixture: TaskMixture?,
+    private val batcher: Batcher?,
+    private val batchSize: Int,
+    seed: Long,
+    private val language: LanguageBatches? = null,
+    private val languageValidation: IntArray? = null,
+    private val split: SplitSchedule = SplitSchedule(listOf(StepPhase(Long.MAX_VALUE, if (mixture != null) 1.0 else 0.0, if (mixture == null) 1.0 else 0.0)), seed),
+    private val lengths: SequenceSchedule = SequenceSchedule(0),
+) {
+    private val heldOut = mixture?.let { TaskMixture(it.tasks, Seeds.mix(seed, VALIDATION_STREAM)) }
 
-    public fun batch(index: Long): TokenBatch =
-        batcher.batch((0 until batchSize).map { mixture.sample(index * batchSize + it).example })
+    public fun batch(index: Long, draw: Draw? = null): TokenBatch {
+        if (split.isLanguage(index)) return language!!.batch(index, lengths.lengthAt(index))
+        val mix = mixture!!
+        val phase = split.phaseAt(index)
+        val base = draw ?: mix.plainDraw
+        val effective = if (phase.taskWeights.isEmpty()) base else base.copy(
+            weights = mix.tasks.mapIndexed { i, t -> base.weights[i] * (phase.taskWeights[t.task.id.name]?.let { it / t.weight } ?: 1.0) },
+        )
+        return batcher!!.batch((0 until batchSize).map { mix.sample(index * batchSize + it, effective).example })
+    }
 
-    /** Batches from a stream with another seed: loss on them measures generalisation, not recall. */
-    public fun validationBatches(count: Int = 4): List<TokenBatch> =
-        (0 until count).map { b -> batcher.batch((0 until batchSize).map { heldOut.sample(b.toLong() * batchSize + it).example }) }
+    /** Batches the training stream never yields (another seed; held-out documents): loss on them measures generalisation, not recall. */
+    public fun validationBatches(count: Int = 4): List<TokenBatch> {
+        val algorithmic = heldOut?.let { held ->
+            (0 until count).map { b -> batcher!!.batch((0 until batchSize).map { held.sample(b.toLong() * batchSize + it).example }) }
+        }.orEmpty()
+        val text = languageValidation?.let { LanguageBatches.windows(it, lengths.lengthAt(0), count * batchSize * lengths.lengthAt(0), rows = batchSize) }.orEmpty()
+        return algorithmic + text
+    }
 
     private companion object {
         const val VALIDATION_STREAM = 0x56414C49L

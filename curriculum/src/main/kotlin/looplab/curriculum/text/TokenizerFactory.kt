@@ -1,0 +1,44 @@
+package looplab.curriculum.text
+
+import looplab.curriculum.language.CorpusLoader
+import looplab.curriculum.text.bpe.BpeTrainer
+import looplab.dsl.ByteTokenizerSpec
+import looplab.dsl.CharTokenizerSpec
+import looplab.dsl.HuggingFaceTokenizerSpec
+import looplab.dsl.TiktokenEncoding
+import looplab.dsl.TiktokenSpec
+import looplab.dsl.TokenizerSpec
+import looplab.dsl.TrainedBpeSpec
+import java.nio.file.Path
+import java.util.concurrent.ConcurrentHashMap
+
+/** Builds the tokenizer a spec names; each is built once per process (loading NeoX or training a BPE takes seconds). */
+public object TokenizerFactory {
+    private val cache = ConcurrentHashMap<TokenizerSpec, Tokenizer>()
+
+    public fun load(spec: TokenizerSpec): Tokenizer = cache[spec] ?: build(spec).also { cache[spec] = it }
+
+    private fun build(spec: TokenizerSpec): Tokenizer = when (spec) {
+        CharTokenizerSpec -> CharTokenizer
+        ByteTokenizerSpec -> ByteTokenizer
+        is TiktokenSpec -> TiktokenTokenizer(spec.encoding)
+        is HuggingFaceTokenizerSpec -> spec.path?.let { HuggingFaceTokenizer.load(Path.of(it)) } ?: HuggingFaceTokenizer.neox()
+        is TrainedBpeSpec -> {
+            var budget = spec.trainBytes
+            val docs = CorpusLoader.load(spec.corpus).documents.asSequence()
+                // Training documents only (the planner's held-out split is one in 20 by default), up to the byte budget.
+                .filterIndexed { i, _ -> i % 20 != 19 }
+                .takeWhile { budget > 0 }.onEach { budget -= it.length }
+            BpeTrainer.train(docs, spec.vocabSize)
+        }
+    }
+
+    /** A short description for plans. */
+    public fun describe(spec: TokenizerSpec): String = when (spec) {
+        CharTokenizerSpec -> "chars (printable ASCII + PAD/BOS/EOS)"
+        ByteTokenizerSpec -> "bytes (UTF-8 bytes + PAD/BOS/EOS + chat tags)"
+        is TiktokenSpec -> when (spec.encoding) { TiktokenEncoding.R50k -> "gpt2 (r50k via jtokkit) + chat tags"; TiktokenEncoding.Cl100k -> "cl100k (via jtokkit) + chat tags" }
+        is HuggingFaceTokenizerSpec -> (spec.path ?: "GPT-NeoX-20B (bundled)") + " via DJL HF tokenizers + chat tags"
+        is TrainedBpeSpec -> "byte-level BPE of ${spec.vocabSize} tokens trained on ${spec.corpus::class.simpleName?.removeSuffix("Corpus")?.lowercase()} (+ chat tags)"
+    }
+}
