@@ -127,8 +127,9 @@ def training_flops_per_token(model, name, seq):
     return 6 * per_token + 3 * blocks * loops * 4 * seq * width
 
 
-def measure(name, seq, steps, warmup, peak_flops, profile=None):
-    kwargs, batch = MODELS[name]
+def measure(name, seq, steps, warmup, peak_flops, profile=None, batch=None):
+    kwargs, default_batch = MODELS[name]
+    batch = batch or default_batch
     torch.manual_seed(1)
     device = torch.device("cuda")
     torch.cuda.empty_cache()
@@ -180,11 +181,12 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--peak-tflops", type=float, default=989.0)
     parser.add_argument("--json")
+    parser.add_argument("--batch", type=int, help="sequences per step (default: each model's own)")
     parser.add_argument("--profile", help="folder for a Chrome trace of one timed step per model")
     args = parser.parse_args()
     for name in args.models.split(","):
         try:
-            result = measure(name, args.seq, args.steps, args.warmup, args.peak_tflops * 1e12, args.profile)
+            result = measure(name, args.seq, args.steps, args.warmup, args.peak_tflops * 1e12, args.profile, args.batch)
         except torch.OutOfMemoryError as e:
             result = dict(model=name, mode="pytorch-eager-bf16autocast", error=str(e).splitlines()[0])
             torch.cuda.empty_cache()

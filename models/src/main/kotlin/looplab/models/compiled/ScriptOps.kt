@@ -155,7 +155,11 @@ internal class ScriptOps(private val registry: ParamRegistry, private val low: D
         val first = writer.let("torch.slice(${s.name}, -1, 0, $half)", Shapes.slice(s.shape, -1, 0, half), s.dtype)
         val second = writer.let("torch.slice(${s.name}, -1, $half, $headSize)", Shapes.slice(s.shape, -1, half, headSize), s.dtype)
         val rotated = writer.let("torch.cat([torch.neg(${second.name}), ${first.name}], -1)", s.shape, s.dtype)
-        return writer.let("torch.add(torch.mul(${s.name}, ${cos.name}), torch.mul(${rotated.name}, ${sin.name}))", s.shape, promote(s.dtype, DType.F32))
+        // Queries and keys from a low-precision projection are rotated in that precision (they
+        // enter attention in it anyway), which saves two casts per rotation.
+        val c = cast(cos, s.dtype)
+        val sn = cast(sin, s.dtype)
+        return writer.let("torch.add(torch.mul(${s.name}, ${c.name}), torch.mul(${rotated.name}, ${sn.name}))", s.shape, promote(s.dtype, c.dtype))
     }
 
     override fun causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
@@ -167,10 +171,12 @@ internal class ScriptOps(private val registry: ParamRegistry, private val low: D
     }
 
     override fun crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): Tensor {
-        val l = cast(sym(logits), DType.F32)
+        val l = sym(logits)
         val t = sym(targets)
         val m = cast(sym(mask), DType.F32)
-        val logProbs = writer.let("torch.log_softmax(${l.name}, -1)", l.shape, DType.F32)
+        // log_softmax reads low-precision logits and computes in fp32 itself: no separate cast
+        // pass over the [B, T, V] logits, the largest tensor of a step.
+        val logProbs = writer.let("torch.log_softmax(${l.name}, -1, 6)", l.shape, DType.F32)
         val picked = writer.let("torch.squeeze(torch.gather(${logProbs.name}, -1, torch.unsqueeze(${t.name}, -1)), -1)", t.shape, DType.F32)
         val total = writer.let("torch.neg(torch.sum(torch.mul(${picked.name}, ${m.name})))", emptyList(), DType.F32)
         return writer.let("torch.div(${total.name}, torch.clamp_min(torch.sum(${m.name}), 1.0))", emptyList(), DType.F32)

@@ -57,6 +57,10 @@ public data class BenchResult(
     val peakMemoryBytes: Long?,
     val finalLoss: Double,
     val error: String? = null,
+    /** Where a step's time goes, each phase timed on its own (ends synchronised on the host). */
+    val forwardMillis: Double? = null,
+    val backwardMillis: Double? = null,
+    val optimizerMillis: Double? = null,
 )
 
 /**
@@ -119,6 +123,10 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
             if (profiling) JniUtils.stopProfile(profile.toString())
             memoryInUse(backend.device)?.let { peakMemory = maxOf(peakMemory, it) }
         }
+        val phases = phases(store, executor, optimizer) { ops, params ->
+            listOf(built.loss(ops, params, ops.tokens(inputs, batch, sequence), ops.tokens(targets, batch, sequence),
+                ops.floats(mask, listOf(batch, sequence)), Pass(training = true)).loss)
+        }
         val cost = ModelCost.of(model.spec, model.vocabSize, sequence)
         val seconds = timed / 1e9
         val tokensPerSecond = batch.toDouble() * sequence * steps / seconds
@@ -128,7 +136,21 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
             stepMillis = 1000 * seconds / steps, tokensPerSecond = tokensPerSecond,
             mfu = tokensPerSecond * cost.trainingFlopsPerToken / peakFlops, peakFlops = peakFlops,
             peakMemoryBytes = memoryBefore?.let { peakMemory - it }, finalLoss = loss,
+            forwardMillis = phases[0], backwardMillis = phases[1] - phases[0], optimizerMillis = phases[2],
         )
+    }
+
+    /** Milliseconds of forward alone, forward and backward, and the optimizer step, each a median of 5. */
+    private fun phases(store: ParameterStore, executor: Executor, optimizer: Optimizer, compute: (looplab.models.tensor.Ops, looplab.models.params.Params) -> List<looplab.models.tensor.Tensor>): List<Double> {
+        fun median(block: () -> Unit): Double = List(5) {
+            val t0 = System.nanoTime()
+            block()
+            (System.nanoTime() - t0) / 1e6
+        }.sorted()[2]
+        val forward = median { executor.run(store, train = false, compute = compute) }
+        val forwardBackward = median { optimizer.zeroGradients(); executor.run(store, train = true, compute = compute) }
+        val step = median { optimizer.step(1e-4, 1.0) }
+        return listOf(forward, forwardBackward, step)
     }
 
     private fun memoryInUse(device: Device): Long? =

@@ -78,11 +78,12 @@ public class BenchTrainCommand : CliktCommand(name = "train") {
     }
 
     private fun table(results: List<BenchResult>): String {
-        val t = TextTable(listOf("model", "mode", "batch x seq", "step ms", "tokens/s", "MFU", "peak memory", "vs first mode"))
+        val t = TextTable(listOf("model", "mode", "batch x seq", "step ms", "fwd/bwd/opt ms", "tokens/s", "MFU", "peak memory", "vs first mode"))
         results.groupBy { it.model }.forEach { (_, rows) ->
             val first = rows.first().tokensPerSecond
             rows.forEach { r ->
-                t.row(r.model, r.mode, "${r.batch} x ${r.sequence}", "%.1f".format(Locale.ROOT, r.stepMillis), Format.count(r.tokensPerSecond),
+                val phases = if (r.forwardMillis == null) "-" else "%.0f/%.0f/%.0f".format(Locale.ROOT, r.forwardMillis, r.backwardMillis, r.optimizerMillis)
+                t.row(r.model, r.mode, "${r.batch} x ${r.sequence}", "%.1f".format(Locale.ROOT, r.stepMillis), phases, Format.count(r.tokensPerSecond),
                     Format.percent(r.mfu), r.peakMemoryBytes?.let(Format::bytes) ?: "-", if (first > 0) "%.2fx".format(Locale.ROOT, r.tokensPerSecond / first) else "-")
             }
         }
