@@ -148,12 +148,24 @@ public class ModelBuilder internal constructor(private val name: String) {
     }
 
     /**
-     * Takes a whole architecture (osrt-v3, osrt-v4, golf-3x3, crt-v2); settings after the call
-     * override it, e.g. `preset(Architecture.OsrtV3); width = 128; heads = 4; vocabSize = null`
+     * Takes a whole architecture (osrt-v3, osrt-v4, golf-3x3, crt-v2), replacing every setting made
+     * before the call; settings after it override the preset, e.g. `preset(Architecture.OsrtV3); width = 128; heads = 4; vocabSize = null`
      * keeps the architecture at a CPU size.
      */
     public fun preset(architecture: Architecture) {
+        resetToDefaults()
         architecture.configure(this)
+    }
+
+    /** Every setting back to its default: an architecture preset replaces whatever came before it. */
+    private fun resetToDefaults() {
+        val fresh = ModelBuilder(name)
+        width = fresh.width; heads = fresh.heads; kvHeads = fresh.kvHeads; layers = fresh.layers
+        contextLength = fresh.contextLength; ffnHidden = fresh.ffnHidden; normEps = fresh.normEps; initStd = fresh.initStd
+        vocabSize = fresh.vocabSize; positions = fresh.positions; tiedEmbeddings = fresh.tiedEmbeddings
+        embeddingInit = fresh.embeddingInit; prelude = fresh.prelude; coda = fresh.coda
+        recursion = null; valueEmbeddings = false; refine = null; latent = null; act = null; memory = null
+        auxHeads.clear(); earlyExit = null
     }
 
     /** Rotary positions with base [base]; [ntk] rescales the base for sequences beyond [contextLength]. */

@@ -77,10 +77,6 @@ private fun validateRecursion(model: ModelSpec, check: SpecChecker) {
         check.atLeast("keyRank", rank, 1)
         val mixer = r.mixer
         check.require("keyRank", !(mixer is SsmMixer && !mixer.attention)) { "low-rank keys need attention, but the ssm mixer has none (use ssm(attention = true))" }
-        if (model.heads >= 1 && model.width % model.heads == 0) {
-            val keyWidth = model.resolvedKvHeads * model.headSize
-            check.require("keyRank", rank < keyWidth) { "must be < the key width $keyWidth, or it saves nothing, was $rank" }
-        }
     }
     r.conv?.let { conv ->
         check.at("conv").atLeast("kernel", conv.kernel, 1)
