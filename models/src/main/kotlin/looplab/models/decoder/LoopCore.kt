@@ -136,6 +136,7 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
 
     /** Telemetry and auxiliary losses after loop [loop] (0-based); nothing when only logits are wanted. */
     private fun observe(f: Forward, y: Tensor, loop: Int, loops: Int, head: Head, finalNorm: ParamRef) = with(f.ops) {
+        f.probes?.put("loop.$loop", y)
         if (!f.wantsLoss) return@with
         if (r.telemetry && r.loops > 1) f.metric("loop_rms.${loop + 1}", sqrt(f.positionMean(mean(y * y, -1, keepDim = true))))
         auxNorms[loop + 1]?.let { norm ->
