@@ -7,6 +7,11 @@ package looplab.dsl
  * GPT-2's vocabulary padded to 50,304 (that difference is all that separates it from 300M, the seed
  * giving both the same shape). 1B-16k is the seed's GQA variant; the seed names no key/value head
  * count, so it uses 8 (4 query heads per key/value head).
+ *
+ * Physical parameters with SwiGLU at LLaMA's 8/3 width (looplab's counts): nano 35,666,432 (the
+ * seed's "~18M" matches its 19.3M of blocks without the 16.4M embedding), 50M 42,091,008,
+ * 125M 109,542,144, 300M 336,397,312 (blocks alone: 303M), 350M 355,124,224, 760M 754,760,960,
+ * 1B 976,332,800, 1B-16k 863,086,592.
  */
 public enum class Size(
     public val width: Int,
