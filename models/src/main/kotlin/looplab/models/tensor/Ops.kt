@@ -111,8 +111,9 @@ public interface Ops {
     public fun causalConv1d(x: Tensor, weight: Tensor, dilation: Int = 1): Tensor
 
     /**
-     * 1 at the [k] largest entries along the last axis, 0 elsewhere; exactly k ones per row, ties
-     * broken by position. Not differentiable: a routing decision (aten::topk, aten::one_hot, aten::sum).
+     * 1 at the [k] largest entries along the last axis, 0 elsewhere: exactly k ones per row (which
+     * of tied entries wins is up to the backend). Not differentiable: a routing decision
+     * (aten::topk, aten::one_hot, aten::sum).
      */
     public fun topkMask(x: Tensor, k: Int): Tensor
 
