@@ -3,8 +3,10 @@ package looplab.dsl
 import kotlinx.serialization.Serializable
 
 /**
- * One model variant: a decoder whose [recursive] applies `blocks` unique blocks `loops` times with
- * shared weights. `blocks = L, loops = 1` is the plain transformer baseline.
+ * One model variant: a decoder whose [recursive] core applies `blocks` unique blocks `loops` times
+ * with shared weights, plus whatever model-level parts it declares. `blocks = L, loops = 1` with no
+ * parts is the plain transformer baseline. Every part is optional and off by default, so a spec
+ * says exactly what differs from that baseline.
  */
 @Serializable
 public data class ModelSpec(
@@ -12,77 +14,214 @@ public data class ModelSpec(
     val name: String,
     /** Residual-stream width (d_model). */
     val width: Int,
-    /** Attention heads; must divide [width], and the head size must be even for RoPE. */
+    /** Query heads; must divide [width], and the head size must be even for RoPE. */
     val heads: Int,
-    /** Unique blocks and how many times they are looped. */
+    /** The looped core: unique blocks, loops, what a block holds and what happens between loops. */
     val recursive: Recursion,
     /** The longest sequence trained on, in tokens. */
     val contextLength: Int,
     /** SwiGLU hidden size; null means 8/3 of the width rounded up to a multiple of 64 (LLaMA's rule). */
     val ffnHidden: Int? = null,
-    /** RoPE base frequency; larger bases suit longer contexts (parameter golf used 500,000). */
-    val ropeBase: Double = 10_000.0,
     /** RMSNorm epsilon. */
     val normEps: Double = 1e-5,
     /** Standard deviation of the normal initialisation of every matrix (GPT-2's 0.02). */
     val initStd: Double = 0.02,
+    /** Key/value heads for grouped-query attention; null means as many as [heads] (plain multi-head). */
+    val kvHeads: Int? = null,
+    /**
+     * Rows of the embedding table; null means the tokenizer's vocabulary. Padded vocabularies (osrt-v3
+     * uses 50,304 rows for the 50,277 tokens of GPT-NeoX) set it; it must be at least the tokenizer's size.
+     */
+    val vocabSize: Int? = null,
+    /** How positions enter the model: rotary (the default) or a learned absolute table. */
+    val positions: Positions = Rope(),
+    /** Embedding table options: tying, initialisation, value embeddings, convolutional refinement. */
+    val embedding: EmbeddingSpec = EmbeddingSpec(),
+    /** Unique blocks applied once before the loop (same design as the looped blocks). */
+    val prelude: Int = 0,
+    /** Unique blocks applied once after the loop. */
+    val coda: Int = 0,
+    /** A stream of thought slots refined beside the token stream after the loop. */
+    val latent: Latent? = null,
+    /** Adaptive computation: per-position halting over the loops. */
+    val act: Act? = null,
+    /** Learned memory tokens placed before the sequence. */
+    val memory: MemoryTokens? = null,
+    /** Auxiliary prediction heads at chosen loops (intermediate supervision). */
+    val auxHeads: List<AuxHead> = emptyList(),
+    /** Inference stops after this loop. */
+    val earlyExit: EarlyExit? = null,
 ) {
     /** The SwiGLU hidden size actually built. */
     val resolvedFfnHidden: Int get() = ffnHidden ?: roundUp(8 * width / 3, 64)
 
-    /** Layers applied per token: unique blocks times loops. */
-    val effectiveDepth: Int get() = recursive.blocks * recursive.loops
+    /** Key/value heads actually built. */
+    val resolvedKvHeads: Int get() = kvHeads ?: heads
 
-    private fun roundUp(value: Int, multiple: Int): Int = (value + multiple - 1) / multiple * multiple
+    /** Size of one attention head. */
+    val headSize: Int get() = width / heads
+
+    /** Blocks applied per token: prelude, unique blocks times loops, coda. */
+    val effectiveDepth: Int get() = prelude + recursive.blocks * recursive.loops + coda
 }
 
-/** `blocks` unique blocks applied in order, the whole stack repeated `loops` times. */
-@Serializable
-public data class Recursion(val blocks: Int, val loops: Int)
+internal fun roundUp(value: Int, multiple: Int): Int = (value + multiple - 1) / multiple * multiple
 
 /**
- * The seed's size ladder (ReLSM, seed 001). Heads are width / 64 throughout; context lengths are the
- * seed's defaults for pretraining.
+ * The looped core: `blocks` unique blocks applied in order, the whole stack repeated `loops` times.
+ * Block-level parts (mixer, key rank, convolution, MoE) shape every block of the model; loop-level
+ * parts act between or around passes.
  */
-public enum class Size(public val width: Int, public val layers: Int, public val heads: Int, public val contextLength: Int) {
-    Nano(512, 6, 8, 1024),
-    M50(512, 8, 8, 1024),
-    M125(768, 12, 12, 1024),
-    M300(1024, 24, 16, 1024),
-    M350(1024, 24, 16, 1024),
-    M760(1280, 36, 20, 2048),
-    B1(2048, 18, 32, 2048),
-    B1Long(2048, 18, 32, 16_384),
-}
+@Serializable
+public data class Recursion(
+    val blocks: Int,
+    val loops: Int,
+    /** How every block (looped, prelude and coda) mixes positions: attention, or a Mamba-2 SSM. */
+    val mixer: Mixer = AttentionMixer,
+    /** Keys through a rank-r bottleneck (`x·A·B`) instead of a full projection (parameter golf). */
+    val keyRank: Int? = null,
+    /** A causal convolution inside every block's FFN. */
+    val conv: FfnConv? = null,
+    /** A mixture of experts in every block, beside (or instead of) the dense FFN. */
+    val moe: Moe? = null,
+    /** Re-adds the (refined) embedding at the start of every loop after the first. */
+    val inject: Boolean = false,
+    /** A low-rank residual adapter per (block, loop). */
+    val adapters: Adapters? = null,
+    /** Learned attention scale, MLP scale and residual mix per (block, loop). */
+    val passControls: Boolean = false,
+    /** One RMSNorm, shared by every loop, between consecutive loops. */
+    val interLoopNorm: Boolean = false,
+    /** U-Net skips: the output of pass i is added (with a learned weight) to the input of pass loops - 1 - i. */
+    val skips: Boolean = false,
+    /** A per-token, per-pass gate deciding how much of each pass to keep. */
+    val exitGate: Boolean = false,
+    /** Loop dropout: training draws the number of loops from a range at every step. */
+    val randomDepth: RandomDepth? = null,
+    /** An auxiliary LM loss at every loop but the last, through the final norm and head. */
+    val loopLoss: LoopLoss? = null,
+    /** Logs the RMS of the stream after every loop (a metric per loop, no parameters). */
+    val telemetry: Boolean = true,
+)
 
-/** Builds a [ModelSpec]; every setting starts at [Size.Nano]'s. */
+/** Builds a [ModelSpec]; every setting starts at [Size.Nano]'s width, depth and heads. */
 @LooplabDsl
 public class ModelBuilder internal constructor(private val name: String) {
     public var width: Int = Size.Nano.width
     public var heads: Int = Size.Nano.heads
+    /** Key/value heads (GQA); null means one per query head. */
+    public var kvHeads: Int? = null
     /** Depth of a plain stack; ignored once [recursive] is called. */
     public var layers: Int = Size.Nano.layers
     public var contextLength: Int = Size.Nano.contextLength
     public var ffnHidden: Int? = null
-    public var ropeBase: Double = 10_000.0
     public var normEps: Double = 1e-5
     public var initStd: Double = 0.02
+    /** Embedding rows; null means the tokenizer's vocabulary. */
+    public var vocabSize: Int? = null
+    /** Rotary by default; `positions = LearnedPositions` is the absolute-embedding control. */
+    public var positions: Positions = Rope()
+    /** Whether the LM head reuses the embedding table. */
+    public var tiedEmbeddings: Boolean = true
+    public var embeddingInit: EmbeddingInit = EmbeddingInit.Normal
+    /** Unique blocks before the loop. */
+    public var prelude: Int = 0
+    /** Unique blocks after the loop. */
+    public var coda: Int = 0
     private var recursion: Recursion? = null
+    private var valueEmbeddings = false
+    private var refine: ConvRefine? = null
+    private var latent: Latent? = null
+    private var act: Act? = null
+    private var memory: MemoryTokens? = null
+    private val auxHeads = mutableListOf<AuxHead>()
+    private var earlyExit: EarlyExit? = null
 
-    /** Takes width, depth, heads and context length from a preset of the size ladder. */
+    /** Takes width, depth, heads, context length and vocabulary from a rung of the size ladder. */
     public fun preset(size: Size) {
         width = size.width
         layers = size.layers
         heads = size.heads
+        kvHeads = size.kvHeads
         contextLength = size.contextLength
+        vocabSize = size.vocabSize
     }
 
     /**
-     * Applies [blocks] unique blocks [loops] times with shared weights, e.g. `recursive(blocks = 1,
-     * loops = 6)` is one block looped six times: six effective layers from one layer's parameters.
+     * Takes a whole architecture (osrt-v3, osrt-v4, golf-3x3, crt-v2), replacing every setting made
+     * before the call; settings after it override the preset, e.g. `preset(Architecture.OsrtV3); width = 128; heads = 4; vocabSize = null`
+     * keeps the architecture at a CPU size.
      */
-    public fun recursive(blocks: Int, loops: Int) {
-        recursion = Recursion(blocks, loops)
+    public fun preset(architecture: Architecture) {
+        resetToDefaults()
+        architecture.configure(this)
+    }
+
+    /** Every setting back to its default: an architecture preset replaces whatever came before it. */
+    private fun resetToDefaults() {
+        val fresh = ModelBuilder(name)
+        width = fresh.width; heads = fresh.heads; kvHeads = fresh.kvHeads; layers = fresh.layers
+        contextLength = fresh.contextLength; ffnHidden = fresh.ffnHidden; normEps = fresh.normEps; initStd = fresh.initStd
+        vocabSize = fresh.vocabSize; positions = fresh.positions; tiedEmbeddings = fresh.tiedEmbeddings
+        embeddingInit = fresh.embeddingInit; prelude = fresh.prelude; coda = fresh.coda
+        recursion = null; valueEmbeddings = false; refine = null; latent = null; act = null; memory = null
+        auxHeads.clear(); earlyExit = null
+    }
+
+    /** Rotary positions with base [base]; [ntk] rescales the base for sequences beyond [contextLength]. */
+    public fun rope(base: Double = 10_000.0, ntk: Boolean = false) {
+        positions = Rope(base, ntk)
+    }
+
+    /**
+     * Applies [blocks] unique blocks [loops] times with shared weights; [block] says what the blocks
+     * hold and what happens between loops:
+     * ```
+     * recursive(blocks = 3, loops = 6) { moe(experts = 12, topK = 2); adapters(rank = 16) }
+     * ```
+     */
+    public fun recursive(blocks: Int, loops: Int, block: RecursionBuilder.() -> Unit = {}) {
+        recursion = RecursionBuilder(blocks, loops).apply(block).build()
+    }
+
+    /** Adds a learned value embedding (one table, gated per block) to the attention values. */
+    public fun valueEmbeddings() {
+        valueEmbeddings = true
+    }
+
+    /** Refines the embeddings by [cycles] passes of a shared causal conv + linear step before the loop. */
+    public fun refineEmbeddings(cycles: Int = 3, kernel: Int = 3, dilation: Int = 1) {
+        refine = ConvRefine(cycles, kernel, dilation)
+    }
+
+    /** [thoughts] slots per position, refined [refinements] times against the token stream (causal). */
+    public fun latent(thoughts: Int = 4, refinements: Int = 2) {
+        latent = Latent(thoughts, refinements)
+    }
+
+    /** Per-position adaptive halting over the loops, at most `loops` of them. */
+    public fun act(threshold: Double = 0.99, ponderWeight: Double = 0.01) {
+        act = Act(threshold, ponderWeight)
+    }
+
+    /** [tokens] learned memory tokens before the sequence, visible to every position. */
+    public fun memory(tokens: Int = 8) {
+        memory = MemoryTokens(tokens)
+    }
+
+    /** An auxiliary prediction head after [loop] (1-based), its loss added with [weight]. */
+    public fun auxHead(loop: Int, weight: Double = 0.3) {
+        auxHeads += AuxHead(loop, weight)
+    }
+
+    /** Auxiliary heads after each of [loops], all with [weight]. */
+    public fun auxHeads(vararg loops: Int, weight: Double = 0.3) {
+        loops.forEach { auxHead(it, weight) }
+    }
+
+    /** At inference, stop after [loop] (1-based) and predict from there. */
+    public fun earlyExit(loop: Int) {
+        earlyExit = EarlyExit(loop)
     }
 
     internal fun build(): ModelSpec = ModelSpec(
@@ -92,9 +231,19 @@ public class ModelBuilder internal constructor(private val name: String) {
         recursive = recursion ?: Recursion(layers, 1),
         contextLength = contextLength,
         ffnHidden = ffnHidden,
-        ropeBase = ropeBase,
         normEps = normEps,
         initStd = initStd,
+        kvHeads = kvHeads,
+        vocabSize = vocabSize,
+        positions = positions,
+        embedding = EmbeddingSpec(tiedEmbeddings, embeddingInit, valueEmbeddings, refine),
+        prelude = prelude,
+        coda = coda,
+        latent = latent,
+        act = act,
+        memory = memory,
+        auxHeads = auxHeads.toList(),
+        earlyExit = earlyExit,
     )
 }
 

@@ -62,28 +62,6 @@ public fun ExperimentSpec.requireValid(): ExperimentSpec {
     return this
 }
 
-private fun validateModel(model: ModelSpec, check: SpecChecker) {
-    check.atLeast("width", model.width, 1)
-    check.atLeast("heads", model.heads, 1)
-    if (model.width >= 1 && model.heads >= 1) {
-        check.require("heads", model.width % model.heads == 0) {
-            "must divide width ${model.width}, was ${model.heads}"
-        }
-        if (model.width % model.heads == 0) {
-            check.require("heads", (model.width / model.heads) % 2 == 0) {
-                "head size width/heads = ${model.width / model.heads} must be even for RoPE"
-            }
-        }
-    }
-    check.at("recursive").atLeast("blocks", model.recursive.blocks, 1)
-    check.at("recursive").atLeast("loops", model.recursive.loops, 1)
-    check.atLeast("contextLength", model.contextLength, 2)
-    model.ffnHidden?.let { check.atLeast("ffnHidden", it, 1) }
-    check.require("ropeBase", model.ropeBase > 1.0) { "must be > 1, was ${model.ropeBase}" }
-    check.require("normEps", model.normEps > 0.0) { "must be > 0, was ${model.normEps}" }
-    check.require("initStd", model.initStd > 0.0) { "must be > 0, was ${model.initStd}" }
-}
-
 private fun validatePipeline(pipeline: PipelineSpec, check: SpecChecker) {
     check.require("stages", pipeline.stages.isNotEmpty()) { "declare at least one stage, e.g. pretrain { }" }
     val earlierModelStages = mutableSetOf<String>()

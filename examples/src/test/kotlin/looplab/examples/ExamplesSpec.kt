@@ -1,7 +1,10 @@
 package looplab.examples
 
 import io.kotest.core.spec.style.FunSpec
+import com.github.ajalt.clikt.testing.test
+import com.github.ajalt.clikt.core.subcommands
 import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
 import looplab.models.Models
 import looplab.models.checks.ModelChecks
 import looplab.models.eager.EagerBackend
@@ -12,6 +15,27 @@ import looplab.pipelines.script.ScriptLoader
 import java.io.File
 
 class ExamplesSpec : FunSpec({
+    test("every full-size variant plans, and its plan counts exactly the parameters its models declare") {
+        val counts = mutableMapOf<String, Long>()
+        for (example in BuiltInExamples.examples()) {
+            val full = example.full ?: continue
+            val plan = Planner().compile(full())
+            for (model in plan.models) {
+                val spec = plan.experiment.models.first { it.name == model.name }
+                // The registry declares every parameter without allocating gigabytes of them.
+                model.physicalParams shouldBe Models.build(spec, plan.vocabSize).parameters.count
+                counts["${example.name}/${model.name}"] = model.physicalParams
+            }
+        }
+        counts["osrt-v3/osrt-v3"] shouldBe 104_537_600L
+    }
+
+    test("`looplab plan osrt-v3` prints the full-size count, 104,537,600") {
+        val result = looplab.pipelines.cli.LooplabCommand().subcommands(looplab.pipelines.cli.PlanCommand(BuiltInExamples)).test("plan osrt-v3")
+        result.statusCode shouldBe 0
+        result.output shouldContain "104,537,600"
+    }
+
     test("the nano-ablation script compiles and declares exactly the built-in experiment") {
         // Surefire runs in the module folder; the script lives beside the sources.
         val script = File("scripts/nano-ablation.looplab.kts")

@@ -2,6 +2,7 @@ package looplab.models
 
 import looplab.dsl.ModelSpec
 import looplab.dsl.Recursion
+import looplab.dsl.validate
 import looplab.models.eager.EagerBackend
 
 /** Tiny shapes: the checks are about structure, not scale. */
@@ -10,3 +11,13 @@ fun tinySpec(blocks: Int = 2, loops: Int = 1, width: Int = 32, heads: Int = 4) =
 
 /** One backend for the whole test JVM: DJL allows one gradient collector per JVM, on one thread. */
 val testBackend: EagerBackend by lazy { EagerBackend() }
+
+/** A tiny model built with the DSL: width 32, 4 heads, 2 layers, context 16, SwiGLU 48, then [block]. */
+fun tinyModel(name: String = "tiny", block: looplab.dsl.ModelBuilder.() -> Unit = {}): ModelSpec =
+    looplab.dsl.experiment("t") {
+        model(name) { width = 32; heads = 4; layers = 2; contextLength = 16; ffnHidden = 48; block() }
+    }.models.single()
+
+/** Structural errors of [spec] alone (what validation says about the model). */
+fun modelErrors(spec: ModelSpec): List<String> =
+    looplab.dsl.ExperimentSpec("t", models = listOf(spec)).validate().filter { it.path.startsWith("model[") }.map { it.toString() }

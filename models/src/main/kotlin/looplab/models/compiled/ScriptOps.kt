@@ -23,7 +23,7 @@ internal sealed interface ProgramInput {
  * and the loss run in fp32; element-wise ops promote (so the residual stream, added in fp32, stays
  * fp32); parameters are stored in fp32 and cast once per use site per pass.
  */
-internal class ScriptOps(private val registry: ParamRegistry, private val low: DType? = null) : Ops, Params {
+internal class ScriptOps(private val registry: ParamRegistry, private var low: DType? = null) : Ops, Params {
     private val writer = ScriptWriter()
     private val paramIndex = registry.all.withIndex().associate { (i, ref) -> ref to i }
     private val paramSyms = HashMap<ParamRef, Sym>()
@@ -182,9 +182,88 @@ internal class ScriptOps(private val registry: ParamRegistry, private val low: D
         return writer.let("torch.div(${total.name}, torch.clamp_min(torch.sum(${m.name}), 1.0))", emptyList(), DType.F32)
     }
 
+    // --- model-zoo ops ----------------------------------------------------------------------------
+
+    override fun divide(a: Tensor, b: Tensor): Tensor = binary("torch.div", a, b)
+
+    // Like autocast: exponentials, roots and running or reduced sums run in fp32.
+    override fun exp(x: Tensor): Tensor = fp32Unary("torch.exp", x)
+    override fun sqrt(x: Tensor): Tensor = fp32Unary("torch.sqrt", x)
+    override fun softplus(x: Tensor): Tensor = fp32Unary("torch.softplus", x)
+
+    override fun sum(x: Tensor, axis: Int, keepDim: Boolean): Tensor {
+        val s = cast(sym(x), DType.F32)
+        return writer.let("torch.sum(${s.name}, [$axis], ${py(keepDim)})", Shapes.reduce(s.shape, axis, keepDim), DType.F32)
+    }
+
+    override fun cumsum(x: Tensor, axis: Int): Tensor {
+        val s = cast(sym(x), DType.F32)
+        Shapes.axis(s.shape, axis)
+        return writer.let("torch.cumsum(${s.name}, $axis)", s.shape, DType.F32)
+    }
+
+    override fun logSumExp(x: Tensor, axis: Int, keepDim: Boolean): Tensor {
+        val s = cast(sym(x), DType.F32)
+        return writer.let("torch.logsumexp(${s.name}, [$axis], ${py(keepDim)})", Shapes.reduce(s.shape, axis, keepDim), DType.F32)
+    }
+
+    override fun broadcastTo(x: Tensor, shape: List<Int>): Tensor {
+        val s = sym(x)
+        require(Shapes.broadcast(s.shape, shape) == shape) { "cannot broadcast ${s.shape} to $shape" }
+        return writer.let("torch.expand(${s.name}, ${shape.literal()})", shape, s.dtype)
+    }
+
+    override fun causalConv1d(x: Tensor, weight: Tensor, dilation: Int): Tensor {
+        val dtype = low ?: DType.F32
+        val input = cast(sym(x), dtype)
+        val w = cast(sym(weight), dtype)
+        val (batch, time, channels) = input.shape
+        val kernel = w.shape[1]
+        // Left padding only: output t sees inputs ≤ t.
+        val padded = writer.let(
+            "torch.constant_pad_nd(torch.transpose(${input.name}, 1, 2), [${(kernel - 1) * dilation}, 0], 0.0)",
+            listOf(batch, channels, time + (kernel - 1) * dilation), dtype,
+        )
+        val conv = writer.let(
+            "torch.conv1d(${padded.name}, torch.reshape(${w.name}, [$channels, 1, $kernel]), None, [1], [0], [$dilation], $channels)",
+            listOf(batch, channels, time), dtype,
+        )
+        return writer.let("torch.transpose(${conv.name}, 1, 2)", input.shape, dtype)
+    }
+
+    override fun topkMask(x: Tensor, k: Int): Tensor {
+        val s = sym(x)
+        val width = s.shape.last()
+        return writer.let(
+            "torch.to(torch.sum(torch.one_hot(torch.topk(torch.detach(${s.name}), $k, -1, True, False)[1], $width), [-2]), 6)",
+            s.shape, DType.F32,
+        )
+    }
+
+    override fun greaterEqual(a: Tensor, b: Tensor): Tensor {
+        val x = sym(a)
+        val y = sym(b)
+        return writer.let("torch.to(torch.ge(${x.name}, ${y.name}), 6)", Shapes.broadcast(x.shape, y.shape), DType.F32)
+    }
+
+    private fun fp32Unary(op: String, x: Tensor): Tensor {
+        val s = cast(sym(x), DType.F32)
+        return writer.let("$op(${s.name})", s.shape, DType.F32)
+    }
+
+    override fun <T> fullPrecision(block: () -> T): T {
+        val saved = low
+        low = null
+        try {
+            return block()
+        } finally {
+            low = saved
+        }
+    }
+
     // --- precision ------------------------------------------------------------------------------
 
-    private fun lowOperand(s: Sym): Sym = if (low == null) cast(s, DType.F32) else cast(s, low)
+    private fun lowOperand(s: Sym): Sym = cast(s, low ?: DType.F32)
 
     private fun cast(s: Sym, dtype: DType): Sym = when {
         s.dtype == dtype || !s.dtype.isFloat -> s

@@ -1,24 +1,69 @@
 package looplab.models.decoder
 
+import looplab.dsl.AttentionMixer
 import looplab.dsl.ModelSpec
+import looplab.dsl.SsmMixer
+import looplab.models.params.ParamRef
 import looplab.models.params.ParamScope
-import looplab.models.params.Params
-import looplab.models.tensor.Ops
+import looplab.models.parts.Mamba2
+import looplab.models.parts.MixtureOfExperts
 import looplab.models.tensor.Tensor
 import kotlin.math.sqrt
 
-/** A pre-norm transformer block: `x + attn(norm(x))`, then `x + mlp(norm(x))`. */
-internal class Block(scope: ParamScope, private val spec: ModelSpec) {
+/** Per-(block, loop) control parameters: attention scale, MLP scale and the residual mix with the embedding. */
+internal class PassControl(scope: ParamScope, width: Int) {
+    val attnScale: ParamRef = scope.control("attn_scale", listOf(width), 1.0)
+    val mlpScale: ParamRef = scope.control("mlp_scale", listOf(width), 1.0)
+    val mixStream: ParamRef = scope.control("mix_stream", listOf(width), 1.0)
+    val mixEmbedding: ParamRef = scope.control("mix_embed", listOf(width), 0.0)
+}
+
+/** Where a block is applied: its loop (null outside the core), its controls, and the embedding to mix in. */
+internal class BlockContext(val loop: Int? = null, val control: PassControl? = null, val embedding: Tensor? = null)
+
+/**
+ * A pre-norm block: the sequence mixer(s) (attention, a Mamba-2 SSM, or the SSM then attention),
+ * each `x + mixer(norm(x))`, then the FFN `x + ffn(norm(x))`. With a MoE beside the dense FFN both
+ * read the same stream: `x + g_d·dense(norm(x)) + g_m·moe(norm_m(x))`. Per-pass controls, when
+ * given, scale the mixer and FFN outputs and first mix the stream with the embedding; they start at
+ * (1, 1, 1, 0), where the block computes exactly what it would without them.
+ */
+internal class Block(scope: ParamScope, private val spec: ModelSpec, inLoop: Boolean) {
     // GPT-2 scales the residual projections by 1/√(2·depth) so the stream's variance stays put
     // however many layers (or loops) write into it.
     private val residualStd = spec.initStd / sqrt(2.0 * spec.effectiveDepth)
-    private val attnNorm = scope.gain("attn_norm", spec.width)
-    private val attn = Attention(scope.scope("attn"), spec.width, spec.heads, spec.initStd, residualStd, spec.ropeBase)
+    private val recursion = spec.recursive
+    private val ssmConfig = recursion.mixer as? SsmMixer
+    private val ssmNorm = ssmConfig?.let { scope.gain("ssm_norm", spec.width) }
+    private val ssm = ssmConfig?.let { Mamba2(scope.scope("ssm"), it, spec.width, spec.initStd, residualStd, spec.normEps) }
+    private val hasAttention = recursion.mixer == AttentionMixer || ssmConfig?.attention == true
+    private val attnNorm = if (hasAttention) scope.gain("attn_norm", spec.width) else null
+    private val attn = if (hasAttention) Attention(scope.scope("attn"), spec, residualStd) else null
+    private val moeSpec = recursion.moe
+    private val dense = moeSpec == null || moeSpec.keepDense
     private val mlpNorm = scope.gain("mlp_norm", spec.width)
-    private val mlp = SwiGlu(scope.scope("mlp"), spec.width, spec.resolvedFfnHidden, spec.initStd, residualStd)
+    private val mlp = if (dense) SwiGlu(scope.scope("mlp"), spec.width, spec.resolvedFfnHidden, spec.initStd, residualStd, recursion.conv) else null
+    private val moeNorm = if (moeSpec != null && dense) scope.gain("moe_norm", spec.width) else null
+    private val moe = moeSpec?.let {
+        MixtureOfExperts(scope.scope("moe"), it, spec.width, spec.initStd, residualStd, if (inLoop && it.loopAware) recursion.loops else null)
+    }
+    private val denseGate = if (moeSpec != null && dense) scope.control("gate_dense", listOf(1), 1.0) else null
+    private val moeGate = if (moeSpec != null && dense) scope.control("gate_moe", listOf(1), 1.0) else null
 
-    fun apply(ops: Ops, p: Params, x: Tensor): Tensor = with(ops) {
-        val h = x + attn.apply(ops, p, rmsNorm(x, p[attnNorm], spec.normEps))
-        h + mlp.apply(ops, p, rmsNorm(h, p[mlpNorm], spec.normEps))
+    fun apply(f: Forward, input: Tensor, context: BlockContext = BlockContext()): Tensor = with(f.ops) {
+        val p = f.params
+        val control = context.control
+        fun scaled(y: Tensor, scale: ParamRef?) = if (scale == null) y else y * p[scale]
+        var x = input
+        if (control != null) x = x * p[control.mixStream] + context.embedding!! * p[control.mixEmbedding]
+        if (ssm != null) x = x + scaled(ssm.apply(this, p, rmsNorm(x, p[ssmNorm!!], spec.normEps)), control?.attnScale)
+        if (attn != null) x = x + scaled(attn.apply(f, rmsNorm(x, p[attnNorm!!], spec.normEps)), control?.attnScale)
+        val normed = rmsNorm(x, p[mlpNorm], spec.normEps)
+        val ffn = when {
+            moe == null -> mlp!!.apply(this, p, normed)
+            mlp == null -> moe.apply(f, normed, context.loop)
+            else -> mlp.apply(this, p, normed) * p[denseGate!!] + moe.apply(f, rmsNorm(x, p[moeNorm!!], spec.normEps), context.loop) * p[moeGate!!]
+        }
+        x + scaled(ffn, control?.mlpScale)
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays
 import ai.djl.ndarray.NDList
 import ai.djl.ndarray.NDManager
 import ai.djl.ndarray.index.NDIndex
+import ai.djl.ndarray.types.DataType
 import ai.djl.ndarray.types.Shape
 import ai.djl.ndarray.types.SparseFormat
 import ai.djl.nn.Activation
@@ -71,6 +72,44 @@ public class EagerOps internal constructor(
     override fun mean(x: Tensor, axis: Int, keepDim: Boolean): Tensor = wrap(x.array.mean(intArrayOf(axis), keepDim))
     override fun sumAll(x: Tensor): Tensor = wrap(x.array.sum())
     override fun softmax(x: Tensor, axis: Int): Tensor = wrap(x.array.softmax(axis))
+
+    override fun divide(a: Tensor, b: Tensor): Tensor = wrap(a.array.div(b.array))
+    override fun exp(x: Tensor): Tensor = wrap(x.array.exp())
+    override fun sqrt(x: Tensor): Tensor = wrap(x.array.sqrt())
+    override fun softplus(x: Tensor): Tensor = wrap(Activation.softPlus(x.array))
+    override fun sum(x: Tensor, axis: Int, keepDim: Boolean): Tensor = wrap(x.array.sum(intArrayOf(axis), keepDim))
+    override fun cumsum(x: Tensor, axis: Int): Tensor = wrap(x.array.cumSum(axis))
+
+    override fun logSumExp(x: Tensor, axis: Int, keepDim: Boolean): Tensor {
+        // Shifting by the (constant) maximum keeps exp finite; the shift cancels in value and gradient.
+        val shift = x.array.max(intArrayOf(axis), true).stopGradient()
+        val result = x.array.sub(shift).exp().sum(intArrayOf(axis), true).log().add(shift)
+        return wrap(if (keepDim) result else result.squeeze(axis))
+    }
+
+    override fun broadcastTo(x: Tensor, shape: List<Int>): Tensor = wrap(x.array.broadcast(shape.toShape()))
+
+    override fun causalConv1d(x: Tensor, weight: Tensor, dilation: Int): Tensor {
+        val (batch, _, channels) = x.shape
+        val kernel = weight.shape[1]
+        val leftPad = (kernel - 1) * dilation
+        var input = x.array.swapAxes(1, 2)
+        if (leftPad > 0) input = scope.zeros(Shape(batch.toLong(), channels.toLong(), leftPad.toLong())).concat(input, 2)
+        val bias = scope.zeros(Shape(channels.toLong()))
+        val out = input.ndArrayInternal.convolution(
+            input, weight.array.reshape(channels.toLong(), 1, kernel.toLong()), bias,
+            Shape(1), Shape(0), Shape(dilation.toLong()), channels,
+        ).singletonOrThrow()
+        return wrap(out.swapAxes(1, 2))
+    }
+
+    override fun topkMask(x: Tensor, k: Int): Tensor {
+        val width = x.shape.last()
+        val indices = x.array.stopGradient().topK(k, -1, true, false)[1]
+        return wrap(indices.oneHot(width, DataType.FLOAT32).sum(intArrayOf(-2)))
+    }
+
+    override fun greaterEqual(a: Tensor, b: Tensor): Tensor = wrap(a.array.gte(b.array).toType(DataType.FLOAT32, false))
 
     override fun embedding(ids: Tensor, table: Tensor): Tensor =
         wrap(ids.array.ndArrayInternal.embedding(ids.array, table.array, SparseFormat.DENSE).singletonOrThrow())

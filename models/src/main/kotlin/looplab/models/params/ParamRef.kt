@@ -64,6 +64,16 @@ public class ParamScope internal constructor(private val prefix: String, private
     public fun gain(name: String, size: Int): ParamRef =
         registry.declare(ParamRef(qualify(name), listOf(size), Init.Constant(1.0), decay = false))
 
+    /** A parameter of any [shape] starting at [init]; [decay] says whether weight decay applies. */
+    public fun tensor(name: String, shape: List<Int>, init: Init, decay: Boolean): ParamRef =
+        registry.declare(ParamRef(qualify(name), shape, init, decay))
+
+    /** A tensor of [shape] that starts at zero (e.g. the B of a residual adapter, so it starts as a no-op). */
+    public fun zeros(name: String, shape: List<Int>, decay: Boolean = true): ParamRef = tensor(name, shape, Init.Constant(0.0), decay)
+
+    /** Scalars or vectors of learned control (gates, scales, biases) starting at [value], never decayed. */
+    public fun control(name: String, shape: List<Int>, value: Double): ParamRef = tensor(name, shape, Init.Constant(value), decay = false)
+
     private fun qualify(name: String): String = if (prefix.isEmpty()) name else "$prefix.$name"
 }
 

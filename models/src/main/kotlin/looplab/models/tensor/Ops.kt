@@ -76,10 +76,62 @@ public interface Ops {
      */
     public fun crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): Tensor
 
+    // --- added for the model zoo (each maps to plain ATen ops) ---------------------------------
+
+    /** Element-wise quotient (aten::div). */
+    public fun divide(a: Tensor, b: Tensor): Tensor
+
+    /** eˣ (aten::exp). */
+    public fun exp(x: Tensor): Tensor
+
+    /** √x (aten::sqrt). */
+    public fun sqrt(x: Tensor): Tensor
+
+    /** log(1 + eˣ), the positive step size of Mamba-2 (aten::softplus). */
+    public fun softplus(x: Tensor): Tensor
+
+    /** Sum over [axis] (aten::sum.dim_IntList). */
+    public fun sum(x: Tensor, axis: Int, keepDim: Boolean = false): Tensor
+
+    /** Inclusive running sum along [axis] (aten::cumsum). */
+    public fun cumsum(x: Tensor, axis: Int): Tensor
+
+    /** log Σ exp(x) over [axis], computed stably (aten::logsumexp). */
+    public fun logSumExp(x: Tensor, axis: Int, keepDim: Boolean = false): Tensor
+
+    /** [x] repeated along its size-1 axes to [shape], like PyTorch's `expand` (aten::expand). */
+    public fun broadcastTo(x: Tensor, shape: List<Int>): Tensor
+
+    /**
+     * Depthwise convolution over time of [x] ([B, T, C]) with [weight] ([C, K]): output t is
+     * `Σ_k weight[c, k] · x[t - (K - 1 - k)·dilation]`, zero before the sequence starts. Padding is
+     * on the left only, so position t never sees t + 1 (aten::constant_pad_nd, then aten::conv1d
+     * with groups = C on the [B, C, T] transpose).
+     */
+    public fun causalConv1d(x: Tensor, weight: Tensor, dilation: Int = 1): Tensor
+
+    /**
+     * 1 at the [k] largest entries along the last axis, 0 elsewhere: exactly k ones per row (which
+     * of tied entries wins is up to the backend). Not differentiable: a routing decision
+     * (aten::topk, aten::one_hot, aten::sum).
+     */
+    public fun topkMask(x: Tensor, k: Int): Tensor
+
+    /** 1 where a ≥ b (broadcasting), else 0, as floats; not differentiable (aten::ge, aten::to). */
+    public fun greaterEqual(a: Tensor, b: Tensor): Tensor
+
+    /**
+     * Runs [block] with matrix products in fp32 even under a mixed-precision policy, as
+     * `torch.autocast(enabled=False)` does: for the few computations whose decisions must not
+     * depend on rounding (a router's top-k). Backends without mixed precision just run it.
+     */
+    public fun <T> fullPrecision(block: () -> T): T = block()
+
     // --- operators, so model code reads like the maths -----------------------------------------
 
     public operator fun Tensor.plus(other: Tensor): Tensor = add(this, other)
     public operator fun Tensor.minus(other: Tensor): Tensor = sub(this, other)
     public operator fun Tensor.times(other: Tensor): Tensor = mul(this, other)
     public operator fun Tensor.times(factor: Double): Tensor = scale(this, factor)
+    public operator fun Tensor.div(other: Tensor): Tensor = divide(this, other)
 }

@@ -9,6 +9,11 @@ public class BuiltInExample(
     public val description: String,
     /** Tasks of its own that the example needs registered, beyond the built-in ones. */
     public val tasks: List<AlgorithmicTask> = emptyList(),
+    /**
+     * The same experiment at the architecture's published size, for `plan --full` and GPU runs;
+     * [spec] is then its CPU-sized default (narrower, smaller vocabulary, same parts).
+     */
+    public val full: (() -> ExperimentSpec)? = null,
     public val spec: () -> ExperimentSpec,
 )
 

@@ -16,8 +16,16 @@ public class ExperimentNotFoundException(message: String) : RuntimeException(mes
  * `*.looplab.kts` script, or a JSON file holding a spec or a run's `plan.json`.
  */
 public class ExperimentSource(private val catalog: ExampleCatalog) {
-    public fun load(argument: String): ExperimentSpec {
-        catalog.examples().firstOrNull { it.name == argument }?.let { return it.spec() }
+    public fun load(argument: String, full: Boolean = false): ExperimentSpec {
+        val example = catalog.examples().firstOrNull { it.name == argument }
+        if (full) {
+            val withFull = catalog.examples().filter { it.full != null }.joinToString { it.name }
+            val fullSize = example?.full ?: throw ExperimentNotFoundException(
+                "--full: \"$argument\" has no full-size variant; built-in examples that have one: ${withFull.ifEmpty { "none" }}",
+            )
+            return fullSize()
+        }
+        example?.let { return it.spec() }
         val file = File(argument)
         return when {
             argument.endsWith(".looplab.kts") -> ScriptLoader.load(file)

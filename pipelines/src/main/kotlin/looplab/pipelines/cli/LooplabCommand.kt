@@ -38,6 +38,9 @@ public class LooplabCommand : CliktCommand(name = "looplab") {
     override fun run(): Unit = Unit
 }
 
+private const val FULL_HELP =
+    "For a built-in example with a full-size variant: use the architecture at its published size instead of the CPU-sized default."
+
 private const val EXPERIMENT_HELP =
     "A built-in example's name (see `looplab list`), a *.looplab.kts script, or a *.json spec (a run's plan.json works too)."
 
@@ -59,11 +62,17 @@ public class PlanCommand(private val catalog: ExampleCatalog) : CliktCommand(nam
 
     private val experiment by argument(help = EXPERIMENT_HELP)
     private val json by option("--json", help = "Print the plan as JSON instead of text.").flag()
+    private val full by option("--full", help = FULL_HELP).flag()
 
     override fun run(): Unit = reportingErrors {
-        val spec = ExperimentSource(catalog).load(experiment)
+        val spec = ExperimentSource(catalog).load(experiment, full)
         val plan = Planner(registryFor(catalog, experiment)).compile(spec)
         echo(if (json) planJson.encodeToString(Plan.serializer(), plan) else PlanPrinter.render(plan))
+        val fullSize = catalog.examples().firstOrNull { it.name == experiment }?.full
+        if (!json && !full && fullSize != null) {
+            echo("At full size (`looplab plan $experiment --full`; train it on a GPU):")
+            echo(PlanPrinter.models(Planner(registryFor(catalog, experiment)).compile(fullSize())))
+        }
     }
 }
 
@@ -76,6 +85,7 @@ public class RunCommand(private val catalog: ExampleCatalog) : CliktCommand(name
     private val runsDir by option("--runs-dir", help = "Where run folders are created.").path().default(Path.of("runs"))
     private val resume by option("--resume", help = "Continue an interrupted run from its folder's checkpoints.").path()
     private val producers by option("--producers", help = "Data-generating coroutines (the output does not depend on it).").int().default(2)
+    private val full by option("--full", help = FULL_HELP).flag()
 
     override fun run(): Unit = reportingErrors {
         val source = when {
@@ -88,7 +98,7 @@ public class RunCommand(private val catalog: ExampleCatalog) : CliktCommand(name
             experiment != null -> experiment!!
             else -> throw UsageError("name an experiment to run (see `looplab list`), or --resume a run folder")
         }
-        val spec = ExperimentSource(catalog).load(source)
+        val spec = ExperimentSource(catalog).load(source, full && resume == null)
         val result = Runner(registryFor(catalog, source)).run(spec, RunOptions(runsDir, resume, producers, command = currentContext.originalArgv))
         if (!result.succeeded) throw ProgramResult(1)
     }

@@ -1,5 +1,6 @@
 package looplab.pipelines.eval
 
+import looplab.models.AdaptiveInference
 import looplab.models.LanguageModel
 import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
@@ -29,7 +30,10 @@ public class GreedyDecoder(
             val length = promptLength + step
             val flat = IntArray(rows * length) { sequences[it / length][it % length] }
             val next = backend.scoped(store.values) { ops, _ ->
-                val logits = model.logits(ops, store, ops.tokens(flat, rows, length))
+                val tokens = ops.tokens(flat, rows, length)
+                // Models that can stop early (ACT) read a scalar between loops here, outside any traced program.
+                val logits = (model as? AdaptiveInference)?.adaptiveLogits(ops, store, tokens) { it.array.getFloat().toDouble() }
+                    ?: model.logits(ops, store, tokens)
                 ops.slice(logits, 1, length - 1, length).array.argMax(-1).toLongArray()
             }
             for (row in 0 until rows) {

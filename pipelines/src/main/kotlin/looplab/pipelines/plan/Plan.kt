@@ -77,6 +77,12 @@ public data class ModelPlan(
     val effectiveParams: Long,
     val forwardFlopsPerToken: Long,
     val trainingFlopsPerToken: Long,
+    /** Key/value heads (fewer than [heads] with GQA). */
+    val kvHeads: Int = heads,
+    /** Rows of the embedding table: the model's vocabulary override, or the tokenizer's size. */
+    val vocabRows: Int = 0,
+    /** The model's parts in words (positions, mixer, MoE, loop parts, heads...). */
+    val parts: List<String> = emptyList(),
 )
 
 /** One stage in order; training stages say how long they run and what a step costs in memory. */

@@ -17,6 +17,20 @@ public object PlanPrinter {
         is ConstantLr -> "constant lr %.1e after %d warmup steps".format(Locale.ROOT, lr.peak, lr.warmup.steps)
     }
 
+    /** The models table and each model's parts. */
+    public fun models(plan: Plan): String = buildString {
+        appendLine("Models (FLOPs per token at the context length; effective counts a looped block once per loop):")
+        val models = TextTable(listOf("variant", "width", "heads", "ffn", "blocks x loops", "depth", "context", "vocab", "params", "effective", "fwd FLOPs/tok", "train FLOPs/tok"))
+        plan.models.forEach {
+            val heads = if (it.kvHeads != it.heads) "${it.heads}x${it.headSize} (${it.kvHeads} kv)" else "${it.heads}x${it.headSize}"
+            models.row(it.name, it.width, heads, it.ffnHidden, "${it.blocks} x ${it.loops}", it.effectiveDepth, it.contextLength,
+                if (it.vocabRows > 0) it.vocabRows else plan.vocabSize,
+                Format.exact(it.physicalParams), Format.count(it.effectiveParams), Format.count(it.forwardFlopsPerToken), Format.count(it.trainingFlopsPerToken))
+        }
+        appendLine(models.render())
+        plan.models.filter { it.parts.isNotEmpty() }.forEach { appendLine("  ${it.name}: ${it.parts.joinToString("; ")}") }
+    }
+
     public fun render(plan: Plan): String = buildString {
         val spec = plan.experiment
         val device = when (val d = spec.device) { Cpu -> "cpu"; is Gpu -> "gpu ${d.index}" }
@@ -45,13 +59,7 @@ public object PlanPrinter {
         }
         plan.data.taskCurriculum?.let { appendLine("  task curriculum: $it (decides at each evaluation)") }
         appendLine()
-        appendLine("Models (FLOPs per token at the context length; effective counts a looped block once per loop):")
-        val models = TextTable(listOf("variant", "width", "heads", "ffn", "blocks x loops", "depth", "context", "params", "effective", "fwd FLOPs/tok", "train FLOPs/tok"))
-        plan.models.forEach {
-            models.row(it.name, it.width, "${it.heads}x${it.headSize}", it.ffnHidden, "${it.blocks} x ${it.loops}", it.effectiveDepth, it.contextLength,
-                Format.exact(it.physicalParams), Format.count(it.effectiveParams), Format.count(it.forwardFlopsPerToken), Format.count(it.trainingFlopsPerToken))
-        }
-        appendLine(models.render())
+        append(models(plan))
         appendLine()
         appendLine("Stages (each model variant runs them in order):")
         plan.stages.forEachIndexed { i, stage ->

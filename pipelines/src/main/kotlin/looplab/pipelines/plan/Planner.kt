@@ -19,7 +19,6 @@ import looplab.dsl.Tokens
 import looplab.dsl.TokenizerSpec
 import looplab.dsl.validate
 import looplab.models.cost.MemoryEstimate
-import looplab.models.cost.ModelCost
 import kotlin.math.ceil
 
 /** Compiles specs into [Plan]s, checking what the spec alone cannot: tasks exist, examples fit. */
@@ -64,6 +63,9 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
                 }
             }
         }
+        val evalTokens = (spec.pipeline.stages.filterIsInstance<EvalSpec>().mapNotNull { it.algorithmic?.maxNewTokens } +
+            listOfNotNull(mixture?.let { decodingBudget(it) })).maxOrNull() ?: 0
+        spec.models.forEach { ModelParts.check(it, tokenizer.vocabSize, mixture, evalTokens, check.at("model[${it.name}]")) }
         val stages = spec.pipeline.stages.map { stage -> planStage(stage, spec, resolved, phases, mixture, tokenizer, check.at("pipeline.${stage.id}"), check) }
         if (check.errors.isNotEmpty()) throw InvalidSpecException(check.errors)
 
@@ -77,16 +79,7 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
             tokenizer = tokenizerName(spec.data.tokenizer),
             vocabSize = tokenizer.vocabSize,
             data = data,
-            models = resolvedSpec.models.map { model ->
-                val cost = ModelCost.of(model, tokenizer.vocabSize)
-                ModelPlan(
-                    name = model.name, width = model.width, heads = model.heads, headSize = model.width / model.heads,
-                    ffnHidden = model.resolvedFfnHidden, blocks = model.recursive.blocks, loops = model.recursive.loops,
-                    effectiveDepth = model.effectiveDepth, contextLength = model.contextLength,
-                    physicalParams = cost.physicalParams, effectiveParams = cost.effectiveParams,
-                    forwardFlopsPerToken = cost.forwardFlopsPerToken, trainingFlopsPerToken = cost.trainingFlopsPerToken,
-                )
-            },
+            models = resolvedSpec.models.map { ModelParts.plan(it, tokenizer.vocabSize) },
             stages = stages,
         )
     }

@@ -1,0 +1,193 @@
+package looplab.dsl
+
+import kotlinx.serialization.SerialName
+import kotlinx.serialization.Serializable
+
+/** How a block mixes information across positions. */
+@Serializable
+public sealed interface Mixer
+
+/** Causal self-attention (GQA when `kvHeads` < heads). */
+@Serializable
+@SerialName("attention")
+public data object AttentionMixer : Mixer
+
+/**
+ * A Mamba-2 (SSD) mixer in pure ops: input projection, causal depthwise convolution, the selective
+ * state-space scan in chunked matrix form, gated RMSNorm and output projection; one group of
+ * B/C shared by all heads. With [attention], the block also runs causal attention after the SSM
+ * (the hybrid that ssm_mem uses to read its memory tokens).
+ */
+@Serializable
+@SerialName("ssm")
+public data class SsmMixer(
+    /** State size N per head. */
+    val state: Int = 16,
+    /** Channels per SSM head (P); `expand · width` must be a multiple of it. */
+    val headSize: Int = 32,
+    /** Inner width is `expand · width`. */
+    val expand: Int = 2,
+    /** Taps of the causal convolution before the scan. */
+    val convKernel: Int = 4,
+    /** Chunk length of the matrix form (the sequence is padded at its end to a multiple). */
+    val chunk: Int = 16,
+    val attention: Boolean = false,
+) : Mixer
+
+/**
+ * A causal depthwise dilated convolution over the FFN's hidden activations, added residually
+ * (CRT's ConvTRM). Left padding only: the seed's symmetric padding let positions see the future.
+ */
+@Serializable
+public data class FfnConv(val kernel: Int = 3, val dilation: Int = 1)
+
+/**
+ * A mixture-of-experts FFN (nano-osrt v4): [shared] always-active experts plus `experts - shared`
+ * routed experts, of which each token uses [topK]. The router is a sigmoid over
+ * `[norm(h), loopEmbedding[loop]]·W` (loop-aware, DeepSeek-V3 style), the selected scores
+ * normalised to sum to one; its z-loss (`logsumexp(logits)²`) is added with [zLossWeight].
+ * Dispatch has static shapes: tokens are taken in groups of [group] positions, and each routed
+ * expert has `ceil(group · topK · capacityFactor / routed)` slots per group (every slot when
+ * [capacityFactor] is null: nothing is dropped); a token routed to a full expert loses that expert.
+ * Slots fill in position order, so a token is never displaced by a later one (causality holds).
+ */
+@Serializable
+public data class Moe(
+    /** All experts, shared ones included (osrt-v4: 12 = 1 shared + 11 routed). */
+    val experts: Int,
+    val topK: Int,
+    val shared: Int = 1,
+    /** Expert SwiGLU hidden size; null means 2/3 of the width rounded up to 64 (osrt-v4: 1024 at 1536). */
+    val hidden: Int? = null,
+    /** Keeps the dense FFN beside the MoE, mixed by learned gates; false replaces it. */
+    val keepDense: Boolean = true,
+    /** The router also sees a learned embedding of the loop index. */
+    val loopAware: Boolean = true,
+    val zLossWeight: Double = 1e-3,
+    val capacityFactor: Double? = 1.25,
+    val group: Int = 64,
+) {
+    /** Experts chosen by the router. */
+    val routed: Int get() = experts - shared
+
+    /** The expert hidden size actually built for a model of [width]. */
+    public fun resolvedHidden(width: Int): Int = hidden ?: roundUp(2 * width / 3, 64)
+
+    /** Slots per routed expert and dispatch group. */
+    val capacity: Int get() = capacityFactor?.let { minOf(group, kotlin.math.ceil(group * topK * it / routed).toInt()) } ?: group
+}
+
+/** `x + scale·(x·A·B)` before each (block, loop), A ~ N(0, std²) and B = 0: a no-op at initialisation. */
+@Serializable
+public data class Adapters(val rank: Int = 16, val scale: Double = 1.0, val std: Double = 0.01)
+
+/** Loop dropout: each training step draws its number of loops uniformly from [min]..loops; inference runs all. */
+@Serializable
+public data class RandomDepth(val min: Int)
+
+/** An auxiliary LM loss after every loop but the last, weighted by [weight] and averaged over those loops. */
+@Serializable
+public data class LoopLoss(val weight: Double = 0.1)
+
+/**
+ * Builds a [Recursion]. Block-level parts (mixer, MoE, convolution, low-rank keys) and loop-level
+ * parts (adapters, injection, norms, skips, gates, dropout, losses) can only be declared here.
+ */
+@LooplabDsl
+public class RecursionBuilder internal constructor(private val blocks: Int, private val loops: Int) {
+    /** Logs the RMS of the stream after every loop. */
+    public var telemetry: Boolean = true
+    private var mixer: Mixer = AttentionMixer
+    private var keyRank: Int? = null
+    private var conv: FfnConv? = null
+    private var moe: Moe? = null
+    private var inject = false
+    private var adapters: Adapters? = null
+    private var passControls = false
+    private var interLoopNorm = false
+    private var skips = false
+    private var exitGate = false
+    private var randomDepth: RandomDepth? = null
+    private var loopLoss: LoopLoss? = null
+
+    /** A mixture of experts beside (or instead of) the dense FFN; see [Moe]. */
+    public fun moe(
+        experts: Int, topK: Int, shared: Int = 1, hidden: Int? = null, keepDense: Boolean = true,
+        loopAware: Boolean = true, zLossWeight: Double = 1e-3, capacityFactor: Double? = 1.25, group: Int = 64,
+    ) {
+        moe = Moe(experts, topK, shared, hidden, keepDense, loopAware, zLossWeight, capacityFactor, group)
+    }
+
+    /** A causal depthwise convolution inside the FFN. */
+    public fun conv(kernel: Int = 3, dilation: Int = 1) {
+        conv = FfnConv(kernel, dilation)
+    }
+
+    /** Replaces attention by a Mamba-2 mixer (keeps it too when [attention]); see [SsmMixer]. */
+    public fun ssm(state: Int = 16, headSize: Int = 32, expand: Int = 2, convKernel: Int = 4, chunk: Int = 16, attention: Boolean = false) {
+        mixer = SsmMixer(state, headSize, expand, convKernel, chunk, attention)
+    }
+
+    /** Keys through a rank-[rank] bottleneck. */
+    public fun lowRankKeys(rank: Int) {
+        keyRank = rank
+    }
+
+    /** Re-adds the embedding at the start of every loop after the first (input injection). */
+    public fun inject() {
+        inject = true
+    }
+
+    /** A residual adapter per (block, loop). */
+    public fun adapters(rank: Int = 16, scale: Double = 1.0) {
+        adapters = Adapters(rank, scale)
+    }
+
+    /** Learned attention scale, MLP scale and residual mix per (block, loop). */
+    public fun passControls() {
+        passControls = true
+    }
+
+    /** RMSNorm between loops. */
+    public fun interLoopNorm() {
+        interLoopNorm = true
+    }
+
+    /** U-Net skips across passes. */
+    public fun unetSkips() {
+        skips = true
+    }
+
+    /** A per-token exit gate per pass. */
+    public fun exitGate() {
+        exitGate = true
+    }
+
+    /** Trains with loops drawn from [min]..loops each step. */
+    public fun randomDepth(min: Int) {
+        randomDepth = RandomDepth(min)
+    }
+
+    /** An auxiliary LM loss after every loop but the last. */
+    public fun loopLoss(weight: Double = 0.1) {
+        loopLoss = LoopLoss(weight)
+    }
+
+    internal fun build(): Recursion = Recursion(
+        blocks = blocks,
+        loops = loops,
+        mixer = mixer,
+        keyRank = keyRank,
+        conv = conv,
+        moe = moe,
+        inject = inject,
+        adapters = adapters,
+        passControls = passControls,
+        interLoopNorm = interLoopNorm,
+        skips = skips,
+        exitGate = exitGate,
+        randomDepth = randomDepth,
+        loopLoss = loopLoss,
+        telemetry = telemetry,
+    )
+}

@@ -1,0 +1,74 @@
+package looplab.models.cost
+
+import looplab.dsl.AttentionMixer
+import looplab.dsl.ModelSpec
+import looplab.dsl.SsmMixer
+import kotlin.math.ceil
+
+/**
+ * Parameters and per-token multiply-adds of one block of [spec], counted from the spec alone (no
+ * model is built): the plan's numbers, and an independent check of the built model's.
+ * [inLoop] blocks have a loop-aware router when the MoE asks for one.
+ */
+internal class BlockCost(spec: ModelSpec, inLoop: Boolean, contextLength: Int) {
+    /** Parameters stored. */
+    val params: Long
+
+    /** Multiply-adds per token through the block's matrices (and convolutions, and MoE dispatch). */
+    val macsPerToken: Long
+
+    /** FLOPs per token that are not matrix-by-weight products: attention scores and the SSD scan. */
+    val mixingFlopsPerToken: Long
+
+    init {
+        val w = spec.width.toLong()
+        val r = spec.recursive
+        val kvWidth = spec.resolvedKvHeads.toLong() * spec.headSize
+        var params = w // mlp_norm
+        var macs = 0L
+        var mixing = 0L
+        val ssm = r.mixer as? SsmMixer
+        if (ssm != null) {
+            val inner = ssm.expand * w
+            val heads = inner / ssm.headSize
+            val state = ssm.state.toLong()
+            val inProjection = w * (2 * inner + 2 * state + heads)
+            val conv = (inner + 2 * state) * ssm.convKernel
+            params += w + inProjection + conv + 3 * heads + inner + inner * w
+            macs += inProjection + conv + inner * w
+            // Chunked SSD per token: C·Bᵀ over the chunk, the masked product with x, the chunk state and its read-out.
+            val chunk = ssm.chunk.toLong()
+            mixing += 2 * (chunk * state + heads * (chunk * ssm.headSize + 2L * ssm.headSize * state))
+        }
+        if (r.mixer == AttentionMixer || ssm?.attention == true) {
+            val keys = r.keyRank?.let { w * it + it * kvWidth } ?: (w * kvWidth)
+            val matrices = 2 * w * w + keys + w * kvWidth
+            params += w + matrices + if (spec.embedding.valueEmbeddings) 1 else 0
+            macs += matrices
+            mixing += 4L * contextLength * w // QKᵀ and AV over the context (PaLM's count)
+        }
+        val moe = r.moe
+        val f = spec.resolvedFfnHidden.toLong()
+        if (moe == null || moe.keepDense) {
+            val conv = r.conv?.let { f * it.kernel } ?: 0
+            params += 3 * w * f + conv
+            macs += 3 * w * f + conv
+        }
+        if (moe != null) {
+            val hidden = moe.resolvedHidden(spec.width).toLong()
+            val routed = moe.routed.toLong()
+            val loopAware = inLoop && moe.loopAware
+            val router = (if (loopAware) 2 * w else w) * routed
+            val expert = 3 * w * hidden
+            params += router + (if (loopAware) r.loops * w else 0) + (moe.shared + routed) * expert
+            if (moe.keepDense) params += w + 2 // moe_norm, gate_dense, gate_moe
+            // Static dispatch: every slot of every routed expert is computed, filled or not, plus the
+            // one-hot dispatch and combine products.
+            val slotsPerToken = routed * moe.capacity / moe.group.toDouble()
+            macs += router + moe.shared * expert + ceil(slotsPerToken * expert).toLong() + 2 * routed * moe.capacity * w
+        }
+        this.params = params
+        macsPerToken = macs
+        mixingFlopsPerToken = mixing
+    }
+}

@@ -1,0 +1,150 @@
+package looplab.models.decoder
+
+import looplab.dsl.ModelSpec
+import looplab.models.Pass
+import looplab.models.params.ParamRef
+import looplab.models.params.ParamScope
+import looplab.models.tensor.Tensor
+import kotlin.random.Random
+
+/** Logits ([B, T, V], memory stripped) of a stream through the tied head after the RMSNorm [norm]. */
+internal typealias Head = (f: Forward, stream: Tensor, norm: ParamRef) -> Tensor
+
+/** The core's result: the stream after the loop, and the norm of the auxiliary head to predict through when it exited early. */
+internal class CoreResult(val stream: Tensor, val exitHead: ParamRef?)
+
+/**
+ * The looped core: `blocks` unique blocks applied `loops` times, with the loop-level parts of the
+ * spec around each pass (injection, U-Net skips, adapters, controls, exit gates, inter-loop norm),
+ * observations after each pass (loop-RMS telemetry, auxiliary heads, per-loop losses), and either
+ * a fixed depth (possibly drawn for the step, or cut short by early exit) or adaptive halting.
+ */
+internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
+    private val r = spec.recursive
+    private val blocks = List(r.blocks) { Block(root.scope("blocks.$it"), spec, inLoop = true) }
+    private val adapters = r.adapters?.let { config ->
+        List(r.loops) { loop -> List(r.blocks) { block -> Adapter(root.scope("adapters.loop$loop.block$block"), spec.width, config) } }
+    }
+    private val controls = if (r.passControls) {
+        List(r.loops) { loop -> List(r.blocks) { block -> PassControl(root.scope("controls.loop$loop.block$block"), spec.width) } }
+    } else null
+    private val interLoopNorm = if (r.interLoopNorm) root.gain("inter_loop_norm", spec.width) else null
+    private val skipWeights = if (r.skips) List(r.loops / 2) { root.control("skips.$it", listOf(1), 1.0) } else emptyList()
+    private val exitGates = if (r.exitGate) List(r.loops) { ExitGate(root.scope("exit_gate.loop$it"), spec.width) } else null
+    private val auxNorms: Map<Int, ParamRef> = spec.auxHeads.associate { it.loop to root.gain("aux_heads.loop${it.loop}.norm", spec.width) }
+    private val halting = spec.act?.let { HaltingUnit(root.scope("halt"), spec.width, it) }
+
+    /** Runs the loop on [start]; [embedding] is the stream that entered the core (for injection and mixing). */
+    fun apply(f: Forward, start: Tensor, embedding: Tensor, head: Head, finalNorm: ParamRef): CoreResult {
+        val loops = depth(f.pass)
+        return if (halting != null) adaptive(f, start, embedding, loops, head, finalNorm) else fixed(f, start, embedding, loops, head, finalNorm)
+    }
+
+    /**
+     * Loops this pass runs: all of them, or during training with random depth a number drawn on the
+     * host from (seed, step), so a step is reproducible and a compiled backend sees a plain shape.
+     */
+    fun depth(pass: Pass): Int {
+        val random = r.randomDepth ?: return r.loops
+        if (!pass.training) return r.loops
+        return Random(pass.seed * 0x5DEECE66DL + pass.step * 0x9E3779B97F4AL + 11).nextInt(random.min, r.loops + 1)
+    }
+
+    private fun fixed(f: Forward, start: Tensor, embedding: Tensor, loops: Int, head: Head, finalNorm: ParamRef): CoreResult = with(f.ops) {
+        val exitAt = if (!f.pass.training) spec.earlyExit?.loop?.takeIf { it < loops } else null
+        val stored = arrayOfNulls<Tensor>(loops / 2)
+        var x = start
+        for (loop in 0 until loops) {
+            val y = pass(f, x, loop, loops, embedding, stored)
+            observe(f, y, loop, loops, head, finalNorm)
+            f.loopsRun = loop + 1
+            if (exitAt == loop + 1) return CoreResult(y, auxNorms[exitAt])
+            x = if (interLoopNorm != null && loop < loops - 1) rmsNorm(y, f.params[interLoopNorm], spec.normEps) else y
+        }
+        CoreResult(x, null)
+    }
+
+    /**
+     * Adaptive computation per position. After each loop n, `p = halt(y_n)`, `c' = c + (1 - c)·p`;
+     * a running position halts when `c' ≥ threshold` (or at the last loop). Loop n weighs
+     * `(1 - c)·p` while running and the remainder `1 - c` when halting, so the weights of a position
+     * sum to one; the output is `Σ w_n·y_n`. A halted position's stream is frozen, so loops after
+     * every position halted change nothing: the inference path (with [Forward.read]) stops there,
+     * and gives what running every loop would. The ponder cost (loops used + remainder) enters the
+     * loss with the spec's weight.
+     */
+    private fun adaptive(f: Forward, start: Tensor, embedding: Tensor, loops: Int, head: Head, finalNorm: ParamRef): CoreResult = with(f.ops) {
+        val unit = halting!!
+        val p = f.params
+        val (batch, length, _) = start.shape
+        fun filled(value: Float) = floats(FloatArray(batch * length) { value }, listOf(batch, length, 1))
+        val one = floats(floatArrayOf(1f), emptyList())
+        val threshold = floats(floatArrayOf(unit.act.threshold.toFloat()), emptyList())
+        var halted = filled(0f)
+        var running = filled(1f)
+        var used = filled(0f)
+        var remainder = filled(0f)
+        var output: Tensor? = null
+        val stored = arrayOfNulls<Tensor>(loops / 2)
+        var x = start
+        for (loop in 0 until loops) {
+            val y = pass(f, x, loop, loops, embedding, stored)
+            observe(f, y, loop, loops, head, finalNorm)
+            val chance = unit.probability(this, p, y)
+            val next = halted + (one - halted) * chance
+            val halts = if (loop == loops - 1) filled(1f) else greaterEqual(next, threshold)
+            val left = one - halted
+            val weight = running * left * (halts + (one - halts) * chance)
+            f.probes?.put("act.weight.$loop", weight)
+            output = output?.let { it + y * weight } ?: (y * weight)
+            used = used + running
+            remainder = remainder + running * halts * left
+            val carried = if (interLoopNorm != null && loop < loops - 1) rmsNorm(y, p[interLoopNorm], spec.normEps) else y
+            x = x + running * (carried - x)
+            running = running * (one - halts)
+            halted = next
+            f.loopsRun = loop + 1
+            val read = f.read
+            if (read != null && loop < loops - 1 && read(sumAll(running)) == 0.0) break
+        }
+        if (f.wantsLoss) {
+            f.loss("act.ponder", f.positionMean(used + remainder), unit.act.ponderWeight)
+            f.metric("act.loops", f.positionMean(used))
+        }
+        CoreResult(output!!, null)
+    }
+
+    /** One pass: injection, U-Net skip, then each block behind its adapter, under the pass's exit gate. */
+    private fun pass(f: Forward, x: Tensor, loop: Int, loops: Int, embedding: Tensor, stored: Array<Tensor?>): Tensor = with(f.ops) {
+        val p = f.params
+        var h = x
+        if (r.inject && loop > 0) h = h + embedding
+        val partner = loops - 1 - loop
+        if (r.skips && partner < loop && partner < loops / 2) h = h + stored[partner]!! * p[skipWeights[partner]]
+        for ((b, block) in blocks.withIndex()) {
+            adapters?.let { h = it[loop][b].apply(this, p, h) }
+            h = block.apply(f, h, BlockContext(loop, controls?.get(loop)?.get(b), embedding))
+        }
+        exitGates?.let { gates ->
+            val open = gates[loop].open(this, p, x)
+            if (f.wantsLoss) f.metric("exit_gate.loop${loop + 1}", f.positionMean(open))
+            h = x + open * (h - x)
+        }
+        if (r.skips && loop < loops / 2) stored[loop] = h
+        h
+    }
+
+    /** Telemetry and auxiliary losses after loop [loop] (0-based); nothing when only logits are wanted. */
+    private fun observe(f: Forward, y: Tensor, loop: Int, loops: Int, head: Head, finalNorm: ParamRef) = with(f.ops) {
+        f.probes?.put("loop.$loop", y)
+        if (!f.wantsLoss) return@with
+        if (r.telemetry && r.loops > 1) f.metric("loop_rms.${loop + 1}", sqrt(f.positionMean(mean(y * y, -1, keepDim = true))))
+        auxNorms[loop + 1]?.let { norm ->
+            val weight = spec.auxHeads.first { it.loop == loop + 1 }.weight
+            f.loss("aux.loop${loop + 1}", crossEntropy(head(f, y, norm), f.targets!!, f.mask!!), weight)
+        }
+        r.loopLoss?.let { loopLoss ->
+            if (loop < loops - 1) f.average("loop_loss", crossEntropy(head(f, y, finalNorm), f.targets!!, f.mask!!), loopLoss.weight)
+        }
+    }
+}
