@@ -3,6 +3,7 @@
 # JRE from the local JDK, looplab's jars and their dependencies minus the PyTorch natives (that
 # machine's own libtorch is used) and minus the embedded Kotlin compiler (scripts are not run
 # there), and run.sh, which points DJL at the machine's PyTorch. Needs a JDK 17 with jlink.
+# The package is for `looplab bench train`: what only full runs need (plots, tokenizers) stays behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=dist/gpu
@@ -13,6 +14,10 @@ cp examples/target/looplab.jar "$out/"
 for jar in examples/target/lib/*.jar; do
   case "$(basename "$jar")" in
     pytorch-native-*|pytorch-jni-*|kotlin-compiler-embeddable-*|kotlin-scripting-*|kotlin-daemon-*|kotlin-build-tools-*|kotlin-script-runtime-*) ;;
+    # So are what benchmarks never touch and the 64 MiB limit cannot spare: other tokenizers
+    # (jtokkit's ranks, DJL's Hugging Face natives), plotting (XChart, which needs java.desktop),
+    # archive and reflection libraries, and Mordant's non-JNA terminal backends.
+    tokenizers-*|jtokkit-*|xchart-*|commons-compress-*|commons-io-*|kotlin-reflect-*|mordant-jvm-ffm-*|mordant-jvm-graal-ffi-*) ;;
     *) cp "$jar" "$out/lib/" ;;
   esac
 done

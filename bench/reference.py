@@ -111,7 +111,7 @@ MODELS = {
     # name: (constructor kwargs, batch), the same shapes and batches as looplab's BenchModels.
     "nano": (dict(width=512, heads=8, blocks=6, loops=1), 16),
     "125m": (dict(width=768, heads=12, blocks=12, loops=1), 8),
-    "osrt-v3": (dict(width=1280, heads=20, blocks=2, loops=6, adapter_rank=16, inter_loop_norm=True), 4),
+    "osrt-v3": (dict(width=1280, heads=20, blocks=2, loops=6, adapter_rank=16, inter_loop_norm=True), 8),
 }
 
 
