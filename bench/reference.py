@@ -87,9 +87,17 @@ class Decoder(nn.Module):
         self.adapters = nn.ParameterList()
         if adapter_rank:
             for _ in range(blocks * loops):
-                self.adapters.append(nn.Parameter(torch.randn(width, adapter_rank) * 0.02))
+                self.adapters.append(nn.Parameter(torch.randn(width, adapter_rank) * 0.01))
                 self.adapters.append(nn.Parameter(torch.zeros(adapter_rank, width)))
         self.inter_loop_norm = RMSNorm(width) if inter_loop_norm else None
+        # looplab's initialisation: N(0, 0.02²) everywhere, residual projections scaled by
+        # 1/sqrt(2 x applied blocks) (GPT-2), adapters' B at zero. Speed does not depend on it, but a
+        # reference whose loss explodes would not be a fair one.
+        residual = 0.02 / math.sqrt(2 * blocks * loops)
+        for name, p in self.named_parameters():
+            if p.dim() < 2 or name.startswith("adapters"):
+                continue
+            nn.init.normal_(p, std=residual if name.endswith(("wo.weight", "down.weight")) else 0.02)
 
     def forward(self, tokens, targets):
         x = self.embed(tokens)

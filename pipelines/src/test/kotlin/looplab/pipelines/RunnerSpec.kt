@@ -117,3 +117,23 @@ class CompiledRunSpec : FunSpec({
         stage.finalLoss!! shouldBeLessThan stage.firstLoss!! * 0.9
     }
 })
+
+class Fp16Spec : FunSpec({
+    test("fp16-mixed trains with dynamic loss scaling on the compiled backend") {
+        val spec = tinyExperiment(steps = 40, evalEvery = null).copy(backend = looplab.dsl.Backend.Compiled, precision = looplab.dsl.Precision.Fp16Mixed)
+        val result = Runner().run(spec, RunOptions(runsDir = Files.createTempDirectory("fp16")))
+        result.succeeded shouldBe true
+        val stage = result.summary.variants.first().stages.getValue("pretrain")
+        stage.finalLoss!! shouldBeLessThan stage.firstLoss!! * 0.9
+    }
+
+    test("the loss scaler skips an overflowing step, halves, and grows back after clean steps") {
+        val scaler = looplab.models.optim.LossScaler(initial = 1024.0, growthInterval = 3)
+        scaler.update(finiteGradients = false) shouldBe false
+        scaler.scale shouldBe 512.0
+        repeat(2) { scaler.update(finiteGradients = true) shouldBe true }
+        scaler.scale shouldBe 512.0
+        scaler.update(finiteGradients = true) shouldBe true
+        scaler.scale shouldBe 1024.0
+    }
+})

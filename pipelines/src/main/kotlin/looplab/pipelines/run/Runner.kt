@@ -8,6 +8,8 @@ import looplab.curriculum.tasks.TaskRegistry
 import looplab.dsl.EvalSpec
 import looplab.dsl.ExperimentSpec
 import looplab.dsl.Gpu
+import looplab.dsl.Precision
+import looplab.models.compiled.GpuSettings
 import looplab.dsl.ModelSpec
 import looplab.dsl.PretrainSpec
 import looplab.dsl.SpecChecker
@@ -69,6 +71,8 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
         val dir = options.resume?.let(::RunDirectory) ?: RunDirectory.create(options.runsDir, plan.experiment.name)
         terminal.println("\nRun folder: ${dir.root}\n")
         val resolved = plan.experiment
+        // fp32 matrix products use TF32 on a GPU, as PyTorch's allow_tf32 does.
+        if (resolved.device is Gpu && resolved.precision == Precision.Fp32) GpuSettings.allowTf32()
         EagerBackend(EagerBackend.device((resolved.device as? Gpu)?.index)).use { backend ->
             dir.write("plan.json", json.encodeToString(Plan.serializer(), plan) + "\n")
             dir.write("env.json", json.encodeToString(Environment.serializer(), Environment.capture(backend.device.toString(), options.command)) + "\n")
