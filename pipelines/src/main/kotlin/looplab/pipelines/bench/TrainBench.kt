@@ -7,6 +7,10 @@ import ai.djl.util.cuda.CudaUtils
 import looplab.models.Executor
 import looplab.models.LanguageModel
 import looplab.models.optim.Optimizer
+import looplab.models.params.Params
+import looplab.models.tensor.Ops
+import looplab.models.tensor.Tensor
+import java.nio.file.Path
 import kotlinx.serialization.Serializable
 import looplab.dsl.AdamW
 import looplab.dsl.Backend
@@ -69,7 +73,7 @@ public data class BenchResult(
  * the host, so the device has finished it when the clock stops.
  */
 public class TrainBench(private val backend: EagerBackend, private val peakFlops: Double) {
-    public fun measure(model: BenchModel, mode: BenchMode, sequence: Int, steps: Int, warmup: Int = 3, profile: java.nio.file.Path? = null): BenchResult {
+    public fun measure(model: BenchModel, mode: BenchMode, sequence: Int, steps: Int, warmup: Int = 3, profile: Path? = null): BenchResult {
         if (backend.device.isGpu) JniUtils.emptyCudaCache()
         val memoryBefore = memoryInUse(backend.device)
         val built = Models.build(model.spec, model.vocabSize)
@@ -97,7 +101,7 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
 
     private fun timeSteps(
         model: BenchModel, mode: BenchMode, sequence: Int, steps: Int, warmup: Int, built: LanguageModel,
-        store: ParameterStore, executor: Executor, optimizer: Optimizer, memoryBefore: Long?, profile: java.nio.file.Path?,
+        store: ParameterStore, executor: Executor, optimizer: Optimizer, memoryBefore: Long?, profile: Path?,
     ): BenchResult {
         val batch = model.batchFor(mode)
         val random = Random(7)
@@ -105,6 +109,10 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
         val inputs = IntArray(batch * sequence) { tokens[(it / sequence) * (sequence + 1) + it % sequence] }
         val targets = IntArray(batch * sequence) { tokens[(it / sequence) * (sequence + 1) + it % sequence + 1] }
         val mask = FloatArray(batch * sequence) { 1f }
+        fun loss(step: Long): (Ops, Params) -> List<Tensor> = { ops, params ->
+            listOf(built.loss(ops, params, ops.tokens(inputs, batch, sequence), ops.tokens(targets, batch, sequence),
+                ops.floats(mask, listOf(batch, sequence)), Pass(training = true, step = step)).loss)
+        }
         var peakMemory = 0L
         var loss = 0.0
         var timed = 0L
@@ -114,19 +122,13 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
             if (profiling) JniUtils.startProfile(backend.device.isGpu, false, false)
             val started = System.nanoTime()
             optimizer.zeroGradients()
-            loss = executor.run(store, train = true) { ops, params ->
-                listOf(built.loss(ops, params, ops.tokens(inputs, batch, sequence), ops.tokens(targets, batch, sequence),
-                    ops.floats(mask, listOf(batch, sequence)), Pass(training = true, step = step.toLong())).loss)
-            }[0][0].toDouble()
+            loss = executor.run(store, train = true, compute = loss(step.toLong()))[0][0].toDouble()
             optimizer.step(1e-4, 1.0)
             if (step >= warmup) timed += System.nanoTime() - started
             if (profiling) JniUtils.stopProfile(profile.toString())
             memoryInUse(backend.device)?.let { peakMemory = maxOf(peakMemory, it) }
         }
-        val phases = phases(store, executor, optimizer) { ops, params ->
-            listOf(built.loss(ops, params, ops.tokens(inputs, batch, sequence), ops.tokens(targets, batch, sequence),
-                ops.floats(mask, listOf(batch, sequence)), Pass(training = true)).loss)
-        }
+        val phases = phases(store, executor, optimizer, loss(0))
         val cost = ModelCost.of(model.spec, model.vocabSize, sequence)
         val seconds = timed / 1e9
         val tokensPerSecond = batch.toDouble() * sequence * steps / seconds
@@ -141,7 +143,7 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
     }
 
     /** Milliseconds of forward alone, forward and backward, and the optimizer step, each a median of 5. */
-    private fun phases(store: ParameterStore, executor: Executor, optimizer: Optimizer, compute: (looplab.models.tensor.Ops, looplab.models.params.Params) -> List<looplab.models.tensor.Tensor>): List<Double> {
+    private fun phases(store: ParameterStore, executor: Executor, optimizer: Optimizer, compute: (Ops, Params) -> List<Tensor>): List<Double> {
         fun median(block: () -> Unit): Double = List(5) {
             val t0 = System.nanoTime()
             block()
