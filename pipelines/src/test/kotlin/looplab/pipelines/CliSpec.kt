@@ -2,6 +2,7 @@ package looplab.pipelines
 
 import com.github.ajalt.clikt.core.subcommands
 import com.github.ajalt.clikt.testing.test
+import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
@@ -95,5 +96,65 @@ class CliSpec : FunSpec({
         val planJson = dir.resolve("plan.json")
         Files.writeString(planJson, cli("plan tiny --json").output)
         cli("plan $planJson").output shouldContain "Experiment tiny"
+    }
+})
+
+class ScriptTasksSpec : FunSpec({
+    test("a script can define a task of its own and attach it to its experiment") {
+        val script = Files.createTempDirectory("script-task").resolve("mirror.looplab.kts")
+        Files.writeString(script, """
+            import kotlin.random.Random
+
+            // A task of the script's own: write the letters backwards, twice.
+            object Mirror : AlgorithmicTask {
+                override val id = TaskId("mirror")
+                override val lengthUnit = "letters"
+                override val trainLengths = LengthRange(1, 3)
+                override val oodLengths = listOf(5)
+                override fun sample(random: Random, length: Int): Example {
+                    val text = String(CharArray(length) { 'a' + random.nextInt(26) })
+                    return Example("mirror:${'$'}text=", text.reversed().repeat(2))
+                }
+                override fun maxChars(length: Int) = "mirror:=".length + 3 * length
+                override fun maxAnswerChars(length: Int) = 2 * length
+            }
+
+            experiment("mirror") {
+                data { algorithmic { task(Mirror.id) } }
+                model("m") { width = 32; heads = 2; layers = 1; contextLength = 24 }
+                pipeline { val base = pretrain { budget = 5.steps; batchSize = 4 }; eval(base) { algorithmic(samples = 2, maxNewTokens = 12) } }
+            }.withTasks(Mirror)
+        """.trimIndent())
+        val catalog = ExampleCatalog { emptyList() }
+        val cli = LooplabCommand().subcommands(ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog))
+        val plan = cli.test("plan $script")
+        plan.statusCode shouldBe 0
+        plan.output shouldContain "mirror  1.0     1..3 letters   5"
+        val runs = Files.createTempDirectory("script-task-runs")
+        val run = LooplabCommand().subcommands(ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog))
+            .test("run $script --runs-dir $runs")
+        run.statusCode shouldBe 0
+        val results = Files.walk(runs).use { paths -> paths.filter { it.fileName.toString() == "results_algorithmic.json" }.toList() }
+        results.size shouldBe 1
+        Files.readString(results.single()) shouldContain "\"mirror\""
+
+        // The last training step is in the record however it falls against the logging interval.
+        Files.readString(results.single().resolveSibling("metrics.jsonl")) shouldContain "\"type\":\"train\",\"variant\":\"m\",\"stage\":\"pretrain\",\"step\":5,"
+
+        // Its tasks are code, so resuming names the script beside the run folder.
+        val runDir = results.single().parent
+        fun resume(args: String) = LooplabCommand().subcommands(ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog))
+            .test("run $args --resume $runDir --runs-dir $runs")
+        val resumed = resume("$script")
+        withClue(resumed.output) { resumed.statusCode shouldBe 0 }
+        val withoutScript = resume("")
+        withoutScript.statusCode shouldNotBe 0
+        withoutScript.output shouldContain "mirror"
+        withoutScript.output shouldNotContain "\tat "
+        val other = script.resolveSibling("other.looplab.kts")
+        Files.writeString(other, Files.readString(script).replace("budget = 5.steps", "budget = 6.steps"))
+        val mismatch = resume("$other")
+        mismatch.statusCode shouldNotBe 0
+        mismatch.output shouldContain "describes a different experiment"
     }
 })

@@ -3,6 +3,7 @@ package looplab.pipelines.cli
 import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.JsonObject
 import kotlinx.serialization.json.jsonObject
+import looplab.curriculum.tasks.TaskedExperiment
 import looplab.dsl.ExperimentSpec
 import looplab.dsl.SpecJson
 import looplab.pipelines.script.ScriptLoader
@@ -16,20 +17,23 @@ public class ExperimentNotFoundException(message: String) : RuntimeException(mes
  * `*.looplab.kts` script, or a JSON file holding a spec or a run's `plan.json`.
  */
 public class ExperimentSource(private val catalog: ExampleCatalog) {
-    public fun load(argument: String, full: Boolean = false): ExperimentSpec {
+    public fun load(argument: String, full: Boolean = false): ExperimentSpec = loadWithTasks(argument, full).spec
+
+    /** The experiment and the tasks it brings of its own (a built-in example's, or a script's). */
+    public fun loadWithTasks(argument: String, full: Boolean = false): TaskedExperiment {
         val example = catalog.examples().firstOrNull { it.name == argument }
         if (full) {
             val withFull = catalog.examples().filter { it.full != null }.joinToString { it.name }
             val fullSize = example?.full ?: throw ExperimentNotFoundException(
                 "--full: \"$argument\" has no full-size variant; built-in examples that have one: ${withFull.ifEmpty { "none" }}",
             )
-            return fullSize()
+            return TaskedExperiment(fullSize(), example.tasks)
         }
-        example?.let { return it.spec() }
+        example?.let { return TaskedExperiment(it.spec(), it.tasks) }
         val file = File(argument)
         return when {
-            argument.endsWith(".looplab.kts") -> ScriptLoader.load(file)
-            argument.endsWith(".json") -> readJson(file)
+            argument.endsWith(".looplab.kts") -> ScriptLoader.loadWithTasks(file)
+            argument.endsWith(".json") -> TaskedExperiment(readJson(file))
             file.exists() -> throw ExperimentNotFoundException("$argument: expected a *.looplab.kts script or a *.json spec")
             else -> throw ExperimentNotFoundException(
                 "unknown experiment \"$argument\": not a built-in example (${catalog.examples().joinToString { it.name }}), " +

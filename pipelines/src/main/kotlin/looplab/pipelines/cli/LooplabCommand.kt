@@ -16,6 +16,7 @@ import com.github.ajalt.clikt.parameters.options.option
 import com.github.ajalt.clikt.parameters.types.int
 import com.github.ajalt.clikt.parameters.types.path
 import looplab.curriculum.tasks.TaskRegistry
+import looplab.curriculum.tasks.TaskedExperiment
 import looplab.dsl.InvalidSpecException
 import looplab.dsl.SpecJson
 import looplab.dsl.SpecJsonException
@@ -65,13 +66,14 @@ public class PlanCommand(private val catalog: ExampleCatalog) : CliktCommand(nam
     private val full by option("--full", help = FULL_HELP).flag()
 
     override fun run(): Unit = reportingErrors {
-        val spec = ExperimentSource(catalog).load(experiment, full)
-        val plan = Planner(registryFor(catalog, experiment)).compile(spec)
+        val loaded = ExperimentSource(catalog).loadWithTasks(experiment, full)
+        val registry = TaskRegistry().plus(loaded.tasks)
+        val plan = Planner(registry).compile(loaded.spec)
         echo(if (json) planJson.encodeToString(Plan.serializer(), plan) else PlanPrinter.render(plan))
         val fullSize = catalog.examples().firstOrNull { it.name == experiment }?.full
         if (!json && !full && fullSize != null) {
             echo("At full size (`looplab plan $experiment --full`; train it on a GPU):")
-            echo(PlanPrinter.models(Planner(registryFor(catalog, experiment)).compile(fullSize())))
+            echo(PlanPrinter.models(Planner(registry).compile(fullSize())))
         }
     }
 }
@@ -83,30 +85,38 @@ public class RunCommand(private val catalog: ExampleCatalog) : CliktCommand(name
 
     private val experiment by argument(help = EXPERIMENT_HELP).optional()
     private val runsDir by option("--runs-dir", help = "Where run folders are created.").path().default(Path.of("runs"))
-    private val resume by option("--resume", help = "Continue an interrupted run from its folder's checkpoints.").path()
+    private val resume by option("--resume", help = "Continue an interrupted run from its folder's checkpoints (name the script too if it defines tasks).").path()
     private val producers by option("--producers", help = "Data-generating coroutines (the output does not depend on it).").int().default(2)
     private val full by option("--full", help = FULL_HELP).flag()
 
     override fun run(): Unit = reportingErrors {
-        val source = when {
-            resume != null && experiment != null -> throw UsageError("give an experiment or --resume, not both: a resumed run continues its own plan")
-            resume != null -> resume!!.let { dir ->
-                val plan = dir.resolve("plan.json")
-                if (!Files.isRegularFile(plan)) throw UsageError("--resume $dir: no plan.json there, so it is not a looplab run folder")
-                plan.toString()
-            }
-            experiment != null -> experiment!!
+        val loaded = when {
+            resume != null -> resumedExperiment(resume!!)
+            experiment != null -> ExperimentSource(catalog).loadWithTasks(experiment!!, full)
             else -> throw UsageError("name an experiment to run (see `looplab list`), or --resume a run folder")
         }
-        val spec = ExperimentSource(catalog).load(source, full && resume == null)
-        val result = Runner(registryFor(catalog, source)).run(spec, RunOptions(runsDir, resume, producers, command = currentContext.originalArgv))
+        val result = Runner(TaskRegistry().plus(loaded.tasks)).run(loaded.spec, RunOptions(runsDir, resume, producers, command = currentContext.originalArgv))
         if (!result.succeeded) throw ProgramResult(1)
     }
-}
 
-/** The task registry with whatever tasks of its own a built-in example brings. */
-private fun registryFor(catalog: ExampleCatalog, name: String): TaskRegistry =
-    TaskRegistry().plus(catalog.examples().firstOrNull { it.name == name }?.tasks.orEmpty())
+    /**
+     * A resumed run continues the plan in its folder. Tasks a script defined are code, not data, so
+     * such a run is resumed by naming the script too; its experiment must be the one recorded.
+     */
+    private fun resumedExperiment(dir: Path): TaskedExperiment {
+        val plan = dir.resolve("plan.json")
+        if (!Files.isRegularFile(plan)) throw UsageError("--resume $dir: no plan.json there, so it is not a looplab run folder")
+        val recorded = ExperimentSource(catalog).loadWithTasks(plan.toString(), false)
+        val script = experiment ?: return recorded
+        val named = ExperimentSource(catalog).loadWithTasks(script, full)
+        // The recorded spec is resolved (task defaults filled in), so the script's is compared resolved too.
+        val resolved = Planner(TaskRegistry().plus(named.tasks)).compile(named.spec).experiment
+        firstDifference(resolved, recorded.spec)?.let { path ->
+            throw UsageError("--resume $dir: $script describes a different experiment from the one recorded in its plan.json (they differ at $path)")
+        }
+        return TaskedExperiment(recorded.spec, named.tasks)
+    }
+}
 
 private val planJson = SpecJson.json
 

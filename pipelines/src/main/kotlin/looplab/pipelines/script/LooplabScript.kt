@@ -29,7 +29,8 @@ public abstract class LooplabScript
 
 /** Imports the DSL into every script. */
 public object LooplabScriptConfiguration : ScriptCompilationConfiguration({
-    defaultImports("looplab.dsl.*")
+    // The DSL, and the task API so that a script can define tasks of its own (see withTasks).
+    defaultImports("looplab.dsl.*", "looplab.curriculum.tasks.*")
     ide { acceptedLocations(ScriptAcceptedLocation.Everywhere) }
 }) {
     private fun readResolve(): Any = LooplabScriptConfiguration

@@ -1,6 +1,7 @@
 package looplab.pipelines.script
 
 import looplab.curriculum.tasks.AlgorithmicTask
+import looplab.curriculum.tasks.TaskedExperiment
 import looplab.dsl.ExperimentSpec
 import org.jetbrains.kotlin.scripting.compiler.plugin.impl.ScriptJvmCompilerIsolated
 import java.io.File
@@ -50,13 +51,16 @@ public object ScriptLoader {
     // The script's ExperimentSpec must be the host's class, or the cast below would fail.
     private val evaluation = ScriptEvaluationConfiguration {
         jvm {
-            baseClassLoader(ExperimentSpec::class.java.classLoader)
+            baseClassLoader(TaskedExperiment::class.java.classLoader)
             loadDependencies(false)
         }
     }
 
     /** The experiment [file] declares. */
-    public fun load(file: File): ExperimentSpec {
+    public fun load(file: File): ExperimentSpec = loadWithTasks(file).spec
+
+    /** The experiment [file] declares, with any tasks it defines and attaches with `withTasks`. */
+    public fun loadWithTasks(file: File): TaskedExperiment {
         if (!file.isFile) throw ScriptException("${file.path}: no such file")
         if (!file.name.endsWith(".looplab.kts")) throw ScriptException("${file.path}: an experiment script must be named *.looplab.kts")
         val compiled = when (val r = ScriptJvmCompilerIsolated(defaultJvmScriptingHostConfiguration).compile(file.toScriptSource(), compilation)) {
@@ -67,10 +71,13 @@ public object ScriptLoader {
             is ResultWithDiagnostics.Success -> r.value
             is ResultWithDiagnostics.Failure -> throw ScriptException(describe(file, r.reports))
         }
-        val expectation = "the last expression must be an experiment(\"name\") { ... }"
+        val expectation = "the last expression must be an experiment(\"name\") { ... } (optionally .withTasks(...))"
         return when (val value = evaluated.returnValue) {
-            is ResultValue.Value -> value.value as? ExperimentSpec
-                ?: throw ScriptException("${file.name}: error: $expectation, but it is a ${value.type}")
+            is ResultValue.Value -> when (val result = value.value) {
+                is ExperimentSpec -> TaskedExperiment(result)
+                is TaskedExperiment -> result
+                else -> throw ScriptException("${file.name}: error: $expectation, but it is a ${value.type}")
+            }
             is ResultValue.Unit -> throw ScriptException("${file.name}: error: $expectation, but the script ends with a statement")
             is ResultValue.Error -> {
                 val error = value.error

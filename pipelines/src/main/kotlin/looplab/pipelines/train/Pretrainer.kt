@@ -89,9 +89,10 @@ public class Pretrainer(
                     tokens += batch.tokens
                     step += 1
                     val metrics = TrainMetrics(variant, stage.id, step, loss, lr, gradNorm, tokens, tokens / elapsed, elapsed, extra)
-                    listener.stepped(metrics, logged = step % stage.logEvery.steps == 0L || step == 1L)
-
                     val last = done(step, tokens, tokenBudget)
+                    // The first and last steps are always logged, so a record spans the whole stage.
+                    listener.stepped(metrics, logged = step % stage.logEvery.steps == 0L || step == 1L || last)
+
                     if (last || (evalEvery != null && step % evalEvery == 0L)) {
                         val cells = measure(step)
                         val notes = curriculum?.observe(step, cells.byTaskAndLength()).orEmpty()
