@@ -1,7 +1,9 @@
 package looplab.models
 
+import looplab.dsl.AdamW
 import looplab.models.eager.ParameterStore
 import looplab.models.eager.array
+import looplab.models.optim.AdamWOptimizer
 import kotlin.random.Random
 
 /** A fixed random next-token batch. */
@@ -29,3 +31,25 @@ fun backward(model: LanguageModel, store: ParameterStore, b: TestBatch): Float =
 
 fun ParameterStore.gradients(): Map<String, FloatArray> =
     registry.all.associate { ref -> ref.name to gradient(ref).use { it.toFloatArray() } }
+
+/**
+ * Trains [steps] AdamW steps from a fresh store, running the garbage collector between each forward
+ * and backward pass, and returns the gradient norms. DJL frees scalar operands that autograd still
+ * needs, so a collection right there is where a missing keep-alive shows (see GradientStabilitySpec).
+ */
+fun trainWithCollectionsBeforeBackward(model: LanguageModel, vocab: Int, batch: Int, steps: Int, collections: Int, pass: (Int) -> Pass): List<Float> {
+    val store = ParameterStore(model.parameters, testBackend, seed = 3)
+    val optimizer = AdamWOptimizer(store, testBackend, AdamW())
+    return (0 until steps).map { step ->
+        val b = TestBatch.random(vocab, batch = batch, length = 12, seed = step)
+        store.zeroGradients()
+        testBackend.gradients().use { collector ->
+            testBackend.scoped(store.values) { ops, _ ->
+                val out = model.loss(ops, store, ops.tokens(b.inputs, b.batch, b.length), ops.tokens(b.targets, b.batch, b.length), ops.floats(b.mask, listOf(b.batch, b.length)), pass(step))
+                repeat(collections) { System.gc(); Thread.sleep(20) }
+                collector.backward(out.loss.array)
+            }
+        }
+        optimizer.step(1e-2, clipNorm = null).toFloat()
+    }
+}

@@ -3,10 +3,6 @@ package looplab.models
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.datatest.withData
 import io.kotest.matchers.shouldBe
-import looplab.dsl.AdamW
-import looplab.models.eager.ParameterStore
-import looplab.models.eager.array
-import looplab.models.optim.AdamWOptimizer
 
 class ZooStabilitySpec : FunSpec({
     // The new ops must keep every scalar operand alive for backward (see GradientStabilitySpec):
@@ -30,22 +26,7 @@ class ZooStabilitySpec : FunSpec({
     withData(kitchenSinks) { spec ->
         val vocab = 19
         val model = Models.build(spec, vocab)
-        fun train(): List<Float> {
-            val store = ParameterStore(model.parameters, testBackend, seed = 3)
-            val optimizer = AdamWOptimizer(store, testBackend, AdamW())
-            return (0 until 4).map { step ->
-                val batch = TestBatch.random(vocab, batch = 3, length = 12, seed = step)
-                store.zeroGradients()
-                testBackend.gradients().use { collector ->
-                    testBackend.scoped(store.values) { ops, _ ->
-                        val out = model.loss(ops, store, ops.tokens(batch.inputs, 3, 12), ops.tokens(batch.targets, 3, 12), ops.floats(batch.mask, listOf(3, 12)), Pass(true, step.toLong(), 1))
-                        repeat(2) { System.gc(); Thread.sleep(20) }
-                        collector.backward(out.loss.array)
-                    }
-                }
-                optimizer.step(1e-2, clipNorm = null).toFloat()
-            }
-        }
+        fun train() = trainWithCollectionsBeforeBackward(model, vocab, batch = 3, steps = 4, collections = 2) { step -> Pass(true, step.toLong(), 1) }
         val first = train()
         first.all { it.isFinite() && it > 0f } shouldBe true
         train() shouldBe first

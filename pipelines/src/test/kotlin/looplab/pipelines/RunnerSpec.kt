@@ -110,21 +110,13 @@ class CompiledRunSpec : FunSpec({
     }
 
     test("bf16-mixed trains on the compiled backend and its loss falls") {
-        val spec = tinyExperiment(steps = 40, evalEvery = null).copy(backend = looplab.dsl.Backend.Compiled, precision = looplab.dsl.Precision.Bf16Mixed)
-        val result = Runner().run(spec, RunOptions(runsDir = Files.createTempDirectory("bf16")))
-        result.succeeded shouldBe true
-        val stage = result.summary.variants.first().stages.getValue("pretrain")
-        stage.finalLoss!! shouldBeLessThan stage.firstLoss!! * 0.9
+        shouldTrainCompiled(looplab.dsl.Precision.Bf16Mixed)
     }
 })
 
 class Fp16Spec : FunSpec({
     test("fp16-mixed trains with dynamic loss scaling on the compiled backend") {
-        val spec = tinyExperiment(steps = 40, evalEvery = null).copy(backend = looplab.dsl.Backend.Compiled, precision = looplab.dsl.Precision.Fp16Mixed)
-        val result = Runner().run(spec, RunOptions(runsDir = Files.createTempDirectory("fp16")))
-        result.succeeded shouldBe true
-        val stage = result.summary.variants.first().stages.getValue("pretrain")
-        stage.finalLoss!! shouldBeLessThan stage.firstLoss!! * 0.9
+        shouldTrainCompiled(looplab.dsl.Precision.Fp16Mixed)
     }
 
     test("the loss scaler skips an overflowing step, halves, and grows back after clean steps") {
@@ -137,6 +129,15 @@ class Fp16Spec : FunSpec({
         scaler.scale shouldBe 1024.0
     }
 })
+
+/** A tiny experiment in [precision] on the compiled backend runs to the end and its loss falls by 10%. */
+private fun shouldTrainCompiled(precision: looplab.dsl.Precision) {
+    val spec = tinyExperiment(steps = 40, evalEvery = null).copy(backend = looplab.dsl.Backend.Compiled, precision = precision)
+    val result = Runner().run(spec, RunOptions(runsDir = Files.createTempDirectory(precision.name)))
+    result.succeeded shouldBe true
+    val stage = result.summary.variants.first().stages.getValue("pretrain")
+    stage.finalLoss!! shouldBeLessThan stage.firstLoss!! * 0.9
+}
 
 class CurriculumResumeSpec : FunSpec({
     test("a run with a DAG curriculum, interrupted and resumed, makes the same decisions and ends the same") {

@@ -17,16 +17,10 @@ public object Addition : AlgorithmicTask {
     override val oodLengths: List<Int> = listOf(5, 6, 7, 8)
 
     override fun sample(random: Random, length: Int): Example {
-        val a = number(random, length)
-        val b = number(random, 1 + random.nextInt(length))
+        val a = Digits.number(random, length)
+        val b = Digits.number(random, 1 + random.nextInt(length))
         val (left, right) = if (random.nextBoolean()) a to b else b to a
         return Example("add:$left+$right=", (BigInteger(left) + BigInteger(right)).toString())
-    }
-
-    /** A number of exactly [digits] digits (no leading zero unless it is 0 itself). */
-    private fun number(random: Random, digits: Int): String = buildString {
-        append(if (digits == 1) random.nextInt(10) else 1 + random.nextInt(9))
-        repeat(digits - 1) { append(random.nextInt(10)) }
     }
 
     override fun maxChars(length: Int): Int = "add:+=".length + 2 * length + length + 1

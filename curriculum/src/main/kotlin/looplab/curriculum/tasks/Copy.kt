@@ -13,7 +13,7 @@ public object Copy : AlgorithmicTask {
     override val oodLengths: List<Int> = listOf(12, 16, 24, 32)
 
     override fun sample(random: Random, length: Int): Example {
-        val text = String(CharArray(length) { 'a' + random.nextInt(26) })
+        val text = Letters.word(random, length)
         return Example("copy:$text=", text)
     }
 
