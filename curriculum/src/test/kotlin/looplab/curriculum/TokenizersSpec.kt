@@ -15,7 +15,11 @@ import looplab.curriculum.text.TiktokenTokenizer
 import looplab.curriculum.text.TokenizerLoadException
 import looplab.curriculum.text.bpe.BpeTrainer
 import looplab.curriculum.text.bpe.TokenizerJson
+import looplab.curriculum.text.TokenizerFactory
 import looplab.dsl.Corpus
+import looplab.dsl.LanguageDataSpec
+import looplab.dsl.TextFileCorpus
+import looplab.dsl.TrainedBpeSpec
 import looplab.dsl.TiktokenEncoding
 import java.nio.file.Files
 
@@ -82,5 +86,18 @@ class TokenizersSpec : FunSpec({
         val badModel = dir.resolve("c.json").also { Files.writeString(it, "{ \"model\": { \"type\": \"BPE\", \"vocab\": { \"<|endoftext|>\": 0 }, \"merges\": [\"a b\"] } }") }
         shouldThrow<TokenizerLoadException> { HuggingFaceTokenizer.load(badModel) }.message shouldContain "c.json is not a valid tokenizer.json"
         shouldThrow<TokenizerLoadException> { HuggingFaceTokenizer.load(dir.resolve("absent.json")) }.message shouldContain "absent.json: no such tokenizer file"
+    }
+})
+
+class BpeHoldoutSpec : FunSpec({
+    // Documents the experiment holds out for validation must not teach the tokenizer: a word that
+    // only they contain is learned as a token when nothing is held out, and never otherwise.
+    test("a BPE trained for an experiment learns nothing from the documents its language data holds out") {
+        val docs = (0 until 40).map { i -> if (i % 4 == 3) "zyxquv zyxquv zyxquv" else "the cat sat on the mat $i" }
+        val file = Files.createTempFile("holdout", ".txt").also { Files.writeString(it, docs.joinToString("<|endoftext|>")) }
+        val bpe = TrainedBpeSpec(vocabSize = 320, corpus = TextFileCorpus(file.toString()))
+        fun pieces(language: LanguageDataSpec) = TokenizerFactory.load(bpe, language).encode(" zyxquv").size
+        pieces(LanguageDataSpec(validationEvery = 1_000)) shouldBe 1
+        pieces(LanguageDataSpec(validationEvery = 4)) shouldBeGreaterThan 1
     }
 })

@@ -52,4 +52,7 @@ public data class LanguageDataSpec(
     val sequenceLength: Int? = null,
     /** Documents with `index % validationEvery == validationEvery - 1` are held out. */
     val validationEvery: Int = 20,
-)
+) {
+    /** Whether document [index] of the corpus is held out for validation (and kept from tokenizer training). */
+    public fun isHeldOut(index: Int): Boolean = index % validationEvery == validationEvery - 1
+}

@@ -41,8 +41,9 @@ public class LanguageData(
             if (docs.documents.size < every) {
                 throw CorpusException("${docs.name}: ${docs.documents.size} document(s), too few to hold out one in $every by document")
             }
-            val held = docs.documents.filterIndexed { i, _ -> i % every == every - 1 }
-            val kept = docs.documents.filterIndexed { i, _ -> i % every != every - 1 }
+            val (heldIndexed, keptIndexed) = docs.documents.withIndex().partition { spec.isHeldOut(it.index) }
+            val held = heldIndexed.map { it.value }
+            val kept = keptIndexed.map { it.value }
             val heldText = held.joinToString("\n\n").encodeToByteArray()
             return LanguageData(
                 corpus = docs.name,
@@ -51,7 +52,8 @@ public class LanguageData(
                 train = stream(kept, tokenizer),
                 validation = stream(held, tokenizer),
                 trainBytes = kept.sumOf { it.encodeToByteArray().size.toLong() },
-                validationBytes = held.sumOf { it.encodeToByteArray().size.toLong() },
+                // The held-out text is already encoded, joined by 2-byte separators.
+                validationBytes = heldText.size - 2L * (held.size - 1),
                 gzipBitsPerByte = 8.0 * gzip(heldText) / heldText.size,
             )
         }

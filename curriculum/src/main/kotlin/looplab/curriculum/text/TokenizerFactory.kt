@@ -7,6 +7,7 @@ import looplab.dsl.CharTokenizerSpec
 import looplab.dsl.HuggingFaceTokenizerSpec
 import looplab.dsl.TiktokenEncoding
 import looplab.dsl.TiktokenSpec
+import looplab.dsl.LanguageDataSpec
 import looplab.dsl.TokenizerSpec
 import looplab.dsl.TrainedBpeSpec
 import java.nio.file.Path
@@ -14,11 +15,18 @@ import java.util.concurrent.ConcurrentHashMap
 
 /** Builds the tokenizer a spec names; each is built once per process (loading NeoX or training a BPE takes seconds). */
 public object TokenizerFactory {
-    private val cache = ConcurrentHashMap<TokenizerSpec, Tokenizer>()
+    private val cache = ConcurrentHashMap<Pair<TokenizerSpec, LanguageDataSpec>, Tokenizer>()
 
-    public fun load(spec: TokenizerSpec): Tokenizer = cache[spec] ?: build(spec).also { cache[spec] = it }
+    /**
+     * The tokenizer [spec] names. A BPE trained on a corpus learns only from the documents that
+     * [language] (the experiment's language data, or the default split) does not hold out.
+     */
+    public fun load(spec: TokenizerSpec, language: LanguageDataSpec? = null): Tokenizer {
+        val split = LanguageDataSpec(validationEvery = (language ?: LanguageDataSpec()).validationEvery)
+        return cache[spec to split] ?: build(spec, split).also { cache[spec to split] = it }
+    }
 
-    private fun build(spec: TokenizerSpec): Tokenizer = when (spec) {
+    private fun build(spec: TokenizerSpec, split: LanguageDataSpec): Tokenizer = when (spec) {
         CharTokenizerSpec -> CharTokenizer
         ByteTokenizerSpec -> ByteTokenizer
         is TiktokenSpec -> TiktokenTokenizer(spec.encoding)
@@ -26,9 +34,9 @@ public object TokenizerFactory {
         is TrainedBpeSpec -> {
             var budget = spec.trainBytes
             val docs = CorpusLoader.load(spec.corpus).documents.asSequence()
-                // Training documents only (the planner's held-out split is one in 20 by default), up to the byte budget.
-                .filterIndexed { i, _ -> i % 20 != 19 }
-                .takeWhile { budget > 0 }.onEach { budget -= it.length }
+                // Training documents only, up to the byte budget.
+                .filterIndexed { i, _ -> !split.isHeldOut(i) }
+                .takeWhile { budget > 0 }.onEach { budget -= it.encodeToByteArray().size }
             BpeTrainer.train(docs, spec.vocabSize)
         }
     }

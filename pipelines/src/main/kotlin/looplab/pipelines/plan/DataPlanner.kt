@@ -67,7 +67,7 @@ public class ResolvedData(
         public fun resolve(spec: ExperimentSpec, registry: TaskRegistry, check: SpecChecker): ResolvedData? {
             val data = spec.data
             val tokenizer = try {
-                TokenizerFactory.load(data.tokenizer)
+                TokenizerFactory.load(data.tokenizer, data.language)
             } catch (e: TokenizerLoadException) {
                 check.require("data.tokenizer", false) { e.message!! }; return null
             } catch (e: CorpusException) {

@@ -1,6 +1,7 @@
 package looplab.curriculum.text.bpe
 
 import looplab.curriculum.text.ChatTags
+import looplab.curriculum.text.SpecialSplitter
 import java.util.PriorityQueue
 
 /**
@@ -13,12 +14,11 @@ public object BpeTrainer {
     public fun train(documents: Sequence<String>, vocabSize: Int): BpeTokenizer {
         require(vocabSize > BpeTokenizer.FIRST_MERGE) { "vocabulary size $vocabSize leaves no room for merges after ${BpeTokenizer.FIRST_MERGE} specials and bytes" }
         val counts = HashMap<String, Int>()
-        val tags = ChatTags.all.toSet()
+        // Tags are single tokens already, so they are never learned as merges; the text around them is
+        // split exactly as the encoder splits it, so merges are learned from the pieces it will see.
+        val tags = SpecialSplitter(ChatTags.all.associateWith { 0 })
         for (doc in documents) {
-            // Tags are single tokens already; they must not be learned as merges.
-            var text = doc
-            for (t in tags) if (text.contains(t)) text = text.replace(t, " ")
-            ByteLevel.split(text) { counts.merge(it, 1, Int::plus) }
+            tags.split(doc, { part -> ByteLevel.split(part) { counts.merge(it, 1, Int::plus) } }, {})
         }
         val words = counts.keys.map { w -> w.encodeToByteArray().let { b -> IntArray(b.size) { BpeTokenizer.FIRST_BYTE + (b[it].toInt() and 0xFF) } } }.toTypedArray()
         val sizes = IntArray(words.size) { words[it].size }
