@@ -34,6 +34,9 @@ public data class SsmMixer(
     val attention: Boolean = false,
 ) : Mixer
 
+/** Whether a block with this mixer runs causal attention (the ssm mixer only in its hybrid form). */
+public val Mixer.hasAttention: Boolean get() = this == AttentionMixer || (this is SsmMixer && attention)
+
 /**
  * A causal depthwise dilated convolution over the FFN's hidden activations, added residually
  * (CRT's ConvTRM). Left padding only: the seed's symmetric padding let positions see the future.

@@ -44,7 +44,7 @@ private fun validateEmbedding(model: ModelSpec, check: SpecChecker) {
         at.atLeast("dilation", refine.dilation, 1)
     }
     val mixer = model.recursive.mixer
-    if (model.embedding.valueEmbeddings && mixer is SsmMixer && !mixer.attention) {
+    if (model.embedding.valueEmbeddings && !mixer.hasAttention) {
         check.require("valueEmbeddings", false) { "value embeddings are added to attention values, but the ssm mixer has no attention (use ssm(attention = true))" }
     }
 }
@@ -75,8 +75,7 @@ private fun validateRecursion(model: ModelSpec, check: SpecChecker) {
     }
     r.keyRank?.let { rank ->
         check.atLeast("keyRank", rank, 1)
-        val mixer = r.mixer
-        check.require("keyRank", !(mixer is SsmMixer && !mixer.attention)) { "low-rank keys need attention, but the ssm mixer has none (use ssm(attention = true))" }
+        check.require("keyRank", r.mixer.hasAttention) { "low-rank keys need attention, but the ssm mixer has none (use ssm(attention = true))" }
     }
     r.conv?.let { conv ->
         check.at("conv").atLeast("kernel", conv.kernel, 1)

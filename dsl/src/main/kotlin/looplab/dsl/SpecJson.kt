@@ -1,6 +1,5 @@
 package looplab.dsl
 
-import kotlinx.serialization.SerializationException
 import kotlinx.serialization.json.Json
 
 /** Thrown when JSON cannot be read as a spec; the message names what is wrong and where. */
@@ -20,9 +19,7 @@ public object SpecJson {
     /** Parses [text]; [source] (a file name, say) prefixes the error message. */
     public fun decode(text: String, source: String = "JSON"): ExperimentSpec = try {
         json.decodeFromString(ExperimentSpec.serializer(), text)
-    } catch (e: SerializationException) {
-        throw SpecJsonException("$source is not a valid experiment: ${e.message?.lineSequence()?.first()}")
-    } catch (e: IllegalArgumentException) {
+    } catch (e: IllegalArgumentException) { // kotlinx.serialization's SerializationException included
         throw SpecJsonException("$source is not a valid experiment: ${e.message?.lineSequence()?.first()}")
     }
 }

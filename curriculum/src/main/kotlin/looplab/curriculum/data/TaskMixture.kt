@@ -11,7 +11,10 @@ import looplab.dsl.TaskId
 import kotlin.random.Random
 
 /** A task of the mixture with its defaults filled in. */
-public data class MixedTask(val task: AlgorithmicTask, val weight: Double, val train: LengthRange, val ood: List<Int>)
+public data class MixedTask(val task: AlgorithmicTask, val weight: Double, val train: LengthRange, val ood: List<Int>) {
+    /** The part of every example's seed that names its task. */
+    internal val streamKey: Long = Seeds.of(task.id.name)
+}
 
 /** An example with the coordinates it was drawn at. */
 public data class LabeledExample(val task: TaskId, val length: Int, val example: Example)
@@ -21,8 +24,6 @@ public data class LabeledExample(val task: TaskId, val length: Int, val example:
  * what was drawn before, so streams are identical with any number of producers and after a resume.
  */
 public class TaskMixture(public val tasks: List<MixedTask>, private val seed: Long) {
-    private val cumulative = tasks.runningFold(0.0) { acc, t -> acc + t.weight }.drop(1)
-
     init {
         require(tasks.isNotEmpty()) { "a task mixture needs at least one task" }
     }
@@ -36,11 +37,11 @@ public class TaskMixture(public val tasks: List<MixedTask>, private val seed: Lo
      * (seed, index) for the task and (seed, task, index) for the example.
      */
     public fun sample(index: Long, draw: Draw = plainDraw): LabeledExample {
-        val weights = if (draw === plainDraw) cumulative else draw.weights.runningFold(0.0) { acc, w -> acc + w }.drop(1)
+        val weights = draw.cumulative
         val pick = Random(Seeds.mix(seed, index)).nextDouble() * weights.last()
         val i = weights.indexOfFirst { pick < it }.let { if (it < 0) tasks.lastIndex else it }
         val mixed = tasks[i]
-        val random = Random(Seeds.mix(seed, Seeds.of(mixed.task.id.name), index))
+        val random = Random(Seeds.mix(seed, mixed.streamKey, index))
         val level = draw.levels[i]
         val length = when {
             level == null -> mixed.train.min + random.nextInt(mixed.train.max - mixed.train.min + 1)

@@ -12,4 +12,7 @@ public data class Draw(
     val levels: List<Int?>,
     /** With a level set: the probability of a sample at an easier length (uniform from the range's minimum to the level). */
     val jitter: Double = 0.0,
-)
+) {
+    /** Running sums of [weights], computed once per segment: a task is drawn with one uniform number against them. */
+    internal val cumulative: List<Double> = weights.runningFold(0.0) { acc, w -> acc + w }.drop(1)
+}

@@ -8,9 +8,7 @@ import java.io.ByteArrayOutputStream
  */
 public object ByteTokenizer : Tokenizer {
     private const val FIRST_BYTE = 3
-    private val tagIds: Map<String, Int> = ChatTags.all.withIndex().associate { (i, t) -> t to FIRST_BYTE + 256 + i }
-    private val splitter = SpecialSplitter(tagIds)
-    private val tagText: Map<Int, String> = tagIds.entries.associate { it.value to it.key }
+    private val tags = ChatTagIds(FIRST_BYTE + 256)
 
     override val pad: Int = 0
     override val bos: Int = 1
@@ -19,7 +17,7 @@ public object ByteTokenizer : Tokenizer {
 
     override fun encode(text: String): IntArray {
         val out = ArrayList<Int>(text.length)
-        splitter.split(text, { part -> for (b in part.encodeToByteArray()) out += FIRST_BYTE + (b.toInt() and 0xFF) }, { out += it })
+        tags.splitter.split(text, { part -> for (b in part.encodeToByteArray()) out += FIRST_BYTE + (b.toInt() and 0xFF) }, { out += it })
         return out.toIntArray()
     }
 
@@ -29,11 +27,11 @@ public object ByteTokenizer : Tokenizer {
         fun flush() { if (bytes.size() > 0) { sb.append(bytes.toByteArray().decodeToString()); bytes.reset() } }
         for (id in ids) when {
             id in FIRST_BYTE until FIRST_BYTE + 256 -> bytes.write(id - FIRST_BYTE)
-            id in tagText -> { flush(); sb.append(tagText.getValue(id)) }
+            id in tags.text -> { flush(); sb.append(tags.text.getValue(id)) }
         }
         flush()
         return sb.toString()
     }
 
-    override fun specialId(token: String): Int? = tagIds[token]
+    override fun specialId(token: String): Int? = tags.ids[token]
 }

@@ -16,6 +16,13 @@ public object ChatTags {
     public val all: List<String> = listOf(SYSTEM, USER, ASSISTANT, THINK, END_THINK, ANSWER, END_ANSWER)
 }
 
+/** The chat tags numbered consecutively from [firstId]: what a tokenizer needs to encode, decode and look them up. */
+internal class ChatTagIds(firstId: Int) {
+    val ids: Map<String, Int> = ChatTags.all.withIndex().associate { (i, t) -> t to firstId + i }
+    val text: Map<Int, String> = ids.entries.associate { it.value to it.key }
+    val splitter: SpecialSplitter = SpecialSplitter(ids)
+}
+
 /** Splits text around occurrences of special tokens, so a tokenizer encodes the pieces between and maps each token to its id. */
 public class SpecialSplitter(private val ids: Map<String, Int>) {
     // Longest first, so that a token that is a prefix of another never wins.

@@ -19,9 +19,7 @@ public class TiktokenTokenizer(public val encoding: TiktokenEncoding) : Tokenize
     )
     private val endOfText = when (encoding) { TiktokenEncoding.R50k -> 50256; TiktokenEncoding.Cl100k -> 100257 }
     private val baseSize = when (encoding) { TiktokenEncoding.R50k -> 50257; TiktokenEncoding.Cl100k -> 100277 }
-    private val tagIds = ChatTags.all.withIndex().associate { (i, t) -> t to baseSize + i }
-    private val tagText = tagIds.entries.associate { it.value to it.key }
-    private val splitter = SpecialSplitter(tagIds)
+    private val tags = ChatTagIds(baseSize)
 
     override val pad: Int = endOfText
     override val bos: Int = endOfText
@@ -30,7 +28,7 @@ public class TiktokenTokenizer(public val encoding: TiktokenEncoding) : Tokenize
 
     override fun encode(text: String): IntArray {
         val out = IntArrayList()
-        splitter.split(text, { part -> val ids = impl.encodeOrdinary(part); for (i in 0 until ids.size()) out.add(ids.get(i)) }, { out.add(it) })
+        tags.splitter.split(text, { part -> val ids = impl.encodeOrdinary(part); for (i in 0 until ids.size()) out.add(ids.get(i)) }, { out.add(it) })
         return out.toArray()
     }
 
@@ -40,14 +38,14 @@ public class TiktokenTokenizer(public val encoding: TiktokenEncoding) : Tokenize
         fun flush() { if (!run.isEmpty) { sb.append(impl.decode(run)); run.clear() } }
         for (id in ids) when {
             id == endOfText -> Unit
-            id in tagText -> { flush(); sb.append(tagText.getValue(id)) }
+            id in tags.text -> { flush(); sb.append(tags.text.getValue(id)) }
             else -> run.add(id)
         }
         flush()
         return sb.toString()
     }
 
-    override fun specialId(token: String): Int? = tagIds[token]
+    override fun specialId(token: String): Int? = tags.ids[token]
 
     private companion object {
         val registry = Encodings.newLazyEncodingRegistry()

@@ -1,8 +1,8 @@
 package looplab.models.cost
 
-import looplab.dsl.AttentionMixer
 import looplab.dsl.ModelSpec
 import looplab.dsl.SsmMixer
+import looplab.dsl.hasAttention
 import kotlin.math.ceil
 
 /**
@@ -40,7 +40,7 @@ internal class BlockCost(spec: ModelSpec, inLoop: Boolean, contextLength: Int) {
             val chunk = ssm.chunk.toLong()
             mixing += 2 * (chunk * state + heads * (chunk * ssm.headSize + 2L * ssm.headSize * state))
         }
-        if (r.mixer == AttentionMixer || ssm?.attention == true) {
+        if (r.mixer.hasAttention) {
             val keys = r.keyRank?.let { w * it + it * kvWidth } ?: (w * kvWidth)
             val matrices = 2 * w * w + keys + w * kvWidth
             params += w + matrices + if (spec.embedding.valueEmbeddings) 1 else 0

@@ -1,8 +1,8 @@
 package looplab.models.decoder
 
-import looplab.dsl.AttentionMixer
 import looplab.dsl.ModelSpec
 import looplab.dsl.SsmMixer
+import looplab.dsl.hasAttention
 import looplab.models.params.ParamRef
 import looplab.models.params.ParamScope
 import looplab.models.parts.Mamba2
@@ -36,7 +36,7 @@ internal class Block(scope: ParamScope, private val spec: ModelSpec, inLoop: Boo
     private val ssmConfig = recursion.mixer as? SsmMixer
     private val ssmNorm = ssmConfig?.let { scope.gain("ssm_norm", spec.width) }
     private val ssm = ssmConfig?.let { Mamba2(scope.scope("ssm"), it, spec.width, spec.initStd, residualStd, spec.normEps) }
-    private val hasAttention = recursion.mixer == AttentionMixer || ssmConfig?.attention == true
+    private val hasAttention = recursion.mixer.hasAttention
     private val attnNorm = if (hasAttention) scope.gain("attn_norm", spec.width) else null
     private val attn = if (hasAttention) Attention(scope.scope("attn"), spec, residualStd) else null
     private val moeSpec = recursion.moe

@@ -33,11 +33,23 @@ public class TrainingData(
         if (split.isLanguage(index)) return language!!.batch(index, lengths.lengthAt(index))
         val mix = mixture!!
         val phase = split.phaseAt(index)
-        val base = draw ?: mix.plainDraw
-        val effective = if (phase.taskWeights.isEmpty()) base else base.copy(
+        val effective = reweighted(draw ?: mix.plainDraw, phase)
+        return batcher!!.batch((0 until batchSize).map { mix.sample(index * batchSize + it, effective).example })
+    }
+
+    /** The last draw reweighted for a phase; a draw and a phase hold for a whole segment, so most batches reuse it. */
+    @Volatile private var lastReweighted: Triple<Draw, StepPhase, Draw>? = null
+
+    /** [base] with the phase's task weights (given in absolute terms) replacing the mixture's own. */
+    private fun reweighted(base: Draw, phase: StepPhase): Draw {
+        if (phase.taskWeights.isEmpty()) return base
+        lastReweighted?.let { (b, p, effective) -> if (b === base && p === phase) return effective }
+        val mix = mixture!!
+        val effective = base.copy(
             weights = mix.tasks.mapIndexed { i, t -> base.weights[i] * (phase.taskWeights[t.task.id.name]?.let { it / t.weight } ?: 1.0) },
         )
-        return batcher!!.batch((0 until batchSize).map { mix.sample(index * batchSize + it, effective).example })
+        lastReweighted = Triple(base, phase, effective)
+        return effective
     }
 
     /** Batches the training stream never yields (another seed; held-out documents): loss on them measures generalisation, not recall. */

@@ -15,13 +15,11 @@ public object ByteLevel {
     )
 
     /** Byte value → the character GPT-2 writes it as. */
-    public val byteToChar: CharArray = CharArray(256).also { table ->
+    private val byteToChar: CharArray = CharArray(256).also { table ->
         val printable = ('!'.code..'~'.code) + ('¡'.code..'¬'.code) + ('®'.code..'ÿ'.code)
         var next = 256
         for (b in 0 until 256) table[b] = if (b in printable) b.toChar() else (next++).toChar()
     }
-
-    private val charToByte: Map<Char, Int> = byteToChar.withIndex().associate { (b, c) -> c to b }
 
     /** The pre-tokenizer's pieces of [text], in order. */
     public inline fun split(text: String, each: (String) -> Unit) {
@@ -33,11 +31,4 @@ public object ByteLevel {
 
     /** [bytes] in GPT-2's printable form. */
     public fun encode(bytes: ByteArray): String = String(CharArray(bytes.size) { byteToChar[bytes[it].toInt() and 0xFF] })
-
-    /** The bytes a printable-form string stands for, or null if it has a character outside the mapping. */
-    public fun decode(text: String): ByteArray? {
-        val out = ByteArray(text.length)
-        for (i in text.indices) out[i] = (charToByte[text[i]] ?: return null).toByte()
-        return out
-    }
 }
