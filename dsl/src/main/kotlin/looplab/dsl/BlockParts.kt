@@ -142,8 +142,8 @@ public class RecursionBuilder internal constructor(private val blocks: Int, priv
     }
 
     /** A residual adapter per (block, loop). */
-    public fun adapters(rank: Int = 16, scale: Double = 1.0) {
-        adapters = Adapters(rank, scale)
+    public fun adapters(rank: Int = 16, scale: Double = 1.0, std: Double = 0.01) {
+        adapters = Adapters(rank, scale, std)
     }
 
     /** Learned attention scale, MLP scale and residual mix per (block, loop). */
