@@ -43,10 +43,6 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
         JniUtils.setGraphExecutorOptimize(false)
     }
 
-    /** Programs compiled so far (each distinct traced text once). */
-    public var compiled: Int = 0
-        private set
-
     override fun run(store: ParameterStore, train: Boolean, lossScale: Double, compute: (Ops, Params) -> List<Tensor>): List<FloatArray> {
         val ops = ScriptOps(store.registry, low)
         val outputs = compute(ops, ops)
@@ -85,7 +81,6 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
     }
 
     private fun program(source: String): PtSymbolBlock = programs.getOrPut(source) {
-        compiled++
         val archive = TorchScriptArchive.write(CLASS_NAME, source)
         JniUtils.loadModule(backend.manager as PtNDManager, ByteArrayInputStream(archive), true, false)
     }

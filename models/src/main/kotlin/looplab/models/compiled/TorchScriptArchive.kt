@@ -15,7 +15,7 @@ internal object TorchScriptArchive {
     /** The file-format version libtorch 2.x reads and writes for scripted modules. */
     private const val FORMAT_VERSION = "10"
 
-    fun write(className: String, source: String, training: Boolean = true): ByteArray {
+    fun write(className: String, source: String): ByteArray {
         val out = ByteArrayOutputStream()
         ZipOutputStream(out).use { zip ->
             fun entry(name: String, bytes: ByteArray) {
@@ -32,7 +32,7 @@ internal object TorchScriptArchive {
             }
             entry("version", "$FORMAT_VERSION\n".toByteArray())
             entry("constants.pkl", Pickle.emptyTuple())
-            entry("data.pkl", Pickle.moduleObject(className, mapOf("training" to training)))
+            entry("data.pkl", Pickle.moduleObject(className, mapOf("training" to true)))
             entry("code/__torch__.py", source.toByteArray())
         }
         return out.toByteArray()

@@ -68,8 +68,8 @@ public class ParamScope internal constructor(private val prefix: String, private
     public fun tensor(name: String, shape: List<Int>, init: Init, decay: Boolean): ParamRef =
         registry.declare(ParamRef(qualify(name), shape, init, decay))
 
-    /** A tensor of [shape] that starts at zero (e.g. the B of a residual adapter, so it starts as a no-op). */
-    public fun zeros(name: String, shape: List<Int>, decay: Boolean = true): ParamRef = tensor(name, shape, Init.Constant(0.0), decay)
+    /** A decayed tensor of [shape] that starts at zero (e.g. the B of a residual adapter, so it starts as a no-op). */
+    public fun zeros(name: String, shape: List<Int>): ParamRef = tensor(name, shape, Init.Constant(0.0), decay = true)
 
     /** Scalars or vectors of learned control (gates, scales, biases) starting at [value], never decayed. */
     public fun control(name: String, shape: List<Int>, value: Double): ParamRef = tensor(name, shape, Init.Constant(value), decay = false)
