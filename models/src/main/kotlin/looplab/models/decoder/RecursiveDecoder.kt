@@ -80,7 +80,11 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
         }
         f.valueEmbedding = ve
         for (block in prelude) x = block.apply(f, x)
-        val result = core.apply(f, x, x, ::head, finalNorm)
+        // One head weight for the pass: the final head, auxiliary heads and per-loop losses share it
+        // (under mixed precision, one cast of the [W, V] table instead of one per head).
+        val weight = headMatrix?.let { p[it] } ?: transpose(p[embedding], 0, 1)
+        val head: Head = { forward, stream, norm -> headLogits(forward, stream, norm, weight) }
+        val result = core.apply(f, x, x, head, finalNorm)
         result.exitHead?.let { return@with head(f, result.stream, it) }
         var h = result.stream
         for (block in coda) h = block.apply(f, h)
@@ -88,10 +92,9 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
         head(f, h, finalNorm)
     }
 
-    /** The LM head after the RMSNorm [norm], on the token positions of [stream] (memory dropped). */
-    private fun head(f: Forward, stream: Tensor, norm: ParamRef): Tensor = with(f.ops) {
+    /** The LM head [weight] ([W, V]) after the RMSNorm [norm], on the token positions of [stream] (memory dropped). */
+    private fun headLogits(f: Forward, stream: Tensor, norm: ParamRef, weight: Tensor): Tensor = with(f.ops) {
         val tokens = if (f.prefix == 0) stream else slice(stream, 1, f.prefix, stream.shape[1])
-        val weight = headMatrix?.let { f.params[it] } ?: transpose(f.params[embedding], 0, 1)
         linear(rmsNorm(tokens, f.params[norm], spec.normEps), weight)
     }
 
