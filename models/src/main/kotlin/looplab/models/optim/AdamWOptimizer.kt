@@ -1,6 +1,8 @@
 package looplab.models.optim
 
 import ai.djl.ndarray.NDArray
+import ai.djl.ndarray.NDArrays
+import ai.djl.ndarray.NDList
 import looplab.dsl.AdamW
 import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
@@ -29,8 +31,10 @@ public class AdamWOptimizer(
     override fun step(lr: Double, clipNorm: Double?, gradScale: Double): Double =
         backend.scoped(store.values, firstMoment.values, secondMoment.values) { _, scope ->
             val gradients = refs.associateWith { store.gradient(it) }
-            val squares = gradients.values.map { it.square().sum() }
-            val norm = sqrt(squares.sumOf { it.getFloat().toDouble() }) / gradScale
+            // Every parameter's sum of squares in one device-to-host read, added in double in parameter order.
+            val sums = gradients.values.map { it.square().sum() }
+            val squares = if (sums.isEmpty()) FloatArray(0) else NDArrays.stack(NDList(sums)).toFloatArray()
+            val norm = sqrt(squares.sumOf { it.toDouble() }) / gradScale
             if (!norm.isFinite()) return@scoped norm
             val clip = (if (clipNorm != null && norm > clipNorm) clipNorm / (norm + 1e-6) else 1.0) / gradScale
             steps += 1
