@@ -11,6 +11,7 @@ import ai.djl.pytorch.jni.JniUtils
 import looplab.dsl.AdamW
 import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
+import looplab.models.optim.AdamWMoments
 import looplab.models.optim.Optimizer
 import looplab.models.optim.OptimizerState
 import looplab.models.params.ParamRef
@@ -19,7 +20,7 @@ import java.io.ByteArrayInputStream
 /**
  * AdamW run inside libtorch: one TorchScript program clips the gradients with `_foreach` ops and
  * updates every parameter with `_fused_adamw_` (a couple of kernels for the whole model instead of
- * ten ops per parameter). Its state has the same layout as [looplab.models.optim.AdamWOptimizer]'s,
+ * ten ops per parameter). Its moments are an [AdamWMoments], as [looplab.models.optim.AdamWOptimizer]'s are,
  * so checkpoints move between the two.
  *
  * Every list the program changes in place is passed in as an argument: TorchScript drops in-place
@@ -27,11 +28,10 @@ import java.io.ByteArrayInputStream
  */
 public class FusedAdamW(private val store: ParameterStore, private val backend: EagerBackend, private val config: AdamW) : Optimizer, AutoCloseable {
     private val manager = backend.manager.newSubManager()
-    private val refs = store.registry.all
+    private val moments = AdamWMoments(store, manager)
+    private val refs = moments.refs
     private val decayed = refs.filter { it.decay && config.weightDecay > 0 }
     private val undecayed = refs - decayed.toSet()
-    private val firstMoment: Map<ParamRef, NDArray> = refs.associateWith { manager.zeros(store.array(it).shape) }
-    private val secondMoment: Map<ParamRef, NDArray> = refs.associateWith { manager.zeros(store.array(it).shape) }
     private val stepCounts: Map<ParamRef, NDArray> = refs.associateWith { manager.zeros(ai.djl.ndarray.types.Shape()) }
     private val program: PtSymbolBlock = JniUtils.loadModule(
         backend.manager as PtNDManager, ByteArrayInputStream(TorchScriptArchive.write(CLASS_NAME, source())), true, false,
@@ -46,7 +46,7 @@ public class FusedAdamW(private val store: ParameterStore, private val backend: 
         if (!norm.isFinite()) return@scoped norm
         steps += 1
         val groups = listOf(decayed, undecayed).filter { it.isNotEmpty() }.flatMap { group ->
-            listOf(store::array, gradients::getValue, firstMoment::getValue, secondMoment::getValue, stepCounts::getValue).map { pick -> list(group.map(pick)) }
+            listOf(store::array, gradients::getValue, moments.first::getValue, moments.second::getValue, stepCounts::getValue).map { pick -> list(group.map(pick)) }
         }
         run("update", *(groups + IValue.from(lr)).toTypedArray())
         norm
@@ -74,19 +74,11 @@ public class FusedAdamW(private val store: ParameterStore, private val backend: 
         manager.close()
     }
 
-    override fun snapshot(): OptimizerState = OptimizerState(
-        steps = steps,
-        tensors = refs.flatMap { ref ->
-            listOf("m.${ref.name}" to firstMoment.getValue(ref).toFloatArray(), "v.${ref.name}" to secondMoment.getValue(ref).toFloatArray())
-        }.toMap(),
-    )
+    override fun snapshot(): OptimizerState = moments.snapshot(steps)
 
     override fun load(state: OptimizerState) {
-        for (ref in refs) {
-            firstMoment.getValue(ref).set(state.tensors["m.${ref.name}"] ?: error("optimizer state lacks m.${ref.name}"))
-            secondMoment.getValue(ref).set(state.tensors["v.${ref.name}"] ?: error("optimizer state lacks v.${ref.name}"))
-            stepCounts.getValue(ref).set(NDIndex(), state.steps.toFloat())
-        }
+        moments.load(state)
+        for (ref in refs) stepCounts.getValue(ref).set(NDIndex(), state.steps.toFloat())
         steps = state.steps
     }
 
