@@ -14,7 +14,6 @@ import looplab.models.eager.ParameterStore
 import looplab.models.params.Params
 import looplab.models.tensor.Ops
 import looplab.models.tensor.Tensor
-import java.io.ByteArrayInputStream
 
 /**
  * Runs computations as TorchScript programs inside libtorch: every call traces the computation
@@ -48,7 +47,7 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
         val outputs = compute(ops, ops)
         // The scaled loss is an extra, last output: backward starts there, the caller sees the rest.
         val scaled = train && lossScale != 1.0
-        val program = program(ops.source(if (scaled) outputs + ops.scale(outputs.first(), lossScale) else outputs))
+        val program = program(ops.forwardMethod(if (scaled) outputs + ops.scale(outputs.first(), lossScale) else outputs))
         return backend.scoped(store.values) { _, scope ->
             val arguments = NDList()
             ops.inputs.forEach { arguments.add(argument(it, scope)) }
@@ -77,12 +76,12 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
     /** The TorchScript text this computation compiles to, for inspection and tests. */
     public fun source(store: ParameterStore, compute: (Ops, Params) -> List<Tensor>): String {
         val ops = ScriptOps(store.registry, low)
-        return ops.source(compute(ops, ops))
+        return TorchScriptArchive.moduleSource(CLASS_NAME, ops.forwardMethod(compute(ops, ops)))
     }
 
-    private fun program(source: String): PtSymbolBlock = programs.getOrPut(source) {
-        val archive = TorchScriptArchive.write(CLASS_NAME, source)
-        JniUtils.loadModule(backend.manager as PtNDManager, ByteArrayInputStream(archive), true, false)
+    /** The program of a traced `forward` method, compiled once per distinct text. */
+    private fun program(method: String): PtSymbolBlock = programs.getOrPut(method) {
+        TorchScriptArchive.load(backend.manager as PtNDManager, CLASS_NAME, method)
     }
 
     private fun argument(input: ProgramInput, scope: ai.djl.ndarray.NDManager): NDArray {
@@ -101,16 +100,12 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
     }
 }
 
-/** The whole class source of the traced method, returning [outputs] (in fp32: DJL has no bf16). */
-internal fun ScriptOps.source(outputs: List<Tensor>): String {
+/** The traced `forward` method of the program's class, returning [outputs] (in fp32: DJL has no bf16). */
+internal fun ScriptOps.forwardMethod(outputs: List<Tensor>): String {
     val results = outputs.map { finish(it) }
     val arguments = inputs.indices.joinToString("") { "x$it: Tensor, " }
     val returnType = results.joinToString(", ", "Tuple[", "]") { "Tensor" }
     return buildString {
-        appendLine("class ${CompiledExecutor.CLASS_NAME}(Module):")
-        appendLine("  __parameters__ = []")
-        appendLine("  __buffers__ = []")
-        appendLine("  training : bool")
         appendLine("  def forward(self: __torch__.${CompiledExecutor.CLASS_NAME}, ${arguments}params: List[Tensor]) -> $returnType:")
         appendLine(body())
         appendLine("    return (${results.joinToString(", ")},)")

@@ -7,7 +7,6 @@ import ai.djl.pytorch.engine.PtNDManager
 import ai.djl.pytorch.engine.PtSymbolBlock
 import ai.djl.pytorch.jni.IValue
 import ai.djl.pytorch.jni.IValueUtils
-import ai.djl.pytorch.jni.JniUtils
 import looplab.dsl.AdamW
 import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
@@ -15,7 +14,6 @@ import looplab.models.optim.AdamWMoments
 import looplab.models.optim.Optimizer
 import looplab.models.optim.OptimizerState
 import looplab.models.params.ParamRef
-import java.io.ByteArrayInputStream
 
 /**
  * AdamW run inside libtorch: one TorchScript program clips the gradients with `_foreach` ops and
@@ -33,9 +31,7 @@ public class FusedAdamW(private val store: ParameterStore, private val backend: 
     private val decayed = refs.filter { it.decay && config.weightDecay > 0 }
     private val undecayed = refs - decayed.toSet()
     private val stepCounts: Map<ParamRef, NDArray> = refs.associateWith { manager.zeros(ai.djl.ndarray.types.Shape()) }
-    private val program: PtSymbolBlock = JniUtils.loadModule(
-        backend.manager as PtNDManager, ByteArrayInputStream(TorchScriptArchive.write(CLASS_NAME, source())), true, false,
-    )
+    private val program: PtSymbolBlock = TorchScriptArchive.load(backend.manager as PtNDManager, CLASS_NAME, methods())
 
     override var steps: Long = 0
         private set
@@ -82,12 +78,8 @@ public class FusedAdamW(private val store: ParameterStore, private val backend: 
         steps = state.steps
     }
 
-    /** The program: `norm` and `clip` return the global gradient norm; `update` is AdamW. */
-    private fun source(): String = buildString {
-        appendLine("class $CLASS_NAME(Module):")
-        appendLine("  __parameters__ = []")
-        appendLine("  __buffers__ = []")
-        appendLine("  training : bool")
+    /** The program's methods: `zero` zeroes the gradients, `clip` returns the global gradient norm; `update` is AdamW. */
+    private fun methods(): String = buildString {
         // Unscale (fp16 loss scaling), then clip with the eager optimizer's factor:
         // max_norm / (norm + 1e-6), never above one. Without clipping, max_norm is huge.
         appendLine("  def zero(self: __torch__.$CLASS_NAME, grads: List[Tensor]) -> None:")
