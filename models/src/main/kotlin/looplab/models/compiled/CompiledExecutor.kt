@@ -51,7 +51,9 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
         return backend.scoped(store.values) { _, scope ->
             val arguments = NDList()
             ops.inputs.forEach { arguments.add(argument(it, scope)) }
-            store.registry.all.forEach { ref -> arguments.add(store.array(ref).also { it.name = PARAMS }) }
+            // The store holds its arrays in declaration order, the order of the registry's index.
+            check(store.values.size == store.registry.index.size) { "the parameter store does not hold every declared parameter" }
+            store.values.forEach { array -> arguments.add(array.also { it.name = PARAMS }) }
             // DJL runs a method called "not training" under c10::InferenceMode, and a program that
             // was run with autograd before then fails ("inference tensors cannot be saved for
             // backward"). Without a gradient collector, grad mode is off on this thread anyway,

@@ -25,7 +25,7 @@ internal sealed interface ProgramInput {
  */
 internal class ScriptOps(private val registry: ParamRegistry, private var low: DType? = null) : Ops, Params {
     private val writer = ScriptWriter()
-    private val paramIndex = registry.all.withIndex().associate { (i, ref) -> ref to i }
+    private val paramIndex = registry.index
     private val paramSyms = HashMap<ParamRef, Sym>()
     private val lowCasts = HashMap<String, Sym>()
     private val ropeTables = HashMap<String, Pair<Sym, Sym>>()
