@@ -32,16 +32,15 @@ import kotlin.math.sqrt
 public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize: Int) : LanguageModel, AdaptiveInference {
     override val parameters: ParamRegistry = ParamRegistry()
     private val root = parameters.scope("")
-    private val residualStd = spec.initStd / sqrt(2.0 * spec.effectiveDepth)
     private val embedding = root.table("embed", vocabSize, spec.width, if (spec.embedding.init == EmbeddingInit.Spectral) 0.1 / sqrt(spec.width.toDouble()) else spec.initStd)
     private val positionTable = if (spec.positions == LearnedPositions) root.table("positions", spec.contextLength, spec.width, spec.initStd) else null
-    private val valueTable = if (spec.embedding.valueEmbeddings) root.table("value_embed", vocabSize, spec.resolvedKvHeads * spec.headSize, spec.initStd) else null
+    private val valueTable = if (spec.embedding.valueEmbeddings) root.table("value_embed", vocabSize, spec.kvWidth, spec.initStd) else null
     private val refine = spec.embedding.refine?.let { ConvRefineStep(root.scope("refine"), it, spec.width, spec.initStd, spec.normEps) }
     private val memory = spec.memory?.let { root.table("memory", it.tokens, spec.width, spec.initStd) }
     private val prelude = List(spec.prelude) { Block(root.scope("prelude.$it"), spec, inLoop = false) }
     private val core = LoopCore(root, spec)
     private val coda = List(spec.coda) { Block(root.scope("coda.$it"), spec, inLoop = false) }
-    private val latent = spec.latent?.let { LatentThoughts(root.scope("latent"), spec, it, residualStd) }
+    private val latent = spec.latent?.let { LatentThoughts(root.scope("latent"), spec, it, spec.residualStd) }
     private val finalNorm = root.gain("final_norm", spec.width)
     private val headMatrix = if (spec.embedding.tied) null else root.matrix("head", spec.width, vocabSize, spec.initStd)
 
