@@ -2,7 +2,6 @@ package looplab.models.compiled
 
 import ai.djl.ndarray.NDArray
 import ai.djl.ndarray.NDList
-import ai.djl.ndarray.types.Shape
 import ai.djl.pytorch.engine.PtNDManager
 import ai.djl.pytorch.engine.PtSymbolBlock
 import ai.djl.pytorch.jni.IValueUtils
@@ -11,6 +10,7 @@ import looplab.dsl.Precision
 import looplab.models.Executor
 import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
+import looplab.models.eager.toShape
 import looplab.models.params.Params
 import looplab.models.tensor.Ops
 import looplab.models.tensor.Tensor
@@ -87,7 +87,7 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
     }
 
     private fun argument(input: ProgramInput, scope: ai.djl.ndarray.NDManager): NDArray {
-        val shape = Shape(*input.shape.map { it.toLong() }.toLongArray())
+        val shape = input.shape.toShape()
         return when (input) {
             is ProgramInput.Ints -> scope.create(LongArray(input.values.size) { input.values[it].toLong() }, shape)
             is ProgramInput.Floats -> scope.create(input.values, shape)
