@@ -55,6 +55,13 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
         return Sym("x${inputs.size - 1}", shape, DType.F32)
     }
 
+    // Made in the program, on the parameters' device: no input to upload each pass.
+    override fun zeros(shape: List<Int>): Tensor =
+        writer.let("torch.zeros(${shape.literal()}, dtype=${DType.F32.code}, device=params[0].device)", shape, DType.F32)
+
+    override fun full(value: Double, shape: List<Int>): Tensor =
+        writer.let("torch.full(${shape.literal()}, ${literal(value)}, dtype=${DType.F32.code}, device=params[0].device)", shape, DType.F32)
+
     // --- element-wise ---------------------------------------------------------------------------
 
     override fun add(a: Tensor, b: Tensor): Tensor = binary("torch.add", a, b)

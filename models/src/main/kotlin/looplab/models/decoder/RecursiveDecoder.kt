@@ -73,8 +73,8 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
         memory?.let { table ->
             val count = table.shape[0]
             x = concat(listOf(broadcastTo(reshape(p[table], listOf(1, count, spec.width)), listOf(batch, count, spec.width)), x), 1)
-            ve = ve?.let { concat(listOf(floats(FloatArray(batch * count * it.shape[2]), listOf(batch, count, it.shape[2])), it), 1) }
-            f.streamMask = f.mask?.let { concat(listOf(floats(FloatArray(batch * count), listOf(batch, count)), it), 1) }
+            ve = ve?.let { concat(listOf(zeros(listOf(batch, count, it.shape[2])), it), 1) }
+            f.streamMask = f.mask?.let { concat(listOf(zeros(listOf(batch, count)), it), 1) }
             f.prefix = count
         }
         f.valueEmbedding = ve

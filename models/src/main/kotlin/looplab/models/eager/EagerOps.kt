@@ -43,6 +43,10 @@ public class EagerOps internal constructor(
     override fun floats(values: FloatArray, shape: List<Int>): Tensor =
         wrap(scope.create(values, shape.toShape()))
 
+    override fun zeros(shape: List<Int>): Tensor = wrap(scope.zeros(shape.toShape()))
+
+    override fun full(value: Double, shape: List<Int>): Tensor = wrap(scope.full(shape.toShape(), value.toFloat()))
+
     override fun add(a: Tensor, b: Tensor): Tensor = wrap(a.array.add(b.array))
     override fun sub(a: Tensor, b: Tensor): Tensor = wrap(a.array.sub(b.array))
     override fun mul(a: Tensor, b: Tensor): Tensor = wrap(a.array.mul(b.array))

@@ -111,7 +111,7 @@ internal class MixtureOfExperts(
     internal fun grouped(ops: Ops, x: Tensor): Tensor = with(ops) {
         val (batch, length, _) = x.shape
         val padded = (length + moe.group - 1) / moe.group * moe.group
-        val full = if (padded == length) x else concat(listOf(x, floats(FloatArray(batch * (padded - length) * width), listOf(batch, padded - length, width))), 1)
+        val full = if (padded == length) x else concat(listOf(x, zeros(listOf(batch, padded - length, width))), 1)
         reshape(full, listOf(batch * padded / moe.group, moe.group, width))
     }
 
@@ -133,7 +133,7 @@ internal class MixtureOfExperts(
             f.average("moe.load.e$e", scale(f.positionMean(slice(chosen, 2, e, e + 1)), 1.0 / moe.topK))
         }
         val keptShare = scale(f.positionMean(sum(kept, -1, keepDim = true)), 1.0 / moe.topK)
-        f.average("moe.dropped", scale(keptShare, -1.0) + floats(floatArrayOf(1f), emptyList()))
+        f.average("moe.dropped", scale(keptShare, -1.0) + full(1.0, emptyList()))
     }
 
     /** The routed experts' outputs for every token, [R, N, G, width]: what a dense reference runs. */
