@@ -61,6 +61,9 @@ public data class ModelSpec(
     /** Size of one attention head. */
     val headSize: Int get() = width / heads
 
+    /** Width of the keys and values: key/value heads times the head size. */
+    val kvWidth: Int get() = resolvedKvHeads * headSize
+
     /** Blocks applied per token: prelude, unique blocks times loops, coda. */
     val effectiveDepth: Int get() = prelude + recursive.blocks * recursive.loops + coda
 }

@@ -2,7 +2,6 @@ package looplab.models.compiled
 
 import ai.djl.ndarray.NDArray
 import ai.djl.ndarray.NDList
-import ai.djl.ndarray.types.Shape
 import ai.djl.pytorch.engine.PtNDManager
 import ai.djl.pytorch.engine.PtSymbolBlock
 import ai.djl.pytorch.jni.IValueUtils
@@ -11,10 +10,10 @@ import looplab.dsl.Precision
 import looplab.models.Executor
 import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
+import looplab.models.eager.toShape
 import looplab.models.params.Params
 import looplab.models.tensor.Ops
 import looplab.models.tensor.Tensor
-import java.io.ByteArrayInputStream
 
 /**
  * Runs computations as TorchScript programs inside libtorch: every call traces the computation
@@ -43,20 +42,18 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
         JniUtils.setGraphExecutorOptimize(false)
     }
 
-    /** Programs compiled so far (each distinct traced text once). */
-    public var compiled: Int = 0
-        private set
-
     override fun run(store: ParameterStore, train: Boolean, lossScale: Double, compute: (Ops, Params) -> List<Tensor>): List<FloatArray> {
         val ops = ScriptOps(store.registry, low)
         val outputs = compute(ops, ops)
         // The scaled loss is an extra, last output: backward starts there, the caller sees the rest.
         val scaled = train && lossScale != 1.0
-        val program = program(ops.source(if (scaled) outputs + ops.scale(outputs.first(), lossScale) else outputs))
+        val program = program(ops.forwardMethod(if (scaled) outputs + ops.scale(outputs.first(), lossScale) else outputs))
         return backend.scoped(store.values) { _, scope ->
             val arguments = NDList()
             ops.inputs.forEach { arguments.add(argument(it, scope)) }
-            store.registry.all.forEach { ref -> arguments.add(store.array(ref).also { it.name = PARAMS }) }
+            // The store holds its arrays in declaration order, the order of the registry's index.
+            check(store.values.size == store.registry.index.size) { "the parameter store does not hold every declared parameter" }
+            store.values.forEach { array -> arguments.add(array.also { it.name = PARAMS }) }
             // DJL runs a method called "not training" under c10::InferenceMode, and a program that
             // was run with autograd before then fails ("inference tensors cannot be saved for
             // backward"). Without a gradient collector, grad mode is off on this thread anyway,
@@ -81,17 +78,16 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
     /** The TorchScript text this computation compiles to, for inspection and tests. */
     public fun source(store: ParameterStore, compute: (Ops, Params) -> List<Tensor>): String {
         val ops = ScriptOps(store.registry, low)
-        return ops.source(compute(ops, ops))
+        return TorchScriptArchive.moduleSource(CLASS_NAME, ops.forwardMethod(compute(ops, ops)))
     }
 
-    private fun program(source: String): PtSymbolBlock = programs.getOrPut(source) {
-        compiled++
-        val archive = TorchScriptArchive.write(CLASS_NAME, source)
-        JniUtils.loadModule(backend.manager as PtNDManager, ByteArrayInputStream(archive), true, false)
+    /** The program of a traced `forward` method, compiled once per distinct text. */
+    private fun program(method: String): PtSymbolBlock = programs.getOrPut(method) {
+        TorchScriptArchive.load(backend.manager as PtNDManager, CLASS_NAME, method)
     }
 
     private fun argument(input: ProgramInput, scope: ai.djl.ndarray.NDManager): NDArray {
-        val shape = Shape(*input.shape.map { it.toLong() }.toLongArray())
+        val shape = input.shape.toShape()
         return when (input) {
             is ProgramInput.Ints -> scope.create(LongArray(input.values.size) { input.values[it].toLong() }, shape)
             is ProgramInput.Floats -> scope.create(input.values, shape)
@@ -106,16 +102,12 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
     }
 }
 
-/** The whole class source of the traced method, returning [outputs] (in fp32: DJL has no bf16). */
-internal fun ScriptOps.source(outputs: List<Tensor>): String {
+/** The traced `forward` method of the program's class, returning [outputs] (in fp32: DJL has no bf16). */
+internal fun ScriptOps.forwardMethod(outputs: List<Tensor>): String {
     val results = outputs.map { finish(it) }
     val arguments = inputs.indices.joinToString("") { "x$it: Tensor, " }
     val returnType = results.joinToString(", ", "Tuple[", "]") { "Tensor" }
     return buildString {
-        appendLine("class ${CompiledExecutor.CLASS_NAME}(Module):")
-        appendLine("  __parameters__ = []")
-        appendLine("  __buffers__ = []")
-        appendLine("  training : bool")
         appendLine("  def forward(self: __torch__.${CompiledExecutor.CLASS_NAME}, ${arguments}params: List[Tensor]) -> $returnType:")
         appendLine(body())
         appendLine("    return (${results.joinToString(", ")},)")

@@ -7,19 +7,18 @@ import ai.djl.pytorch.engine.PtNDManager
 import ai.djl.pytorch.engine.PtSymbolBlock
 import ai.djl.pytorch.jni.IValue
 import ai.djl.pytorch.jni.IValueUtils
-import ai.djl.pytorch.jni.JniUtils
 import looplab.dsl.AdamW
 import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
+import looplab.models.optim.AdamWMoments
 import looplab.models.optim.Optimizer
 import looplab.models.optim.OptimizerState
 import looplab.models.params.ParamRef
-import java.io.ByteArrayInputStream
 
 /**
  * AdamW run inside libtorch: one TorchScript program clips the gradients with `_foreach` ops and
  * updates every parameter with `_fused_adamw_` (a couple of kernels for the whole model instead of
- * ten ops per parameter). Its state has the same layout as [looplab.models.optim.AdamWOptimizer]'s,
+ * ten ops per parameter). Its moments are an [AdamWMoments], as [looplab.models.optim.AdamWOptimizer]'s are,
  * so checkpoints move between the two.
  *
  * Every list the program changes in place is passed in as an argument: TorchScript drops in-place
@@ -27,15 +26,12 @@ import java.io.ByteArrayInputStream
  */
 public class FusedAdamW(private val store: ParameterStore, private val backend: EagerBackend, private val config: AdamW) : Optimizer, AutoCloseable {
     private val manager = backend.manager.newSubManager()
-    private val refs = store.registry.all
+    private val moments = AdamWMoments(store, manager)
+    private val refs = moments.refs
     private val decayed = refs.filter { it.decay && config.weightDecay > 0 }
     private val undecayed = refs - decayed.toSet()
-    private val firstMoment: Map<ParamRef, NDArray> = refs.associateWith { manager.zeros(store.array(it).shape) }
-    private val secondMoment: Map<ParamRef, NDArray> = refs.associateWith { manager.zeros(store.array(it).shape) }
     private val stepCounts: Map<ParamRef, NDArray> = refs.associateWith { manager.zeros(ai.djl.ndarray.types.Shape()) }
-    private val program: PtSymbolBlock = JniUtils.loadModule(
-        backend.manager as PtNDManager, ByteArrayInputStream(TorchScriptArchive.write(CLASS_NAME, source())), true, false,
-    )
+    private val program: PtSymbolBlock = TorchScriptArchive.load(backend.manager as PtNDManager, CLASS_NAME, methods())
 
     override var steps: Long = 0
         private set
@@ -46,7 +42,7 @@ public class FusedAdamW(private val store: ParameterStore, private val backend: 
         if (!norm.isFinite()) return@scoped norm
         steps += 1
         val groups = listOf(decayed, undecayed).filter { it.isNotEmpty() }.flatMap { group ->
-            listOf(store::array, gradients::getValue, firstMoment::getValue, secondMoment::getValue, stepCounts::getValue).map { pick -> list(group.map(pick)) }
+            listOf(store::array, gradients::getValue, moments.first::getValue, moments.second::getValue, stepCounts::getValue).map { pick -> list(group.map(pick)) }
         }
         run("update", *(groups + IValue.from(lr)).toTypedArray())
         norm
@@ -74,28 +70,16 @@ public class FusedAdamW(private val store: ParameterStore, private val backend: 
         manager.close()
     }
 
-    override fun snapshot(): OptimizerState = OptimizerState(
-        steps = steps,
-        tensors = refs.flatMap { ref ->
-            listOf("m.${ref.name}" to firstMoment.getValue(ref).toFloatArray(), "v.${ref.name}" to secondMoment.getValue(ref).toFloatArray())
-        }.toMap(),
-    )
+    override fun snapshot(): OptimizerState = moments.snapshot(steps)
 
     override fun load(state: OptimizerState) {
-        for (ref in refs) {
-            firstMoment.getValue(ref).set(state.tensors["m.${ref.name}"] ?: error("optimizer state lacks m.${ref.name}"))
-            secondMoment.getValue(ref).set(state.tensors["v.${ref.name}"] ?: error("optimizer state lacks v.${ref.name}"))
-            stepCounts.getValue(ref).set(NDIndex(), state.steps.toFloat())
-        }
+        moments.load(state)
+        for (ref in refs) stepCounts.getValue(ref).set(NDIndex(), state.steps.toFloat())
         steps = state.steps
     }
 
-    /** The program: `norm` and `clip` return the global gradient norm; `update` is AdamW. */
-    private fun source(): String = buildString {
-        appendLine("class $CLASS_NAME(Module):")
-        appendLine("  __parameters__ = []")
-        appendLine("  __buffers__ = []")
-        appendLine("  training : bool")
+    /** The program's methods: `zero` zeroes the gradients, `clip` returns the global gradient norm; `update` is AdamW. */
+    private fun methods(): String = buildString {
         // Unscale (fp16 loss scaling), then clip with the eager optimizer's factor:
         // max_norm / (norm + 1e-6), never above one. Without clipping, max_norm is huge.
         appendLine("  def zero(self: __torch__.$CLASS_NAME, grads: List[Tensor]) -> None:")

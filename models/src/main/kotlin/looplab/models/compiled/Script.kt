@@ -26,11 +26,6 @@ internal class ScriptWriter {
         return Sym(name, shape, dtype)
     }
 
-    /** Emits a statement with no result. */
-    fun statement(text: String) {
-        lines += text
-    }
-
     fun body(indent: String): String = lines.joinToString("\n") { indent + it }
 }
 

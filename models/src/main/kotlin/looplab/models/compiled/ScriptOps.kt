@@ -25,7 +25,7 @@ internal sealed interface ProgramInput {
  */
 internal class ScriptOps(private val registry: ParamRegistry, private var low: DType? = null) : Ops, Params {
     private val writer = ScriptWriter()
-    private val paramIndex = registry.all.withIndex().associate { (i, ref) -> ref to i }
+    private val paramIndex = registry.index
     private val paramSyms = HashMap<ParamRef, Sym>()
     private val lowCasts = HashMap<String, Sym>()
     private val ropeTables = HashMap<String, Pair<Sym, Sym>>()
@@ -54,6 +54,13 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
         inputs += ProgramInput.Floats(values, shape)
         return Sym("x${inputs.size - 1}", shape, DType.F32)
     }
+
+    // Made in the program, on the parameters' device: no input to upload each pass.
+    override fun zeros(shape: List<Int>): Tensor =
+        writer.let("torch.zeros(${shape.literal()}, dtype=${DType.F32.code}, device=params[0].device)", shape, DType.F32)
+
+    override fun full(value: Double, shape: List<Int>): Tensor =
+        writer.let("torch.full(${shape.literal()}, ${literal(value)}, dtype=${DType.F32.code}, device=params[0].device)", shape, DType.F32)
 
     // --- element-wise ---------------------------------------------------------------------------
 

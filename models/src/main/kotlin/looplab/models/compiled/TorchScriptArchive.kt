@@ -1,5 +1,9 @@
 package looplab.models.compiled
 
+import ai.djl.pytorch.engine.PtNDManager
+import ai.djl.pytorch.engine.PtSymbolBlock
+import ai.djl.pytorch.jni.JniUtils
+import java.io.ByteArrayInputStream
 import java.io.ByteArrayOutputStream
 import java.util.zip.CRC32
 import java.util.zip.ZipEntry
@@ -15,7 +19,24 @@ internal object TorchScriptArchive {
     /** The file-format version libtorch 2.x reads and writes for scripted modules. */
     private const val FORMAT_VERSION = "10"
 
-    fun write(className: String, source: String, training: Boolean = true): ByteArray {
+    /**
+     * The source of a module class [className] with no tensors of its own, whose body is [methods]
+     * (each `def` indented by two spaces, as libtorch's own `code/__torch__.py` is).
+     */
+    fun moduleSource(className: String, methods: String): String = buildString {
+        appendLine("class $className(Module):")
+        appendLine("  __parameters__ = []")
+        appendLine("  __buffers__ = []")
+        appendLine("  training : bool")
+        append(methods)
+    }
+
+    /** Compiles the module [className] with [methods] in libtorch and loads it on [manager]'s device. */
+    fun load(manager: PtNDManager, className: String, methods: String): PtSymbolBlock =
+        JniUtils.loadModule(manager, ByteArrayInputStream(write(className, moduleSource(className, methods))), true, false)
+
+    /** The archive of a module whose class [className] has the whole class [source]. */
+    private fun write(className: String, source: String): ByteArray {
         val out = ByteArrayOutputStream()
         ZipOutputStream(out).use { zip ->
             fun entry(name: String, bytes: ByteArray) {
@@ -32,7 +53,7 @@ internal object TorchScriptArchive {
             }
             entry("version", "$FORMAT_VERSION\n".toByteArray())
             entry("constants.pkl", Pickle.emptyTuple())
-            entry("data.pkl", Pickle.moduleObject(className, mapOf("training" to training)))
+            entry("data.pkl", Pickle.moduleObject(className, mapOf("training" to true)))
             entry("code/__torch__.py", source.toByteArray())
         }
         return out.toByteArray()

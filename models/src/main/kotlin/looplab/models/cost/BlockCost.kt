@@ -23,7 +23,7 @@ internal class BlockCost(spec: ModelSpec, inLoop: Boolean, contextLength: Int) {
     init {
         val w = spec.width.toLong()
         val r = spec.recursive
-        val kvWidth = spec.resolvedKvHeads.toLong() * spec.headSize
+        val kvWidth = spec.kvWidth.toLong()
         var params = w // mlp_norm
         var macs = 0L
         var mixing = 0L

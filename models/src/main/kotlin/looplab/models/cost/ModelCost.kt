@@ -39,7 +39,7 @@ public data class ModelCost(
             val looped = BlockCost(spec, inLoop = true, contextLength)
             val outside = BlockCost(spec, inLoop = false, contextLength)
             val outsideBlocks = (spec.prelude + spec.coda).toLong()
-            val kvWidth = spec.resolvedKvHeads.toLong() * spec.headSize
+            val kvWidth = spec.kvWidth.toLong()
             val f = spec.resolvedFfnHidden.toLong()
 
             var shared = v * w + w // embedding, final norm

@@ -14,7 +14,7 @@ internal class Attention(scope: ParamScope, private val spec: ModelSpec, residua
     private val heads = spec.heads
     private val kvHeads = spec.resolvedKvHeads
     private val headSize = spec.headSize
-    private val kvWidth = kvHeads * headSize
+    private val kvWidth = spec.kvWidth
     private val wq = scope.matrix("wq", width, width, spec.initStd)
     private val keyRank = spec.recursive.keyRank
     private val wk = if (keyRank == null) scope.matrix("wk", width, kvWidth, spec.initStd) else null

@@ -10,6 +10,12 @@ import looplab.models.parts.MixtureOfExperts
 import looplab.models.tensor.Tensor
 import kotlin.math.sqrt
 
+/**
+ * Standard deviation of the residual projections' initialisation: GPT-2 scales them by 1/√(2·depth)
+ * so the stream's variance stays put however many layers (or loops) write into it.
+ */
+internal val ModelSpec.residualStd: Double get() = initStd / sqrt(2.0 * effectiveDepth)
+
 /** Per-(block, loop) control parameters: attention scale, MLP scale and the residual mix with the embedding. */
 internal class PassControl(scope: ParamScope, width: Int) {
     val attnScale: ParamRef = scope.control("attn_scale", listOf(width), 1.0)
@@ -29,9 +35,7 @@ internal class BlockContext(val loop: Int? = null, val control: PassControl? = n
  * (1, 1, 1, 0), where the block computes exactly what it would without them.
  */
 internal class Block(scope: ParamScope, private val spec: ModelSpec, inLoop: Boolean) {
-    // GPT-2 scales the residual projections by 1/√(2·depth) so the stream's variance stays put
-    // however many layers (or loops) write into it.
-    private val residualStd = spec.initStd / sqrt(2.0 * spec.effectiveDepth)
+    private val residualStd = spec.residualStd
     private val recursion = spec.recursive
     private val ssmConfig = recursion.mixer as? SsmMixer
     private val ssmNorm = ssmConfig?.let { scope.gain("ssm_norm", spec.width) }

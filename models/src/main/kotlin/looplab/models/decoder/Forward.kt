@@ -67,12 +67,21 @@ internal class Forward(
         averaged.getOrPut(name) { weight to mutableListOf() }.second += value
     }
 
+    /** [positionCount]'s value, and the [streamMask] it was computed for. */
+    private var count: Pair<Tensor, Tensor>? = null
+
     /** The mean of a per-position tensor ([B, S] or [B, S, 1]) over the positions that count. */
     fun positionMean(x: Tensor): Tensor = with(ops) {
         val weights = streamMask ?: error("positionMean needs a loss mask: call it only when wantsLoss")
         val flat = reshape(x, weights.shape)
+        sumAll(flat * weights) / positionCount(weights)
+    }
+
+    /** The positions that count under [weights], computed once per stream mask. */
+    private fun positionCount(weights: Tensor): Tensor = with(ops) {
+        count?.takeIf { it.first === weights }?.let { return it.second }
         // A tiny epsilon instead of max(count, 1): a batch of padding alone gives 0, never NaN.
-        sumAll(flat * weights) / (sumAll(weights) + floats(floatArrayOf(1e-6f), emptyList()))
+        (sumAll(weights) + full(1e-6, emptyList())).also { count = weights to it }
     }
 
     /** The model's output: [main] plus every weighted auxiliary term, with every metric. */

@@ -77,13 +77,13 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
         val unit = halting!!
         val p = f.params
         val (batch, length, _) = start.shape
-        fun filled(value: Float) = floats(FloatArray(batch * length) { value }, listOf(batch, length, 1))
-        val one = floats(floatArrayOf(1f), emptyList())
-        val threshold = floats(floatArrayOf(unit.act.threshold.toFloat()), emptyList())
-        var halted = filled(0f)
-        var running = filled(1f)
-        var used = filled(0f)
-        var remainder = filled(0f)
+        fun filled(value: Double) = full(value, listOf(batch, length, 1))
+        val one = full(1.0, emptyList())
+        val threshold = full(unit.act.threshold, emptyList())
+        var halted = filled(0.0)
+        var running = filled(1.0)
+        var used = filled(0.0)
+        var remainder = filled(0.0)
         var output: Tensor? = null
         val stored = arrayOfNulls<Tensor>(loops / 2)
         var x = start
@@ -92,7 +92,7 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
             observe(f, y, loop, loops, head, finalNorm)
             val chance = unit.probability(this, p, y)
             val next = halted + (one - halted) * chance
-            val halts = if (loop == loops - 1) filled(1f) else greaterEqual(next, threshold)
+            val halts = if (loop == loops - 1) filled(1.0) else greaterEqual(next, threshold)
             val left = one - halted
             val weight = running * left * (halts + (one - halts) * chance)
             f.probes?.put("act.weight.$loop", weight)

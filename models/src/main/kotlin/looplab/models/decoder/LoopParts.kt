@@ -13,7 +13,7 @@ import looplab.models.tensor.Tensor
  * training makes them.
  */
 internal class Adapter(scope: ParamScope, width: Int, private val config: Adapters) {
-    private val a = scope.tensor("a", listOf(width, config.rank), looplab.models.params.Init.Normal(config.std), decay = true)
+    private val a = scope.matrix("a", width, config.rank, config.std)
     private val b = scope.zeros("b", listOf(config.rank, width))
 
     fun apply(ops: Ops, p: Params, x: Tensor): Tensor = with(ops) {

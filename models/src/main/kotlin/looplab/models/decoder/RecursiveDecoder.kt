@@ -32,16 +32,15 @@ import kotlin.math.sqrt
 public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize: Int) : LanguageModel, AdaptiveInference {
     override val parameters: ParamRegistry = ParamRegistry()
     private val root = parameters.scope("")
-    private val residualStd = spec.initStd / sqrt(2.0 * spec.effectiveDepth)
     private val embedding = root.table("embed", vocabSize, spec.width, if (spec.embedding.init == EmbeddingInit.Spectral) 0.1 / sqrt(spec.width.toDouble()) else spec.initStd)
     private val positionTable = if (spec.positions == LearnedPositions) root.table("positions", spec.contextLength, spec.width, spec.initStd) else null
-    private val valueTable = if (spec.embedding.valueEmbeddings) root.table("value_embed", vocabSize, spec.resolvedKvHeads * spec.headSize, spec.initStd) else null
+    private val valueTable = if (spec.embedding.valueEmbeddings) root.table("value_embed", vocabSize, spec.kvWidth, spec.initStd) else null
     private val refine = spec.embedding.refine?.let { ConvRefineStep(root.scope("refine"), it, spec.width, spec.initStd, spec.normEps) }
     private val memory = spec.memory?.let { root.table("memory", it.tokens, spec.width, spec.initStd) }
     private val prelude = List(spec.prelude) { Block(root.scope("prelude.$it"), spec, inLoop = false) }
     private val core = LoopCore(root, spec)
     private val coda = List(spec.coda) { Block(root.scope("coda.$it"), spec, inLoop = false) }
-    private val latent = spec.latent?.let { LatentThoughts(root.scope("latent"), spec, it, residualStd) }
+    private val latent = spec.latent?.let { LatentThoughts(root.scope("latent"), spec, it, spec.residualStd) }
     private val finalNorm = root.gain("final_norm", spec.width)
     private val headMatrix = if (spec.embedding.tied) null else root.matrix("head", spec.width, vocabSize, spec.initStd)
 
@@ -74,13 +73,17 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
         memory?.let { table ->
             val count = table.shape[0]
             x = concat(listOf(broadcastTo(reshape(p[table], listOf(1, count, spec.width)), listOf(batch, count, spec.width)), x), 1)
-            ve = ve?.let { concat(listOf(floats(FloatArray(batch * count * it.shape[2]), listOf(batch, count, it.shape[2])), it), 1) }
-            f.streamMask = f.mask?.let { concat(listOf(floats(FloatArray(batch * count), listOf(batch, count)), it), 1) }
+            ve = ve?.let { concat(listOf(zeros(listOf(batch, count, it.shape[2])), it), 1) }
+            f.streamMask = f.mask?.let { concat(listOf(zeros(listOf(batch, count)), it), 1) }
             f.prefix = count
         }
         f.valueEmbedding = ve
         for (block in prelude) x = block.apply(f, x)
-        val result = core.apply(f, x, x, ::head, finalNorm)
+        // One head weight for the pass: the final head, auxiliary heads and per-loop losses share it
+        // (under mixed precision, one cast of the [W, V] table instead of one per head).
+        val weight = headMatrix?.let { p[it] } ?: transpose(p[embedding], 0, 1)
+        val head: Head = { forward, stream, norm -> headLogits(forward, stream, norm, weight) }
+        val result = core.apply(f, x, x, head, finalNorm)
         result.exitHead?.let { return@with head(f, result.stream, it) }
         var h = result.stream
         for (block in coda) h = block.apply(f, h)
@@ -88,10 +91,9 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
         head(f, h, finalNorm)
     }
 
-    /** The LM head after the RMSNorm [norm], on the token positions of [stream] (memory dropped). */
-    private fun head(f: Forward, stream: Tensor, norm: ParamRef): Tensor = with(f.ops) {
+    /** The LM head [weight] ([W, V]) after the RMSNorm [norm], on the token positions of [stream] (memory dropped). */
+    private fun headLogits(f: Forward, stream: Tensor, norm: ParamRef, weight: Tensor): Tensor = with(f.ops) {
         val tokens = if (f.prefix == 0) stream else slice(stream, 1, f.prefix, stream.shape[1])
-        val weight = headMatrix?.let { f.params[it] } ?: transpose(f.params[embedding], 0, 1)
         linear(rmsNorm(tokens, f.params[norm], spec.normEps), weight)
     }
 

@@ -41,7 +41,11 @@ public class EagerOps internal constructor(
     }
 
     override fun floats(values: FloatArray, shape: List<Int>): Tensor =
-        wrap(scope.create(values, Shape(*shape.map { it.toLong() }.toLongArray())))
+        wrap(scope.create(values, shape.toShape()))
+
+    override fun zeros(shape: List<Int>): Tensor = wrap(scope.zeros(shape.toShape()))
+
+    override fun full(value: Double, shape: List<Int>): Tensor = wrap(scope.full(shape.toShape(), value.toFloat()))
 
     override fun add(a: Tensor, b: Tensor): Tensor = wrap(a.array.add(b.array))
     override fun sub(a: Tensor, b: Tensor): Tensor = wrap(a.array.sub(b.array))
@@ -51,7 +55,7 @@ public class EagerOps internal constructor(
     override fun silu(x: Tensor): Tensor = wrap(x.array.mul(Activation.sigmoid(x.array)))
 
     override fun reshape(x: Tensor, shape: List<Int>): Tensor =
-        wrap(x.array.reshape(Shape(*shape.map { it.toLong() }.toLongArray())))
+        wrap(x.array.reshape(shape.toShape()))
 
     override fun transpose(x: Tensor, axis1: Int, axis2: Int): Tensor = wrap(x.array.swapAxes(axis1, axis2))
 

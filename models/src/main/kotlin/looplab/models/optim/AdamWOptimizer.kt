@@ -1,10 +1,10 @@
 package looplab.models.optim
 
-import ai.djl.ndarray.NDArray
+import ai.djl.ndarray.NDArrays
+import ai.djl.ndarray.NDList
 import looplab.dsl.AdamW
 import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
-import looplab.models.params.ParamRef
 import kotlin.math.pow
 import kotlin.math.sqrt
 
@@ -18,19 +18,20 @@ public class AdamWOptimizer(
     private val config: AdamW,
 ) : Optimizer, AutoCloseable {
     private val stateManager = backend.manager.newSubManager()
-    private val refs = store.registry.all
-    private val firstMoment: Map<ParamRef, NDArray> = refs.associateWith { stateManager.zeros(store.array(it).shape) }
-    private val secondMoment: Map<ParamRef, NDArray> = refs.associateWith { stateManager.zeros(store.array(it).shape) }
+    private val moments = AdamWMoments(store, stateManager)
+    private val refs = moments.refs
 
     override var steps: Long = 0
         private set
 
     /** Gradients are left in place; zero them before the next backward pass. */
     override fun step(lr: Double, clipNorm: Double?, gradScale: Double): Double =
-        backend.scoped(store.values, firstMoment.values, secondMoment.values) { _, scope ->
+        backend.scoped(store.values, moments.first.values, moments.second.values) { _, scope ->
             val gradients = refs.associateWith { store.gradient(it) }
-            val squares = gradients.values.map { it.square().sum() }
-            val norm = sqrt(squares.sumOf { it.getFloat().toDouble() }) / gradScale
+            // Every parameter's sum of squares in one device-to-host read, added in double in parameter order.
+            val sums = gradients.values.map { it.square().sum() }
+            val squares = if (sums.isEmpty()) FloatArray(0) else NDArrays.stack(NDList(sums)).toFloatArray()
+            val norm = sqrt(squares.sumOf { it.toDouble() }) / gradScale
             if (!norm.isFinite()) return@scoped norm
             val clip = (if (clipNorm != null && norm > clipNorm) clipNorm / (norm + 1e-6) else 1.0) / gradScale
             steps += 1
@@ -38,8 +39,8 @@ public class AdamWOptimizer(
             val correction2 = 1 - config.beta2.pow(steps.toDouble())
             for (ref in refs) {
                 val g = gradients.getValue(ref).let { if (clip != 1.0) it.mul(clip.toFloat()) else it }
-                val m = firstMoment.getValue(ref)
-                val v = secondMoment.getValue(ref)
+                val m = moments.first.getValue(ref)
+                val v = moments.second.getValue(ref)
                 val p = store.array(ref)
                 m.muli(config.beta1.toFloat()).addi(g.mul((1 - config.beta1).toFloat()))
                 v.muli(config.beta2.toFloat()).addi(g.square().muli((1 - config.beta2).toFloat()))
@@ -51,12 +52,7 @@ public class AdamWOptimizer(
         }
 
     /** Both moments by parameter name, and the step count: everything needed to resume exactly. */
-    override fun snapshot(): OptimizerState = OptimizerState(
-        steps = steps,
-        tensors = refs.flatMap { ref ->
-            listOf("m.${ref.name}" to firstMoment.getValue(ref).toFloatArray(), "v.${ref.name}" to secondMoment.getValue(ref).toFloatArray())
-        }.toMap(),
-    )
+    override fun snapshot(): OptimizerState = moments.snapshot(steps)
 
     override fun zeroGradients(): Unit = store.zeroGradients()
 
@@ -64,10 +60,7 @@ public class AdamWOptimizer(
 
     /** Restores a [snapshot]. */
     override fun load(state: OptimizerState) {
-        for (ref in refs) {
-            firstMoment.getValue(ref).set(state.tensors["m.${ref.name}"] ?: error("optimizer state lacks m.${ref.name}"))
-            secondMoment.getValue(ref).set(state.tensors["v.${ref.name}"] ?: error("optimizer state lacks v.${ref.name}"))
-        }
+        moments.load(state)
         steps = state.steps
     }
 }

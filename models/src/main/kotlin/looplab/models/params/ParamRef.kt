@@ -31,9 +31,14 @@ public class ParamRef internal constructor(
 /** Where a model declares its parameters, in the order they are created. */
 public class ParamRegistry {
     private val refs = LinkedHashMap<String, ParamRef>()
+    private var positions: Map<ParamRef, Int>? = null
 
     /** Every declared parameter. */
     public val all: List<ParamRef> get() = refs.values.toList()
+
+    /** The position of every parameter in [all], built once (and again after a later declaration). */
+    internal val index: Map<ParamRef, Int>
+        get() = positions ?: refs.values.withIndex().associate { (i, ref) -> ref to i }.also { positions = it }
 
     /** Total number of scalars. */
     public val count: Long get() = refs.values.sumOf { it.size }
@@ -43,6 +48,7 @@ public class ParamRegistry {
 
     internal fun declare(ref: ParamRef): ParamRef {
         require(refs.putIfAbsent(ref.name, ref) == null) { "parameter ${ref.name} is declared twice" }
+        positions = null
         return ref
     }
 }
@@ -68,8 +74,8 @@ public class ParamScope internal constructor(private val prefix: String, private
     public fun tensor(name: String, shape: List<Int>, init: Init, decay: Boolean): ParamRef =
         registry.declare(ParamRef(qualify(name), shape, init, decay))
 
-    /** A tensor of [shape] that starts at zero (e.g. the B of a residual adapter, so it starts as a no-op). */
-    public fun zeros(name: String, shape: List<Int>, decay: Boolean = true): ParamRef = tensor(name, shape, Init.Constant(0.0), decay)
+    /** A decayed tensor of [shape] that starts at zero (e.g. the B of a residual adapter, so it starts as a no-op). */
+    public fun zeros(name: String, shape: List<Int>): ParamRef = tensor(name, shape, Init.Constant(0.0), decay = true)
 
     /** Scalars or vectors of learned control (gates, scales, biases) starting at [value], never decayed. */
     public fun control(name: String, shape: List<Int>, value: Double): ParamRef = tensor(name, shape, Init.Constant(value), decay = false)

@@ -111,33 +111,29 @@ internal class MixtureOfExperts(
     internal fun grouped(ops: Ops, x: Tensor): Tensor = with(ops) {
         val (batch, length, _) = x.shape
         val padded = (length + moe.group - 1) / moe.group * moe.group
-        val full = if (padded == length) x else concat(listOf(x, floats(FloatArray(batch * (padded - length) * width), listOf(batch, padded - length, width))), 1)
+        val full = if (padded == length) x else concat(listOf(x, zeros(listOf(batch, padded - length, width))), 1)
         reshape(full, listOf(batch * padded / moe.group, moe.group, width))
     }
 
-    private fun ungrouped(ops: Ops, y: Tensor, batch: Int, length: Int): Tensor = with(ops) {
+    /** [N, G, last] back to [B, S, last], the padding at the end of each sequence dropped. */
+    private fun ungrouped(ops: Ops, y: Tensor, batch: Int, length: Int, last: Int = width): Tensor = with(ops) {
         val padded = y.shape[0] * moe.group / batch
-        val flat = reshape(y, listOf(batch, padded, width))
+        val flat = reshape(y, listOf(batch, padded, last))
         if (padded == length) flat else slice(flat, 1, 0, length)
     }
 
     /** Router z-loss, per-expert load and the dropped share, over the positions that count. */
     private fun report(f: Forward, routing: Routing, batch: Int, length: Int) = with(f.ops) {
-        fun perPosition(t: Tensor, last: Int): Tensor {
-            val padded = t.shape[0] * moe.group / batch
-            val flat = reshape(t, listOf(batch, padded, last))
-            return if (padded == length) flat else slice(flat, 1, 0, length)
-        }
         val lse = logSumExp(routing.logits, -1, keepDim = true)
-        f.average("moe.zloss", f.positionMean(perPosition(lse * lse, 1)), moe.zLossWeight)
-        val chosen = perPosition(routing.chosen, routed)
-        val kept = perPosition(routing.kept(this), routed)
+        f.average("moe.zloss", f.positionMean(ungrouped(this, lse * lse, batch, length, 1)), moe.zLossWeight)
+        val chosen = ungrouped(this, routing.chosen, batch, length, routed)
+        val kept = ungrouped(this, routing.kept(this), batch, length, routed)
         for (e in 0 until routed) {
             // Share of all top-k assignments that went to expert e: 1/E each when balanced.
             f.average("moe.load.e$e", scale(f.positionMean(slice(chosen, 2, e, e + 1)), 1.0 / moe.topK))
         }
         val keptShare = scale(f.positionMean(sum(kept, -1, keepDim = true)), 1.0 / moe.topK)
-        f.average("moe.dropped", scale(keptShare, -1.0) + floats(floatArrayOf(1f), emptyList()))
+        f.average("moe.dropped", scale(keptShare, -1.0) + full(1.0, emptyList()))
     }
 
     /** The routed experts' outputs for every token, [R, N, G, width]: what a dense reference runs. */

@@ -22,7 +22,7 @@ internal fun Ops.ssd(x: Tensor, a: Tensor, b: Tensor, c: Tensor, chunk: Int): Te
     // Padding at the end of the sequence cannot reach earlier positions; it is cut off at the end.
     fun padTime(t: Tensor): Tensor = if (padded == length) t else {
         val shape = t.shape.toMutableList().also { it[1] = padded - length }
-        concat(listOf(t, floats(FloatArray(shape.fold(1) { p, d -> p * d }), shape)), 1)
+        concat(listOf(t, zeros(shape)), 1)
     }
     // [B, K, Q, H, P] -> [B, H, K, Q, P]
     val xs = transpose(transpose(reshape(padTime(x), listOf(batch, chunks, chunk, heads, size)), 2, 3), 1, 2)
@@ -43,9 +43,9 @@ internal fun Ops.ssd(x: Tensor, a: Tensor, b: Tensor, c: Tensor, chunk: Int): Te
 
     // 3. The state entering each chunk: earlier chunks' states, decayed across the chunks between.
     val totals = cumsum(reshape(last, listOf(batch, heads, chunks)), -1)
-    val boundaries = concat(listOf(floats(FloatArray(batch * heads), listOf(batch, heads, 1)), totals), -1)
+    val boundaries = concat(listOf(zeros(listOf(batch, heads, 1)), totals), -1)
     val acrossDecay = exp(reshape(boundaries, listOf(batch, heads, chunks + 1, 1)) - reshape(boundaries, listOf(batch, heads, 1, chunks + 1)) + lowerTriangle(chunks + 1))
-    val withInitial = concat(listOf(floats(FloatArray(batch * heads * size * state), listOf(batch, heads, 1, size * state)), reshape(chunkStates, listOf(batch, heads, chunks, size * state))), 2)
+    val withInitial = concat(listOf(zeros(listOf(batch, heads, 1, size * state)), reshape(chunkStates, listOf(batch, heads, chunks, size * state))), 2)
     val entering = reshape(slice(matmul(acrossDecay, withInitial), 2, 0, chunks), listOf(batch, heads, chunks, size, state))
 
     // 4. What the entering state contributes at each position: exp(A_l)·c_l·h_in.

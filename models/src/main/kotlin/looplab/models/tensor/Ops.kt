@@ -17,6 +17,15 @@ public interface Ops {
     /** A float constant of [shape] (e.g. a loss mask). */
     public fun floats(values: FloatArray, shape: List<Int>): Tensor
 
+    /**
+     * A float tensor of [shape] filled with zeros. Unlike [floats] it needs no host data, so a
+     * compiled backend makes it inside the program instead of taking a new input every pass.
+     */
+    public fun zeros(shape: List<Int>): Tensor
+
+    /** A float tensor of [shape] with every entry [value] (rounded to fp32), made like [zeros]. */
+    public fun full(value: Double, shape: List<Int>): Tensor
+
     // --- element-wise -------------------------------------------------------------------------
 
     public fun add(a: Tensor, b: Tensor): Tensor

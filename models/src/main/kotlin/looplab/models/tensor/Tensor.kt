@@ -7,6 +7,3 @@ package looplab.models.tensor
 public interface Tensor {
     public val shape: List<Int>
 }
-
-/** The size of [axis], counting negative axes from the end like PyTorch. */
-public fun Tensor.dim(axis: Int): Int = shape[if (axis < 0) shape.size + axis else axis]
