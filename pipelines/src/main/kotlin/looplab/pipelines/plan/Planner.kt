@@ -5,8 +5,6 @@ import looplab.curriculum.data.TaskMixture
 import looplab.curriculum.tasks.TaskRegistry
 import looplab.curriculum.text.TokenizerFactory
 import looplab.curriculum.text.Tokenizer
-import looplab.dsl.ConstantLr
-import looplab.dsl.CosineLr
 import looplab.dsl.EvalSpec
 import looplab.dsl.ExperimentSpec
 import looplab.dsl.InvalidSpecException
@@ -107,10 +105,7 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
                     }
                 }
                 ResolvedData.checkPhasesFit(stagePhases, stage, steps, root)
-                val warmup = when (val lr = stage.lr) {
-                    is CosineLr -> lr.warmup.steps
-                    is ConstantLr -> lr.warmup.steps
-                }
+                val warmup = stage.lr.warmup.steps
                 check.at("lr.warmup").require("steps", warmup < steps) { "must be shorter than the stage's $steps steps, was $warmup" }
                 val sequence = maxOf((data.longestExample + 7) / 8 * 8, if (data.language != null) data.lengths.lengths.max() else 0)
                 val first = stagePhases.first()
