@@ -19,9 +19,9 @@ public class AlgorithmicEvaluator(
     private val batchRows: Int = 128,
 ) {
     public fun evaluate(tasks: List<MixedTask>, samples: Int, maxNewTokens: Int): List<AccuracyCell> = tasks.flatMap { mixed ->
-        val iid = (mixed.train.min..mixed.train.max).map { it to "iid" }
-        val ood = mixed.ood.map { it to "ood" }
-        (iid + ood).map { (length, split) -> cell(mixed, length, split, samples, maxNewTokens) }
+        // The grid lists the training lengths first, then the out-of-distribution ones (which may repeat a training length).
+        val iid = mixed.train.max - mixed.train.min + 1
+        mixed.gridLengths.mapIndexed { i, length -> cell(mixed, length, if (i < iid) "iid" else "ood", samples, maxNewTokens) }
     }
 
     private fun cell(mixed: MixedTask, length: Int, split: String, samples: Int, maxNewTokens: Int): AccuracyCell {

@@ -79,9 +79,7 @@ public object ModelParts {
             check.require("vocabSize", rows >= tokenizerVocab) { "must be ≥ the tokenizer's vocabulary ($tokenizerVocab), was $rows" }
         }
         if (model.positions == LearnedPositions && mixture != null) {
-            val longest = mixture.tasks.maxOf { t ->
-                ((t.train.min..t.train.max) + t.ood).maxOf { t.task.maxChars(it) - t.task.maxAnswerChars(it) } + maxNewTokens
-            }
+            val longest = mixture.maxPromptChars() + maxNewTokens
             check.require("contextLength", longest <= model.contextLength) {
                 "learned positions cover ${model.contextLength} positions, but evaluation reads up to $longest tokens; " +
                     "raise contextLength (rows past the training lengths stay untrained, which is what the control tests)"

@@ -132,8 +132,7 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
 
     public companion object {
         /** New tokens that greedy decoding needs for the longest answer of the grid, its EOS included. */
-        public fun decodingBudget(mixture: TaskMixture): Int =
-            mixture.tasks.maxOf { t -> (t.train.min..t.train.max).plus(t.ood).maxOf { t.task.maxAnswerChars(it) } } + 1
+        public fun decodingBudget(mixture: TaskMixture): Int = mixture.maxAnswerChars() + 1
 
         public fun tokenizerFor(spec: TokenizerSpec): Tokenizer = TokenizerFactory.load(spec)
 
