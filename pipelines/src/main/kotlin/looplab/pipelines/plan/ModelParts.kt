@@ -61,7 +61,7 @@ public object ModelParts {
     public fun plan(model: ModelSpec, tokenizerVocab: Int): ModelPlan {
         val cost = ModelCost.of(model, tokenizerVocab)
         return ModelPlan(
-            name = model.name, width = model.width, heads = model.heads, headSize = model.width / model.heads,
+            name = model.name, width = model.width, heads = model.heads, headSize = model.headSize,
             ffnHidden = model.resolvedFfnHidden, blocks = model.recursive.blocks, loops = model.recursive.loops,
             effectiveDepth = model.effectiveDepth, contextLength = model.contextLength,
             physicalParams = cost.physicalParams, effectiveParams = cost.effectiveParams,
