@@ -20,7 +20,6 @@ import looplab.pipelines.train.TrainingListener
 import looplab.pipelines.run.RunDirectory
 import looplab.pipelines.plan.ResolvedData
 import looplab.curriculum.data.Batcher
-import looplab.curriculum.language.LanguageBatches
 import looplab.pipelines.train.TrainingData
 import looplab.dsl.SpecChecker
 import java.nio.file.Files
@@ -76,11 +75,7 @@ public class DataBench(private val out: (String) -> Unit, private val batches: I
 
     private fun generation(spec: ExperimentSpec, producers: Int, competence: Boolean): Double {
         val data = ResolvedData.resolve(spec, TaskRegistry(), SpecChecker())!!
-        val training = TrainingData(
-            data.mixture, spec.data.algorithmic?.let { Batcher(data.tokenizer, it.loss) }, 32, spec.seed,
-            language = data.language?.let { LanguageBatches(it.train, 32, spec.seed) },
-            split = data.split(data.phases(spec, 32), spec.seed), lengths = data.lengths,
-        )
+        val training = data.trainingData(spec, 32)
         // A competence curriculum's draw: every task at its hardest training length, 10% easier replays.
         val draw = data.mixture?.let { m -> m.plainDraw.copy(levels = m.tasks.map { it.train.max }, jitter = 0.1) }?.takeIf { competence }
         BatchStream(producers) { training.batch(it, draw) }.use { s -> repeat(200) { s.next() } }
@@ -98,10 +93,9 @@ public class DataBench(private val out: (String) -> Unit, private val batches: I
             model("baseline") { width = 128; heads = 4; layers = 4; contextLength = 32 }
             pipeline { pretrain { budget = 60.steps; batchSize = 32; lr = constant(1e-3) } }
         }
-        val plan = Planner().compile(spec)
+        val (plan, data) = Planner().compileResolved(spec)
         val resolved = plan.experiment
         val stage = resolved.pipeline.stages.single() as PretrainSpec
-        val data = ResolvedData.resolve(resolved, TaskRegistry(), SpecChecker())!!
         var rate = 0.0
         EagerBackend().use { backend ->
             val model = Models.build(resolved.models.single(), plan.vocabSize)

@@ -2,8 +2,6 @@ package looplab.pipelines.run
 
 import com.github.ajalt.mordant.terminal.Terminal
 import kotlinx.serialization.json.Json
-import looplab.curriculum.data.Batcher
-import looplab.curriculum.data.TaskMixture
 import looplab.curriculum.tasks.TaskRegistry
 import looplab.dsl.EvalSpec
 import looplab.dsl.ExperimentSpec
@@ -12,7 +10,6 @@ import looplab.dsl.Precision
 import looplab.models.compiled.GpuSettings
 import looplab.dsl.ModelSpec
 import looplab.dsl.PretrainSpec
-import looplab.dsl.SpecChecker
 import looplab.models.Models
 import looplab.models.checks.ModelChecks
 import looplab.models.eager.EagerBackend
@@ -21,7 +18,6 @@ import looplab.pipelines.eval.AlgorithmicEvaluator
 import looplab.pipelines.eval.GreedyDecoder
 import looplab.pipelines.eval.LanguageEvaluator
 import looplab.pipelines.plan.ResolvedData
-import looplab.curriculum.language.LanguageBatches
 import looplab.curriculum.schedule.TaskCurriculum
 import looplab.pipelines.plan.Plan
 import looplab.pipelines.plan.PlanPrinter
@@ -31,7 +27,6 @@ import looplab.pipelines.train.Execution
 import looplab.pipelines.train.Listeners
 import looplab.pipelines.train.MetricEvent
 import looplab.pipelines.train.Pretrainer
-import looplab.pipelines.train.TrainingData
 import looplab.pipelines.train.TrainingDivergedException
 import looplab.pipelines.train.TrainingListener
 import java.nio.file.Files
@@ -66,7 +61,8 @@ public class ModelCheckException(message: String) : RuntimeException(message)
 public class Runner(private val registry: TaskRegistry = TaskRegistry(), private val terminal: Terminal = Terminal()) {
 
     public fun run(spec: ExperimentSpec, options: RunOptions = RunOptions()): RunResult {
-        val plan = Planner(registry).compile(spec)
+        // The data is resolved once, while planning, and every variant trains on it.
+        val (plan, data) = Planner(registry).compileResolved(spec)
         terminal.println(PlanPrinter.render(plan))
         val dir = options.resume?.let(::RunDirectory) ?: RunDirectory.create(options.runsDir, plan.experiment.name)
         terminal.println("\nRun folder: ${dir.root}\n")
@@ -82,7 +78,7 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
             var failures = 0
             for (modelSpec in resolved.models) {
                 try {
-                    evalResults += runVariant(modelSpec, plan, backend, dir, recorder, listeners, resume = options.resume != null, producers = options.producers)
+                    evalResults += runVariant(modelSpec, plan, data, backend, dir, recorder, listeners, resume = options.resume != null, producers = options.producers)
                     recorder.variantDone(modelSpec.name)
                 } catch (e: TrainingDivergedException) {
                     failures++; recorder.variantFailed(modelSpec.name, e.message!!); terminal.println("[${modelSpec.name}] ${e.message}")
@@ -99,7 +95,7 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
     }
 
     private fun runVariant(
-        spec: ModelSpec, plan: Plan, backend: EagerBackend, dir: RunDirectory, recorder: RunRecorder,
+        spec: ModelSpec, plan: Plan, data: ResolvedData, backend: EagerBackend, dir: RunDirectory, recorder: RunRecorder,
         listeners: Listeners, resume: Boolean, producers: Int,
     ): List<VariantResults> {
         val experiment = plan.experiment
@@ -115,30 +111,19 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
         recorder.checked(spec.name, checks.map { (if (it.passed) "passed: " else "FAILED: ") + it.detail })
         checks.firstOrNull { !it.passed }?.let { throw ModelCheckException("model check failed, not training: ${it.detail}") }
 
-        val tokenizer = Planner.tokenizerFor(experiment.data.tokenizer)
-        val algorithmic = experiment.data.algorithmic
-        val mixture = algorithmic?.let { TaskMixture.resolve(it, registry, experiment.seed, SpecChecker())!! }
-        val resolved = ResolvedData.resolve(experiment, registry, SpecChecker())!!
-        val language = resolved.language
-        val evaluator = AlgorithmicEvaluator(GreedyDecoder(model, store, backend, tokenizer.eos), tokenizer, experiment.seed)
-        val languageEvaluator = language?.let { LanguageEvaluator(model, store, backend, it, resolved.lengths.lengths.max()) }
-        val periodicBudget = mixture?.let { Planner.decodingBudget(it) } ?: 0
+        val evaluator = AlgorithmicEvaluator(GreedyDecoder(model, store, backend, data.tokenizer.eos), data.tokenizer, experiment.seed)
+        val languageEvaluator = data.language?.let { LanguageEvaluator(model, store, backend, it, data.lengths.lengths.max()) }
+        val periodicBudget = data.mixture?.let { Planner.decodingBudget(it) } ?: 0
         val results = mutableListOf<VariantResults>()
         var weightsOf: String? = null
         for ((index, stage) in experiment.pipeline.stages.withIndex()) {
             when (stage) {
                 is PretrainSpec -> {
-                    val data = TrainingData(
-                        mixture, algorithmic?.let { Batcher(tokenizer, it.loss) }, stage.batchSize, experiment.seed,
-                        language = language?.let { LanguageBatches(it.train, stage.batchSize, experiment.seed) },
-                        languageValidation = language?.validation,
-                        split = resolved.split(resolved.phases(experiment, stage.batchSize), experiment.seed),
-                        lengths = resolved.lengths,
-                    )
-                    val curriculum = experiment.data.curriculum?.tasks?.let { TaskCurriculum.of(it, mixture!!.tasks) }
+                    val curriculum = experiment.data.curriculum?.tasks?.let { TaskCurriculum.of(it, data.mixture!!.tasks) }
                     Pretrainer(
-                        executor, Execution.optimizer(experiment, stage, store, backend), spec.name, model, store, stage, plan.stages[index].steps!!, data,
-                        measure = { if (mixture == null) emptyList() else evaluator.evaluate(mixture.tasks, stage.evalSamples, periodicBudget) },
+                        executor, Execution.optimizer(experiment, stage, store, backend), spec.name, model, store, stage, plan.stages[index].steps!!,
+                        data.trainingData(experiment, stage.batchSize),
+                        measure = { if (data.mixture == null) emptyList() else evaluator.evaluate(data.mixture.tasks, stage.evalSamples, periodicBudget) },
                         listener = listeners, checkpoint = dir.checkpoint(spec.name, stage.id), producers = producers, seed = experiment.seed,
                         scaler = Execution.lossScaler(experiment),
                         curriculum = curriculum,
@@ -151,7 +136,7 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
                         dir.checkpoint(spec.name, stage.from).restoreWeights(store)
                         weightsOf = stage.from
                     }
-                    val cells = stage.algorithmic?.takeIf { mixture != null }?.let { evaluator.evaluate(mixture!!.tasks, it.samples, it.maxNewTokens) }
+                    val cells = stage.algorithmic?.takeIf { data.mixture != null }?.let { evaluator.evaluate(data.mixture!!.tasks, it.samples, it.maxNewTokens) }
                     val score = stage.language?.let { languageEvaluator?.evaluate(it.maxTokens) }
                     if (cells == null && score == null) continue
                     listeners.evaluated(EvalMetrics(spec.name, stage.id, step = 0, validationLoss = null, accuracy = cells.orEmpty(), language = score))
