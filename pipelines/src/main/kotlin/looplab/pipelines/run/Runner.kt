@@ -1,7 +1,6 @@
 package looplab.pipelines.run
 
 import com.github.ajalt.mordant.terminal.Terminal
-import kotlinx.serialization.json.Json
 import looplab.curriculum.tasks.TaskRegistry
 import looplab.dsl.EvalSpec
 import looplab.dsl.ExperimentSpec
@@ -10,6 +9,7 @@ import looplab.dsl.Precision
 import looplab.models.compiled.GpuSettings
 import looplab.dsl.ModelSpec
 import looplab.dsl.PretrainSpec
+import looplab.dsl.SpecJson
 import looplab.models.Models
 import looplab.models.checks.ModelChecks
 import looplab.models.eager.EagerBackend
@@ -70,8 +70,8 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
         // fp32 matrix products use TF32 on a GPU, as PyTorch's allow_tf32 does.
         if (resolved.device is Gpu && resolved.precision == Precision.Fp32) GpuSettings.allowTf32()
         EagerBackend(EagerBackend.device((resolved.device as? Gpu)?.index)).use { backend ->
-            dir.write("plan.json", json.encodeToString(Plan.serializer(), plan) + "\n")
-            dir.write("env.json", json.encodeToString(Environment.serializer(), Environment.capture(backend.device.toString(), options.command)) + "\n")
+            dir.write("plan.json", SpecJson.json.encodeToString(Plan.serializer(), plan) + "\n")
+            dir.write("env.json", SpecJson.json.encodeToString(Environment.serializer(), Environment.capture(backend.device.toString(), options.command)) + "\n")
             val recorder = RunRecorder(dir, plan, if (options.resume != null) previousEvents(dir) else emptyList())
             val listeners = Listeners(listOf(recorder, ProgressDisplay(terminal)) + options.listeners)
             val evalResults = mutableListOf<VariantResults>()
@@ -162,7 +162,7 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
             ),
             results,
         )
-        dir.write("results_algorithmic.json", json.encodeToString(AlgorithmicResults.serializer(), output) + "\n")
+        dir.write("results_algorithmic.json", SpecJson.json.encodeToString(AlgorithmicResults.serializer(), output) + "\n")
         return output
     }
 
@@ -175,6 +175,5 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
     private companion object {
         /** Held-out tokens scored at each periodic evaluation (the eval stage sets its own). */
         const val PERIODIC_LANGUAGE_TOKENS = 16_384
-        val json = Json { prettyPrint = true; encodeDefaults = true; classDiscriminator = "type" }
     }
 }
