@@ -17,7 +17,6 @@ import looplab.pipelines.run.Checkpoint
 import looplab.pipelines.train.Pretrainer
 import looplab.pipelines.train.TrainMetrics
 import looplab.pipelines.train.TrainingListener
-import looplab.pipelines.run.RunDirectory
 import looplab.pipelines.plan.ResolvedData
 import looplab.curriculum.data.Batcher
 import looplab.pipelines.train.TrainingData

@@ -17,8 +17,6 @@ public class ExperimentNotFoundException(message: String) : RuntimeException(mes
  * `*.looplab.kts` script, or a JSON file holding a spec or a run's `plan.json`.
  */
 public class ExperimentSource(private val catalog: ExampleCatalog) {
-    public fun load(argument: String, full: Boolean = false): ExperimentSpec = loadWithTasks(argument, full).spec
-
     /** The experiment and the tasks it brings of its own (a built-in example's, or a script's). */
     public fun loadWithTasks(argument: String, full: Boolean = false): TaskedExperiment {
         val example = catalog.examples().firstOrNull { it.name == argument }

@@ -140,6 +140,7 @@ public class ResolvedData(
             }
         }
 
+        /** The stage's budget in tokens; null when it is counted in steps. */
         internal fun tokensBudget(stage: PretrainSpec): Long? = (stage.budget as? Tokens)?.tokens
     }
 }
