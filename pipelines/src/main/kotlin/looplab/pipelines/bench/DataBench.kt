@@ -9,11 +9,10 @@ import looplab.curriculum.text.bpe.BpeTrainer
 import looplab.dsl.*
 import looplab.models.Models
 import looplab.models.eager.EagerBackend
-import looplab.models.eager.EagerExecutor
-import looplab.models.optim.AdamWOptimizer
 import looplab.models.eager.ParameterStore
 import looplab.pipelines.plan.Planner
 import looplab.pipelines.run.Checkpoint
+import looplab.pipelines.train.Execution
 import looplab.pipelines.train.Pretrainer
 import looplab.pipelines.train.TrainMetrics
 import looplab.pipelines.train.TrainingListener
@@ -109,7 +108,7 @@ public class DataBench(private val out: (String) -> Unit, private val batches: I
                 }
             }
             val dir = Files.createTempDirectory("looplab-bench")
-            Pretrainer(EagerExecutor(backend), AdamWOptimizer(store, backend, stage.optimizer as AdamW), "baseline", model, store, stage, 60, TrainingData(data.mixture, Batcher(data.tokenizer, LossScope.Answer), 32, resolved.seed),
+            Pretrainer(Execution.executor(Backend.Eager, Precision.Fp32, backend), Execution.optimizer(Backend.Eager, stage.optimizer as AdamW, store, backend), "baseline", model, store, stage, 60, TrainingData(data.mixture, Batcher(data.tokenizer, LossScope.Answer), 32, resolved.seed),
                 measure = { emptyList() }, listener = listener, checkpoint = Checkpoint(dir.resolve("ckpt"))).run()
             dir.toFile().deleteRecursively()
         }
