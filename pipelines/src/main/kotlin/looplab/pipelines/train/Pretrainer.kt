@@ -56,7 +56,7 @@ public class Pretrainer(
         var state = TrainingState(variant, stage.id, step = 0, totalSteps = totalSteps, tokens = 0, elapsedSeconds = 0.0, complete = false)
         if (resume && checkpoint.exists) {
             state = checkpoint.state()
-            checkpoint.restore(store, optimizer)
+            checkpoint.restore(store, optimizer, state)
             state.curriculum?.let { saved -> curriculum?.restore(saved) }
             if (state.complete) return state
         }
