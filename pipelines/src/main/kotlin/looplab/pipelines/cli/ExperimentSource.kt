@@ -6,11 +6,12 @@ import kotlinx.serialization.json.jsonObject
 import looplab.curriculum.tasks.TaskedExperiment
 import looplab.dsl.ExperimentSpec
 import looplab.dsl.SpecJson
+import looplab.dsl.UserFacingError
 import looplab.pipelines.script.ScriptLoader
 import java.io.File
 
 /** Thrown when the experiment argument names nothing usable; the message says what was tried. */
-public class ExperimentNotFoundException(message: String) : RuntimeException(message)
+public class ExperimentNotFoundException(message: String) : RuntimeException(message), UserFacingError
 
 /**
  * Turns the CLI's experiment argument into a spec: a built-in example's name, a

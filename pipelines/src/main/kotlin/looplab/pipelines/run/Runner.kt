@@ -80,9 +80,9 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
                 try {
                     evalResults += runVariant(modelSpec, plan, data, backend, dir, recorder, listeners, resume = options.resume != null, producers = options.producers)
                     recorder.variantDone(modelSpec.name)
-                } catch (e: TrainingDivergedException) {
-                    failures++; recorder.variantFailed(modelSpec.name, e.message!!); terminal.println("[${modelSpec.name}] ${e.message}")
-                } catch (e: ModelCheckException) {
+                } catch (e: RuntimeException) {
+                    // A variant that diverges or fails its checks is recorded as failed, and the next one runs.
+                    if (e !is TrainingDivergedException && e !is ModelCheckException) throw e
                     failures++; recorder.variantFailed(modelSpec.name, e.message!!); terminal.println("[${modelSpec.name}] ${e.message}")
                 }
             }
