@@ -100,51 +100,63 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
     ): List<VariantResults> {
         val experiment = plan.experiment
         val model = Models.build(spec, plan.vocabSize)
-        val store = ParameterStore(model.parameters, backend, experiment.seed)
-        val executor = Execution.executor(experiment, backend)
-        // The checks run on the executor that trains, so a compiled program is checked too.
-        val checks = listOf(
-            ModelChecks.causality(model, store, executor, length = minOf(spec.contextLength, 24)),
-            ModelChecks.paddingInvariance(model, store, executor, length = minOf(spec.contextLength - 4, 16), padding = 4,
-                tolerance = Execution.checkTolerance(experiment.precision)),
-        )
-        recorder.checked(spec.name, checks.map { (if (it.passed) "passed: " else "FAILED: ") + it.detail })
-        checks.firstOrNull { !it.passed }?.let { throw ModelCheckException("model check failed, not training: ${it.detail}") }
+        // What the variant holds on the device (weights, compiled programs) is freed when it is done, before the next variant starts.
+        val resources = mutableListOf<AutoCloseable>()
+        try {
+            val store = ParameterStore(model.parameters, backend, experiment.seed).also { resources += it }
+            val executor = Execution.executor(experiment, backend).also { if (it is AutoCloseable) resources += it }
+            // The checks run on the executor that trains, so a compiled program is checked too.
+            val checks = listOf(
+                ModelChecks.causality(model, store, executor, length = minOf(spec.contextLength, 24)),
+                ModelChecks.paddingInvariance(model, store, executor, length = minOf(spec.contextLength - 4, 16), padding = 4,
+                    tolerance = Execution.checkTolerance(experiment.precision)),
+            )
+            recorder.checked(spec.name, checks.map { (if (it.passed) "passed: " else "FAILED: ") + it.detail })
+            checks.firstOrNull { !it.passed }?.let { throw ModelCheckException("model check failed, not training: ${it.detail}") }
 
-        val evaluator = AlgorithmicEvaluator(GreedyDecoder(model, store, backend, data.tokenizer.eos), data.tokenizer, experiment.seed)
-        val languageEvaluator = data.language?.let { LanguageEvaluator(model, store, backend, it, data.lengths.lengths.max()) }
-        val periodicBudget = data.mixture?.let { Planner.decodingBudget(it) } ?: 0
-        val results = mutableListOf<VariantResults>()
-        var weightsOf: String? = null
-        for ((index, stage) in experiment.pipeline.stages.withIndex()) {
-            when (stage) {
-                is PretrainSpec -> {
-                    val curriculum = experiment.data.curriculum?.tasks?.let { TaskCurriculum.of(it, data.mixture!!.tasks) }
-                    Pretrainer(
-                        executor, Execution.optimizer(experiment, stage, store, backend), spec.name, model, store, stage, plan.stages[index].steps!!,
-                        data.trainingData(experiment, stage.batchSize),
-                        measure = { if (data.mixture == null) emptyList() else evaluator.evaluate(data.mixture.tasks, stage.evalSamples, periodicBudget) },
-                        listener = listeners, checkpoint = dir.checkpoint(spec.name, stage.id), producers = producers, seed = experiment.seed,
-                        scaler = Execution.lossScaler(experiment),
-                        curriculum = curriculum,
-                        measureLanguage = languageEvaluator?.let { e -> { e.evaluate(PERIODIC_LANGUAGE_TOKENS) } },
-                    ).run(resume)
-                    weightsOf = stage.id
-                }
-                is EvalSpec -> {
-                    if (weightsOf != stage.from) {
-                        dir.checkpoint(spec.name, stage.from).restoreWeights(store)
-                        weightsOf = stage.from
+            val evaluator = AlgorithmicEvaluator(GreedyDecoder(model, store, backend, data.tokenizer.eos), data.tokenizer, experiment.seed)
+            val languageEvaluator = data.language?.let { LanguageEvaluator(model, store, backend, it, data.lengths.lengths.max()) }
+            val periodicBudget = data.mixture?.let { Planner.decodingBudget(it) } ?: 0
+            val results = mutableListOf<VariantResults>()
+            var weightsOf: String? = null
+            for ((index, stage) in experiment.pipeline.stages.withIndex()) {
+                when (stage) {
+                    is PretrainSpec -> {
+                        val curriculum = experiment.data.curriculum?.tasks?.let { TaskCurriculum.of(it, data.mixture!!.tasks) }
+                        val optimizer = Execution.optimizer(experiment, stage, store, backend)
+                        try {
+                            Pretrainer(
+                                executor, optimizer, spec.name, model, store, stage, plan.stages[index].steps!!,
+                                data.trainingData(experiment, stage.batchSize),
+                                measure = { if (data.mixture == null) emptyList() else evaluator.evaluate(data.mixture.tasks, stage.evalSamples, periodicBudget) },
+                                listener = listeners, checkpoint = dir.checkpoint(spec.name, stage.id), producers = producers, seed = experiment.seed,
+                                scaler = Execution.lossScaler(experiment),
+                                curriculum = curriculum,
+                                measureLanguage = languageEvaluator?.let { e -> { e.evaluate(PERIODIC_LANGUAGE_TOKENS) } },
+                            ).run(resume)
+                        } finally {
+                            // The optimizer's moments are the stage's own; the weights stay for the stages after it.
+                            (optimizer as? AutoCloseable)?.close()
+                        }
+                        weightsOf = stage.id
                     }
-                    val cells = stage.algorithmic?.takeIf { data.mixture != null }?.let { evaluator.evaluate(data.mixture!!.tasks, it.samples, it.maxNewTokens) }
-                    val score = stage.language?.let { languageEvaluator?.evaluate(it.maxTokens) }
-                    if (cells == null && score == null) continue
-                    listeners.evaluated(EvalMetrics(spec.name, stage.id, step = 0, validationLoss = null, accuracy = cells.orEmpty(), language = score))
-                    if (cells != null) results += VariantResults(spec.name, stage.id, stage.from, cells)
+                    is EvalSpec -> {
+                        if (weightsOf != stage.from) {
+                            dir.checkpoint(spec.name, stage.from).restoreWeights(store)
+                            weightsOf = stage.from
+                        }
+                        val cells = stage.algorithmic?.takeIf { data.mixture != null }?.let { evaluator.evaluate(data.mixture!!.tasks, it.samples, it.maxNewTokens) }
+                        val score = stage.language?.let { languageEvaluator?.evaluate(it.maxTokens) }
+                        if (cells == null && score == null) continue
+                        listeners.evaluated(EvalMetrics(spec.name, stage.id, step = 0, validationLoss = null, accuracy = cells.orEmpty(), language = score))
+                        if (cells != null) results += VariantResults(spec.name, stage.id, stage.from, cells)
+                    }
                 }
             }
+            return results
+        } finally {
+            resources.asReversed().forEach { it.close() }
         }
-        return results
     }
 
     private fun writeResults(dir: RunDirectory, plan: Plan, results: List<VariantResults>): AlgorithmicResults? {
