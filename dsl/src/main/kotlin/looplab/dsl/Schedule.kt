@@ -8,12 +8,15 @@ import kotlinx.serialization.Serializable
 public sealed interface LrSchedule {
     /** The highest rate the schedule reaches. */
     public val peak: Double
+
+    /** Steps of linear warmup to [peak] at the start of the stage. */
+    public val warmup: Steps
 }
 
 /** The same rate at every step after a linear warmup. */
 @Serializable
 @SerialName("constant")
-public data class ConstantLr(override val peak: Double, val warmup: Steps = Steps(0)) : LrSchedule
+public data class ConstantLr(override val peak: Double, override val warmup: Steps = Steps(0)) : LrSchedule
 
 /**
  * Linear warmup to [peak], then cosine decay to `peak * floor` at the end of the stage's budget
@@ -23,7 +26,7 @@ public data class ConstantLr(override val peak: Double, val warmup: Steps = Step
 @SerialName("cosine")
 public data class CosineLr(
     override val peak: Double,
-    val warmup: Steps = Steps(0),
+    override val warmup: Steps = Steps(0),
     val floor: Double = 0.1,
 ) : LrSchedule
 

@@ -3,7 +3,7 @@ package looplab.dsl
 import kotlinx.serialization.json.Json
 
 /** Thrown when JSON cannot be read as a spec; the message names what is wrong and where. */
-public class SpecJsonException(message: String) : IllegalArgumentException(message)
+public class SpecJsonException(message: String) : IllegalArgumentException(message), UserFacingError
 
 /** Reads and writes specs as JSON. Unknown keys are errors: a typo must never become a default. */
 public object SpecJson {

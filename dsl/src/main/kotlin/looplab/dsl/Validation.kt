@@ -7,7 +7,8 @@ public data class SpecError(val path: String, val message: String) {
 
 /** Thrown when a spec has errors; carries every one of them, not just the first. */
 public class InvalidSpecException(public val errors: List<SpecError>) :
-    IllegalArgumentException(errors.joinToString(separator = "\n", prefix = "${errors.size} error(s) in the experiment:\n") { "  $it" })
+    IllegalArgumentException(errors.joinToString(separator = "\n", prefix = "${errors.size} error(s) in the experiment:\n") { "  $it" }),
+    UserFacingError
 
 /** Collects errors under a path prefix, so checks read as plain statements. */
 public class SpecChecker(private val path: String = "", private val sink: MutableList<SpecError> = mutableListOf()) {

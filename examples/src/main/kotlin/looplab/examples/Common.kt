@@ -14,10 +14,10 @@ fun ExperimentBuilder.cpuTasks() = data {
     }
 }
 
-/** A short pretraining run (batch 16, cosine from 3e-3) and an evaluation, for the CPU-sized defaults. */
-fun ExperimentBuilder.cpuPipeline(steps: Int = 300) = pipeline {
+/** A short pretraining run (300 steps, batch 16, cosine from 3e-3) and an evaluation, for the CPU-sized defaults. */
+fun ExperimentBuilder.cpuPipeline() = pipeline {
     val base = pretrain {
-        budget = steps.steps
+        budget = 300.steps
         batchSize = 16
         lr = cosine(peak = 3e-3, warmup = 30.steps)
         evalSamples = 8

@@ -14,6 +14,9 @@ import kotlin.random.Random
 public data class MixedTask(val task: AlgorithmicTask, val weight: Double, val train: LengthRange, val ood: List<Int>) {
     /** The part of every example's seed that names its task. */
     internal val streamKey: Long = Seeds.of(task.id.name)
+
+    /** Every length of its evaluation grid: the training range, then the out-of-distribution lengths. */
+    public val gridLengths: List<Int> = (train.min..train.max) + ood
 }
 
 /** An example with the coordinates it was drawn at. */
@@ -53,6 +56,12 @@ public class TaskMixture(public val tasks: List<MixedTask>, private val seed: Lo
 
     /** The longest example, in characters, that training can draw. */
     public fun maxTrainChars(): Int = tasks.maxOf { t -> (t.train.min..t.train.max).maxOf { t.task.maxChars(it) } }
+
+    /** The longest answer, in characters, anywhere on the grid (training and out-of-distribution lengths). */
+    public fun maxAnswerChars(): Int = tasks.maxOf { t -> t.gridLengths.maxOf { t.task.maxAnswerChars(it) } }
+
+    /** The longest prompt, in characters, anywhere on the grid: at each length, the longest example less the longest answer. */
+    public fun maxPromptChars(): Int = tasks.maxOf { t -> t.gridLengths.maxOf { t.task.maxChars(it) - t.task.maxAnswerChars(it) } }
 
     public companion object {
         /**

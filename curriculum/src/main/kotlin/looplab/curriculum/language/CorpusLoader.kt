@@ -8,6 +8,7 @@ import looplab.dsl.CorpusSpec
 import looplab.dsl.JsonlCorpus
 import looplab.dsl.SotuCorpus
 import looplab.dsl.TextFileCorpus
+import looplab.dsl.UserFacingError
 import java.nio.ByteBuffer
 import java.nio.charset.CharacterCodingException
 import java.nio.charset.CodingErrorAction
@@ -17,7 +18,7 @@ import java.nio.file.Path
 import java.util.zip.GZIPInputStream
 
 /** A corpus that cannot be read or holds nothing to train on; the message names the file and the problem. */
-public class CorpusException(message: String) : IllegalArgumentException(message)
+public class CorpusException(message: String) : IllegalArgumentException(message), UserFacingError
 
 /** A corpus as documents, in their order in the source. */
 public class Documents(public val name: String, public val documents: List<String>)

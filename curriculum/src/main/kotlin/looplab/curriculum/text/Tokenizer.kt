@@ -1,5 +1,7 @@
 package looplab.curriculum.text
 
+import looplab.dsl.UserFacingError
+
 /**
  * Turns text into token ids and back. [pad], [bos] and [eos] say which ids are padding, beginning
  * and end of sequence (0, 1, 2 for looplab's own tokenizers; whatever a pretrained one uses).
@@ -20,7 +22,7 @@ public interface Tokenizer {
 }
 
 /** A tokenizer file (tokenizer.json) that cannot be used; the message names the file and the problem. */
-public class TokenizerLoadException(message: String, cause: Throwable? = null) : IllegalArgumentException(message, cause)
+public class TokenizerLoadException(message: String, cause: Throwable? = null) : IllegalArgumentException(message, cause), UserFacingError
 
 /** Thrown for text a tokenizer cannot represent; the message names the character and where it is. */
 public class UnencodableTextException(message: String) : IllegalArgumentException(message)

@@ -9,18 +9,15 @@ import looplab.curriculum.text.bpe.BpeTrainer
 import looplab.dsl.*
 import looplab.models.Models
 import looplab.models.eager.EagerBackend
-import looplab.models.eager.EagerExecutor
-import looplab.models.optim.AdamWOptimizer
 import looplab.models.eager.ParameterStore
 import looplab.pipelines.plan.Planner
 import looplab.pipelines.run.Checkpoint
+import looplab.pipelines.train.Execution
 import looplab.pipelines.train.Pretrainer
 import looplab.pipelines.train.TrainMetrics
 import looplab.pipelines.train.TrainingListener
-import looplab.pipelines.run.RunDirectory
 import looplab.pipelines.plan.ResolvedData
 import looplab.curriculum.data.Batcher
-import looplab.curriculum.language.LanguageBatches
 import looplab.pipelines.train.TrainingData
 import looplab.dsl.SpecChecker
 import java.nio.file.Files
@@ -76,11 +73,7 @@ public class DataBench(private val out: (String) -> Unit, private val batches: I
 
     private fun generation(spec: ExperimentSpec, producers: Int, competence: Boolean): Double {
         val data = ResolvedData.resolve(spec, TaskRegistry(), SpecChecker())!!
-        val training = TrainingData(
-            data.mixture, spec.data.algorithmic?.let { Batcher(data.tokenizer, it.loss) }, 32, spec.seed,
-            language = data.language?.let { LanguageBatches(it.train, 32, spec.seed) },
-            split = data.split(data.phases(spec, 32), spec.seed), lengths = data.lengths,
-        )
+        val training = data.trainingData(spec, 32)
         // A competence curriculum's draw: every task at its hardest training length, 10% easier replays.
         val draw = data.mixture?.let { m -> m.plainDraw.copy(levels = m.tasks.map { it.train.max }, jitter = 0.1) }?.takeIf { competence }
         BatchStream(producers) { training.batch(it, draw) }.use { s -> repeat(200) { s.next() } }
@@ -98,10 +91,9 @@ public class DataBench(private val out: (String) -> Unit, private val batches: I
             model("baseline") { width = 128; heads = 4; layers = 4; contextLength = 32 }
             pipeline { pretrain { budget = 60.steps; batchSize = 32; lr = constant(1e-3) } }
         }
-        val plan = Planner().compile(spec)
+        val (plan, data) = Planner().compileResolved(spec)
         val resolved = plan.experiment
         val stage = resolved.pipeline.stages.single() as PretrainSpec
-        val data = ResolvedData.resolve(resolved, TaskRegistry(), SpecChecker())!!
         var rate = 0.0
         EagerBackend().use { backend ->
             val model = Models.build(resolved.models.single(), plan.vocabSize)
@@ -116,7 +108,7 @@ public class DataBench(private val out: (String) -> Unit, private val batches: I
                 }
             }
             val dir = Files.createTempDirectory("looplab-bench")
-            Pretrainer(EagerExecutor(backend), AdamWOptimizer(store, backend, stage.optimizer as AdamW), "baseline", model, store, stage, 60, TrainingData(data.mixture, Batcher(data.tokenizer, LossScope.Answer), 32, resolved.seed),
+            Pretrainer(Execution.executor(Backend.Eager, Precision.Fp32, backend), Execution.optimizer(Backend.Eager, stage.optimizer as AdamW, store, backend), "baseline", model, store, stage, 60, TrainingData(data.mixture, Batcher(data.tokenizer, LossScope.Answer), 32, resolved.seed),
                 measure = { emptyList() }, listener = listener, checkpoint = Checkpoint(dir.resolve("ckpt"))).run()
             dir.toFile().deleteRecursively()
         }

@@ -12,19 +12,18 @@ import looplab.models.tensor.Ops
 import looplab.models.tensor.Tensor
 import java.nio.file.Path
 import kotlinx.serialization.Serializable
+import looplab.curriculum.data.TokenBatch
 import looplab.dsl.AdamW
 import looplab.dsl.Backend
 import looplab.dsl.ModelSpec
 import looplab.dsl.Precision
 import looplab.models.Models
 import looplab.models.Pass
-import looplab.models.compiled.CompiledExecutor
-import looplab.models.compiled.FusedAdamW
 import looplab.models.cost.ModelCost
 import looplab.models.eager.EagerBackend
-import looplab.models.eager.EagerExecutor
 import looplab.models.eager.ParameterStore
-import looplab.models.optim.AdamWOptimizer
+import looplab.pipelines.train.Execution
+import looplab.pipelines.train.loss
 import kotlin.random.Random
 
 /**
@@ -80,14 +79,8 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
         val resources = mutableListOf<AutoCloseable>()
         try {
             val store = ParameterStore(built.parameters, backend, seed = 1).also { resources += it }
-            val executor = when (mode.backend) {
-                Backend.Eager -> EagerExecutor(backend)
-                Backend.Compiled -> CompiledExecutor(backend, mode.precision).also { resources += it }
-            }
-            val optimizer = when (mode.backend) {
-                Backend.Eager -> AdamWOptimizer(store, backend, AdamW()).also { resources += it }
-                Backend.Compiled -> FusedAdamW(store, backend, AdamW()).also { resources += it }
-            }
+            val executor = Execution.executor(mode.backend, mode.precision, backend).also { if (it is AutoCloseable) resources += it }
+            val optimizer = Execution.optimizer(mode.backend, AdamW(), store, backend).also { if (it is AutoCloseable) resources += it }
             return timeSteps(model, mode, sequence, steps, warmup, built, store, executor, optimizer, memoryBefore, profile)
         } catch (e: EngineException) {
             // Out of memory and the like: a result that says so, and the next configuration still runs.
@@ -108,10 +101,9 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
         val tokens = IntArray(batch * (sequence + 1)) { random.nextInt(model.vocabSize) }
         val inputs = IntArray(batch * sequence) { tokens[(it / sequence) * (sequence + 1) + it % sequence] }
         val targets = IntArray(batch * sequence) { tokens[(it / sequence) * (sequence + 1) + it % sequence + 1] }
-        val mask = FloatArray(batch * sequence) { 1f }
+        val batchOfTokens = TokenBatch(inputs, targets, FloatArray(batch * sequence) { 1f }, batch, sequence, tokens = batch * sequence)
         fun loss(step: Long): (Ops, Params) -> List<Tensor> = { ops, params ->
-            listOf(built.loss(ops, params, ops.tokens(inputs, batch, sequence), ops.tokens(targets, batch, sequence),
-                ops.floats(mask, listOf(batch, sequence)), Pass(training = true, step = step)).loss)
+            listOf(built.loss(ops, params, batchOfTokens, Pass(training = true, step = step)).loss)
         }
         var peakMemory = 0L
         var loss = 0.0

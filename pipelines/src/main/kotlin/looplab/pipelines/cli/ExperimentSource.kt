@@ -6,19 +6,18 @@ import kotlinx.serialization.json.jsonObject
 import looplab.curriculum.tasks.TaskedExperiment
 import looplab.dsl.ExperimentSpec
 import looplab.dsl.SpecJson
+import looplab.dsl.UserFacingError
 import looplab.pipelines.script.ScriptLoader
 import java.io.File
 
 /** Thrown when the experiment argument names nothing usable; the message says what was tried. */
-public class ExperimentNotFoundException(message: String) : RuntimeException(message)
+public class ExperimentNotFoundException(message: String) : RuntimeException(message), UserFacingError
 
 /**
  * Turns the CLI's experiment argument into a spec: a built-in example's name, a
  * `*.looplab.kts` script, or a JSON file holding a spec or a run's `plan.json`.
  */
 public class ExperimentSource(private val catalog: ExampleCatalog) {
-    public fun load(argument: String, full: Boolean = false): ExperimentSpec = loadWithTasks(argument, full).spec
-
     /** The experiment and the tasks it brings of its own (a built-in example's, or a script's). */
     public fun loadWithTasks(argument: String, full: Boolean = false): TaskedExperiment {
         val example = catalog.examples().firstOrNull { it.name == argument }

@@ -17,16 +17,13 @@ import com.github.ajalt.clikt.parameters.types.int
 import com.github.ajalt.clikt.parameters.types.path
 import looplab.curriculum.tasks.TaskRegistry
 import looplab.curriculum.tasks.TaskedExperiment
-import looplab.dsl.InvalidSpecException
 import looplab.dsl.SpecJson
-import looplab.dsl.SpecJsonException
+import looplab.dsl.UserFacingError
 import looplab.pipelines.plan.Plan
 import looplab.pipelines.plan.PlanPrinter
 import looplab.pipelines.plan.Planner
-import looplab.pipelines.run.CheckpointException
 import looplab.pipelines.run.RunOptions
 import looplab.pipelines.run.Runner
-import looplab.pipelines.script.ScriptException
 import java.nio.file.Files
 import java.nio.file.Path
 import kotlin.system.exitProcess
@@ -124,20 +121,8 @@ private val planJson = SpecJson.json
 private inline fun reportingErrors(block: () -> Unit) {
     try {
         block()
-    } catch (e: InvalidSpecException) {
-        throw CliktError(e.message, statusCode = 2)
-    } catch (e: SpecJsonException) {
-        throw CliktError(e.message, statusCode = 2)
-    } catch (e: ScriptException) {
-        throw CliktError(e.message, statusCode = 2)
-    } catch (e: ExperimentNotFoundException) {
-        throw CliktError(e.message, statusCode = 2)
-    } catch (e: CheckpointException) {
-        throw CliktError(e.message, statusCode = 2)
-    } catch (e: looplab.curriculum.text.TokenizerLoadException) {
-        throw CliktError(e.message, statusCode = 2)
-    } catch (e: looplab.curriculum.language.CorpusException) {
-        throw CliktError(e.message, statusCode = 2)
+    } catch (e: RuntimeException) {
+        throw if (e is UserFacingError) CliktError(e.message, statusCode = 2) else e
     }
 }
 

@@ -3,6 +3,7 @@ package looplab.pipelines.plan
 import looplab.curriculum.data.Batcher
 import looplab.curriculum.data.TaskMixture
 import looplab.curriculum.language.CorpusException
+import looplab.curriculum.language.LanguageBatches
 import looplab.curriculum.language.LanguageData
 import looplab.curriculum.schedule.SequenceSchedule
 import looplab.curriculum.schedule.SplitSchedule
@@ -19,6 +20,7 @@ import looplab.dsl.PretrainSpec
 import looplab.dsl.SpecChecker
 import looplab.dsl.Steps
 import looplab.dsl.Tokens
+import looplab.pipelines.train.TrainingData
 import kotlin.math.ceil
 
 /** The experiment's data, resolved: tokenizer, task mixture, tokenized corpus and schedules. */
@@ -61,6 +63,15 @@ public class ResolvedData(
 
     public fun split(phases: List<PhasePlan>, seed: Long): SplitSchedule =
         SplitSchedule(phases.map { StepPhase(it.untilStep, it.algorithmic, it.language, it.taskWeights) }, seed)
+
+    /** The batches of a pretraining stage of [batchSize] sequences: tasks, corpus windows and the split between them. */
+    public fun trainingData(spec: ExperimentSpec, batchSize: Int): TrainingData = TrainingData(
+        mixture, spec.data.algorithmic?.let { Batcher(tokenizer, it.loss) }, batchSize, spec.seed,
+        language = language?.let { LanguageBatches(it.train, batchSize, spec.seed) },
+        languageValidation = language?.validation,
+        split = split(phases(spec, batchSize), spec.seed),
+        lengths = lengths,
+    )
 
     public companion object {
         /** Resolves [spec]'s data, recording what is wrong at its path in [check]; null if it cannot be resolved. */
@@ -129,6 +140,7 @@ public class ResolvedData(
             }
         }
 
+        /** The stage's budget in tokens; null when it is counted in steps. */
         internal fun tokensBudget(stage: PretrainSpec): Long? = (stage.budget as? Tokens)?.tokens
     }
 }

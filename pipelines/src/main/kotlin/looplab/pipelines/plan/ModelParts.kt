@@ -61,7 +61,7 @@ public object ModelParts {
     public fun plan(model: ModelSpec, tokenizerVocab: Int): ModelPlan {
         val cost = ModelCost.of(model, tokenizerVocab)
         return ModelPlan(
-            name = model.name, width = model.width, heads = model.heads, headSize = model.width / model.heads,
+            name = model.name, width = model.width, heads = model.heads, headSize = model.headSize,
             ffnHidden = model.resolvedFfnHidden, blocks = model.recursive.blocks, loops = model.recursive.loops,
             effectiveDepth = model.effectiveDepth, contextLength = model.contextLength,
             physicalParams = cost.physicalParams, effectiveParams = cost.effectiveParams,
@@ -79,9 +79,7 @@ public object ModelParts {
             check.require("vocabSize", rows >= tokenizerVocab) { "must be ≥ the tokenizer's vocabulary ($tokenizerVocab), was $rows" }
         }
         if (model.positions == LearnedPositions && mixture != null) {
-            val longest = mixture.tasks.maxOf { t ->
-                ((t.train.min..t.train.max) + t.ood).maxOf { t.task.maxChars(it) - t.task.maxAnswerChars(it) } + maxNewTokens
-            }
+            val longest = mixture.maxPromptChars() + maxNewTokens
             check.require("contextLength", longest <= model.contextLength) {
                 "learned positions cover ${model.contextLength} positions, but evaluation reads up to $longest tokens; " +
                     "raise contextLength (rows past the training lengths stay untrained, which is what the control tests)"

@@ -1,12 +1,8 @@
 package looplab.pipelines.plan
 
-import looplab.curriculum.data.Batcher
 import looplab.curriculum.data.TaskMixture
 import looplab.curriculum.tasks.TaskRegistry
 import looplab.curriculum.text.TokenizerFactory
-import looplab.curriculum.text.Tokenizer
-import looplab.dsl.ConstantLr
-import looplab.dsl.CosineLr
 import looplab.dsl.EvalSpec
 import looplab.dsl.ExperimentSpec
 import looplab.dsl.InvalidSpecException
@@ -16,7 +12,6 @@ import looplab.dsl.StageSpec
 import looplab.dsl.Steps
 import looplab.dsl.TaskSpec
 import looplab.dsl.Tokens
-import looplab.dsl.TokenizerSpec
 import looplab.dsl.validate
 import looplab.models.cost.MemoryEstimate
 import kotlin.math.ceil
@@ -25,7 +20,10 @@ import kotlin.math.ceil
 public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
 
     /** The plan of [spec], or [InvalidSpecException] listing every error found. */
-    public fun compile(spec: ExperimentSpec): Plan {
+    public fun compile(spec: ExperimentSpec): Plan = compileResolved(spec).first
+
+    /** The plan of [spec] with the data resolved to make it, so that a run need not resolve it again. */
+    internal fun compileResolved(spec: ExperimentSpec): Pair<Plan, ResolvedData> {
         val check = SpecChecker()
         val structural = spec.validate()
         structural.forEach { check.require(it.path, false) { it.message } }
@@ -33,9 +31,6 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
         if (structural.any { it.path.startsWith("data") }) throw InvalidSpecException(check.errors)
         val resolved = ResolvedData.resolve(spec, registry, check)
         if (check.errors.isNotEmpty() || resolved == null) throw InvalidSpecException(check.errors)
-        val tokenizer = resolved.tokenizer
-        val mixture = resolved.mixture
-        val longest = resolved.longestExample
         val firstPretrain = spec.pipeline.stages.filterIsInstance<PretrainSpec>().firstOrNull()
         val phases = resolved.phases(spec, firstPretrain?.batchSize ?: 1)
         val language = resolved.language?.let { lang ->
@@ -49,45 +44,42 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
             )
         }
         val data = DataPlan(
-            tasks = mixture?.tasks.orEmpty().map { TaskPlan(it.task.id.name, it.weight, it.task.lengthUnit, it.train, it.ood) },
-            longestExample = longest,
+            tasks = resolved.mixture?.tasks.orEmpty().map { TaskPlan(it.task.id.name, it.weight, it.task.lengthUnit, it.train, it.ood) },
+            longestExample = resolved.longestExample,
             meanExample = resolved.meanExample,
             language = language,
-            phases = if (phases.size > 1 || (mixture != null && language != null)) phases else emptyList(),
+            phases = if (phases.size > 1 || (resolved.mixture != null && language != null)) phases else emptyList(),
             taskCurriculum = ResolvedData.describeTaskCurriculum(spec),
         )
-        if (mixture != null) {
+        if (resolved.mixture != null) {
             spec.models.forEach { model ->
-                check.at("model[${model.name}]").require("contextLength", longest <= model.contextLength) {
-                    "the longest training example has $longest tokens, more than the context length ${model.contextLength}"
+                check.at("model[${model.name}]").require("contextLength", resolved.longestExample <= model.contextLength) {
+                    "the longest training example has ${resolved.longestExample} tokens, more than the context length ${model.contextLength}"
                 }
             }
         }
         val evalTokens = (spec.pipeline.stages.filterIsInstance<EvalSpec>().mapNotNull { it.algorithmic?.maxNewTokens } +
-            listOfNotNull(mixture?.let { decodingBudget(it) })).maxOrNull() ?: 0
-        spec.models.forEach { ModelParts.check(it, tokenizer.vocabSize, mixture, evalTokens, check.at("model[${it.name}]")) }
-        val stages = spec.pipeline.stages.map { stage -> planStage(stage, spec, resolved, phases, mixture, tokenizer, check.at("pipeline.${stage.id}"), check) }
+            listOfNotNull(resolved.mixture?.let { decodingBudget(it) })).maxOrNull() ?: 0
+        spec.models.forEach { ModelParts.check(it, resolved.tokenizer.vocabSize, resolved.mixture, evalTokens, check.at("model[${it.name}]")) }
+        val stages = spec.pipeline.stages.map { stage -> planStage(stage, spec, resolved, check.at("pipeline.${stage.id}"), check) }
         if (check.errors.isNotEmpty()) throw InvalidSpecException(check.errors)
 
         val algorithmic = spec.data.algorithmic
         val resolvedSpec = spec.copy(
-            data = spec.data.copy(algorithmic = if (algorithmic == null || mixture == null) algorithmic else algorithmic.copy(tasks = mixture.tasks.map { TaskSpec(it.task.id, it.weight, it.train, it.ood) })),
+            data = spec.data.copy(algorithmic = if (algorithmic == null || resolved.mixture == null) algorithmic else algorithmic.copy(tasks = resolved.mixture.tasks.map { TaskSpec(it.task.id, it.weight, it.train, it.ood) })),
             models = spec.models.map { it.copy(ffnHidden = it.resolvedFfnHidden) },
         )
         return Plan(
             experiment = resolvedSpec,
-            tokenizer = tokenizerName(spec.data.tokenizer),
-            vocabSize = tokenizer.vocabSize,
+            tokenizer = TokenizerFactory.describe(spec.data.tokenizer),
+            vocabSize = resolved.tokenizer.vocabSize,
             data = data,
-            models = resolvedSpec.models.map { ModelParts.plan(it, tokenizer.vocabSize) },
+            models = resolvedSpec.models.map { ModelParts.plan(it, resolved.tokenizer.vocabSize) },
             stages = stages,
-        )
+        ) to resolved
     }
 
-    private fun planStage(
-        stage: StageSpec, spec: ExperimentSpec, data: ResolvedData, phases: List<PhasePlan>, mixture: TaskMixture?,
-        tokenizer: Tokenizer, check: SpecChecker, root: SpecChecker,
-    ): StagePlan =
+    private fun planStage(stage: StageSpec, spec: ExperimentSpec, data: ResolvedData, check: SpecChecker, root: SpecChecker): StagePlan =
         when (stage) {
             is PretrainSpec -> {
                 val stagePhases = data.phases(spec, stage.batchSize)
@@ -107,24 +99,21 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
                     }
                 }
                 ResolvedData.checkPhasesFit(stagePhases, stage, steps, root)
-                val warmup = when (val lr = stage.lr) {
-                    is CosineLr -> lr.warmup.steps
-                    is ConstantLr -> lr.warmup.steps
-                }
+                val warmup = stage.lr.warmup.steps
                 check.at("lr.warmup").require("steps", warmup < steps) { "must be shorter than the stage's $steps steps, was $warmup" }
                 val sequence = maxOf((data.longestExample + 7) / 8 * 8, if (data.language != null) data.lengths.lengths.max() else 0)
                 val first = stagePhases.first()
                 StagePlan(
                     id = stage.id, kind = "pretrain", steps = steps,
-                    tokens = (stage.budget as? Tokens)?.tokens ?: (steps * data.tokensPerStep(stage.batchSize, first.algorithmic, first.language, 0)).toLong(),
+                    tokens = ResolvedData.tokensBudget(stage) ?: (steps * data.tokensPerStep(stage.batchSize, first.algorithmic, first.language, 0)).toLong(),
                     batchSize = stage.batchSize,
-                    memoryBytes = spec.models.associate { it.name to MemoryEstimate.of(it, tokenizer.vocabSize, stage.batchSize, sequence).total },
+                    memoryBytes = spec.models.associate { it.name to MemoryEstimate.of(it, data.tokenizer.vocabSize, stage.batchSize, sequence).total },
                 )
             }
             is EvalSpec -> {
-                if (mixture != null) {
+                if (data.mixture != null) {
                     stage.algorithmic?.let { eval ->
-                        val needed = decodingBudget(mixture)
+                        val needed = decodingBudget(data.mixture)
                         check.at("algorithmic").require("maxNewTokens", eval.maxNewTokens >= needed) {
                             "the longest answer of the grid needs $needed tokens with its end-of-sequence, more than ${eval.maxNewTokens}"
                         }
@@ -137,11 +126,6 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
 
     public companion object {
         /** New tokens that greedy decoding needs for the longest answer of the grid, its EOS included. */
-        public fun decodingBudget(mixture: TaskMixture): Int =
-            mixture.tasks.maxOf { t -> (t.train.min..t.train.max).plus(t.ood).maxOf { t.task.maxAnswerChars(it) } } + 1
-
-        public fun tokenizerFor(spec: TokenizerSpec): Tokenizer = TokenizerFactory.load(spec)
-
-        public fun tokenizerName(spec: TokenizerSpec): String = TokenizerFactory.describe(spec)
+        public fun decodingBudget(mixture: TaskMixture): Int = mixture.maxAnswerChars() + 1
     }
 }

@@ -65,11 +65,11 @@ public class Checkpoint(public val dir: Path) {
         }
     }
 
-    /** Loads the tensors into [store] and [optimizer]. */
-    public fun restore(store: ParameterStore, optimizer: Optimizer) {
+    /** Loads the tensors into [store] and [optimizer]; [state] is this checkpoint's, passed in when already read. */
+    public fun restore(store: ParameterStore, optimizer: Optimizer, state: TrainingState = state()) {
+        restoreWeights(store)
         try {
-            store.load(TensorFile.read(dir.resolve(PARAMS)))
-            optimizer.load(OptimizerState(state().optimizerSteps, TensorFile.read(dir.resolve(OPTIMIZER))))
+            optimizer.load(OptimizerState(state.optimizerSteps, TensorFile.read(dir.resolve(OPTIMIZER))))
         } catch (e: IllegalArgumentException) {
             throw CheckpointException("$dir does not fit this model: ${e.message}")
         } catch (e: IllegalStateException) {

@@ -20,9 +20,6 @@ public class RunRecorder(private val dir: RunDirectory, private val plan: Plan, 
     }
     private var status = "running"
 
-    /** Every event recorded so far, oldest first. */
-    public val history: List<MetricEvent> get() = events
-
     private val recentLosses = ArrayDeque<Double>()
 
     override fun started(variant: String, stage: String, totalSteps: Long, startStep: Long) {

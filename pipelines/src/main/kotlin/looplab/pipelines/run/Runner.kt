@@ -1,9 +1,6 @@
 package looplab.pipelines.run
 
 import com.github.ajalt.mordant.terminal.Terminal
-import kotlinx.serialization.json.Json
-import looplab.curriculum.data.Batcher
-import looplab.curriculum.data.TaskMixture
 import looplab.curriculum.tasks.TaskRegistry
 import looplab.dsl.EvalSpec
 import looplab.dsl.ExperimentSpec
@@ -12,7 +9,7 @@ import looplab.dsl.Precision
 import looplab.models.compiled.GpuSettings
 import looplab.dsl.ModelSpec
 import looplab.dsl.PretrainSpec
-import looplab.dsl.SpecChecker
+import looplab.dsl.SpecJson
 import looplab.models.Models
 import looplab.models.checks.ModelChecks
 import looplab.models.eager.EagerBackend
@@ -21,7 +18,6 @@ import looplab.pipelines.eval.AlgorithmicEvaluator
 import looplab.pipelines.eval.GreedyDecoder
 import looplab.pipelines.eval.LanguageEvaluator
 import looplab.pipelines.plan.ResolvedData
-import looplab.curriculum.language.LanguageBatches
 import looplab.curriculum.schedule.TaskCurriculum
 import looplab.pipelines.plan.Plan
 import looplab.pipelines.plan.PlanPrinter
@@ -31,7 +27,6 @@ import looplab.pipelines.train.Execution
 import looplab.pipelines.train.Listeners
 import looplab.pipelines.train.MetricEvent
 import looplab.pipelines.train.Pretrainer
-import looplab.pipelines.train.TrainingData
 import looplab.pipelines.train.TrainingDivergedException
 import looplab.pipelines.train.TrainingListener
 import java.nio.file.Files
@@ -66,7 +61,8 @@ public class ModelCheckException(message: String) : RuntimeException(message)
 public class Runner(private val registry: TaskRegistry = TaskRegistry(), private val terminal: Terminal = Terminal()) {
 
     public fun run(spec: ExperimentSpec, options: RunOptions = RunOptions()): RunResult {
-        val plan = Planner(registry).compile(spec)
+        // The data is resolved once, while planning, and every variant trains on it.
+        val (plan, data) = Planner(registry).compileResolved(spec)
         terminal.println(PlanPrinter.render(plan))
         val dir = options.resume?.let(::RunDirectory) ?: RunDirectory.create(options.runsDir, plan.experiment.name)
         terminal.println("\nRun folder: ${dir.root}\n")
@@ -74,19 +70,19 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
         // fp32 matrix products use TF32 on a GPU, as PyTorch's allow_tf32 does.
         if (resolved.device is Gpu && resolved.precision == Precision.Fp32) GpuSettings.allowTf32()
         EagerBackend(EagerBackend.device((resolved.device as? Gpu)?.index)).use { backend ->
-            dir.write("plan.json", json.encodeToString(Plan.serializer(), plan) + "\n")
-            dir.write("env.json", json.encodeToString(Environment.serializer(), Environment.capture(backend.device.toString(), options.command)) + "\n")
+            dir.write("plan.json", SpecJson.json.encodeToString(Plan.serializer(), plan) + "\n")
+            dir.write("env.json", SpecJson.json.encodeToString(Environment.serializer(), Environment.capture(backend.device.toString(), options.command)) + "\n")
             val recorder = RunRecorder(dir, plan, if (options.resume != null) previousEvents(dir) else emptyList())
             val listeners = Listeners(listOf(recorder, ProgressDisplay(terminal)) + options.listeners)
             val evalResults = mutableListOf<VariantResults>()
             var failures = 0
             for (modelSpec in resolved.models) {
                 try {
-                    evalResults += runVariant(modelSpec, plan, backend, dir, recorder, listeners, resume = options.resume != null, producers = options.producers)
+                    evalResults += runVariant(modelSpec, plan, data, backend, dir, recorder, listeners, resume = options.resume != null, producers = options.producers)
                     recorder.variantDone(modelSpec.name)
-                } catch (e: TrainingDivergedException) {
-                    failures++; recorder.variantFailed(modelSpec.name, e.message!!); terminal.println("[${modelSpec.name}] ${e.message}")
-                } catch (e: ModelCheckException) {
+                } catch (e: RuntimeException) {
+                    // A variant that diverges or fails its checks is recorded as failed, and the next one runs.
+                    if (e !is TrainingDivergedException && e !is ModelCheckException) throw e
                     failures++; recorder.variantFailed(modelSpec.name, e.message!!); terminal.println("[${modelSpec.name}] ${e.message}")
                 }
             }
@@ -99,67 +95,68 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
     }
 
     private fun runVariant(
-        spec: ModelSpec, plan: Plan, backend: EagerBackend, dir: RunDirectory, recorder: RunRecorder,
+        spec: ModelSpec, plan: Plan, data: ResolvedData, backend: EagerBackend, dir: RunDirectory, recorder: RunRecorder,
         listeners: Listeners, resume: Boolean, producers: Int,
     ): List<VariantResults> {
         val experiment = plan.experiment
         val model = Models.build(spec, plan.vocabSize)
-        val store = ParameterStore(model.parameters, backend, experiment.seed)
-        val executor = Execution.executor(experiment, backend)
-        // The checks run on the executor that trains, so a compiled program is checked too.
-        val checks = listOf(
-            ModelChecks.causality(model, store, executor, length = minOf(spec.contextLength, 24)),
-            ModelChecks.paddingInvariance(model, store, executor, length = minOf(spec.contextLength - 4, 16), padding = 4,
-                tolerance = Execution.checkTolerance(experiment.precision)),
-        )
-        recorder.checked(spec.name, checks.map { (if (it.passed) "passed: " else "FAILED: ") + it.detail })
-        checks.firstOrNull { !it.passed }?.let { throw ModelCheckException("model check failed, not training: ${it.detail}") }
+        // What the variant holds on the device (weights, compiled programs) is freed when it is done, before the next variant starts.
+        val resources = mutableListOf<AutoCloseable>()
+        try {
+            val store = ParameterStore(model.parameters, backend, experiment.seed).also { resources += it }
+            val executor = Execution.executor(experiment, backend).also { if (it is AutoCloseable) resources += it }
+            // The checks run on the executor that trains, so a compiled program is checked too.
+            val checks = listOf(
+                ModelChecks.causality(model, store, executor, length = minOf(spec.contextLength, 24)),
+                ModelChecks.paddingInvariance(model, store, executor, length = minOf(spec.contextLength - 4, 16), padding = 4,
+                    tolerance = Execution.checkTolerance(experiment.precision)),
+            )
+            recorder.checked(spec.name, checks.map { (if (it.passed) "passed: " else "FAILED: ") + it.detail })
+            checks.firstOrNull { !it.passed }?.let { throw ModelCheckException("model check failed, not training: ${it.detail}") }
 
-        val tokenizer = Planner.tokenizerFor(experiment.data.tokenizer)
-        val algorithmic = experiment.data.algorithmic
-        val mixture = algorithmic?.let { TaskMixture.resolve(it, registry, experiment.seed, SpecChecker())!! }
-        val resolved = ResolvedData.resolve(experiment, registry, SpecChecker())!!
-        val language = resolved.language
-        val evaluator = AlgorithmicEvaluator(GreedyDecoder(model, store, backend, tokenizer.eos), tokenizer, experiment.seed)
-        val languageEvaluator = language?.let { LanguageEvaluator(model, store, backend, it, resolved.lengths.lengths.max()) }
-        val periodicBudget = mixture?.let { Planner.decodingBudget(it) } ?: 0
-        val results = mutableListOf<VariantResults>()
-        var weightsOf: String? = null
-        for ((index, stage) in experiment.pipeline.stages.withIndex()) {
-            when (stage) {
-                is PretrainSpec -> {
-                    val data = TrainingData(
-                        mixture, algorithmic?.let { Batcher(tokenizer, it.loss) }, stage.batchSize, experiment.seed,
-                        language = language?.let { LanguageBatches(it.train, stage.batchSize, experiment.seed) },
-                        languageValidation = language?.validation,
-                        split = resolved.split(resolved.phases(experiment, stage.batchSize), experiment.seed),
-                        lengths = resolved.lengths,
-                    )
-                    val curriculum = experiment.data.curriculum?.tasks?.let { TaskCurriculum.of(it, mixture!!.tasks) }
-                    Pretrainer(
-                        executor, Execution.optimizer(experiment, stage, store, backend), spec.name, model, store, stage, plan.stages[index].steps!!, data,
-                        measure = { if (mixture == null) emptyList() else evaluator.evaluate(mixture.tasks, stage.evalSamples, periodicBudget) },
-                        listener = listeners, checkpoint = dir.checkpoint(spec.name, stage.id), producers = producers, seed = experiment.seed,
-                        scaler = Execution.lossScaler(experiment),
-                        curriculum = curriculum,
-                        measureLanguage = languageEvaluator?.let { e -> { e.evaluate(PERIODIC_LANGUAGE_TOKENS) } },
-                    ).run(resume)
-                    weightsOf = stage.id
-                }
-                is EvalSpec -> {
-                    if (weightsOf != stage.from) {
-                        dir.checkpoint(spec.name, stage.from).restoreWeights(store)
-                        weightsOf = stage.from
+            val evaluator = AlgorithmicEvaluator(GreedyDecoder(model, store, backend, data.tokenizer.eos), data.tokenizer, experiment.seed)
+            val languageEvaluator = data.language?.let { LanguageEvaluator(model, store, backend, it, data.lengths.lengths.max()) }
+            val periodicBudget = data.mixture?.let { Planner.decodingBudget(it) } ?: 0
+            val results = mutableListOf<VariantResults>()
+            var weightsOf: String? = null
+            for ((index, stage) in experiment.pipeline.stages.withIndex()) {
+                when (stage) {
+                    is PretrainSpec -> {
+                        val curriculum = experiment.data.curriculum?.tasks?.let { TaskCurriculum.of(it, data.mixture!!.tasks) }
+                        val optimizer = Execution.optimizer(experiment, stage, store, backend)
+                        try {
+                            Pretrainer(
+                                executor, optimizer, spec.name, model, store, stage, plan.stages[index].steps!!,
+                                data.trainingData(experiment, stage.batchSize),
+                                measure = { if (data.mixture == null) emptyList() else evaluator.evaluate(data.mixture.tasks, stage.evalSamples, periodicBudget) },
+                                listener = listeners, checkpoint = dir.checkpoint(spec.name, stage.id), producers = producers, seed = experiment.seed,
+                                scaler = Execution.lossScaler(experiment),
+                                curriculum = curriculum,
+                                measureLanguage = languageEvaluator?.let { e -> { e.evaluate(PERIODIC_LANGUAGE_TOKENS) } },
+                            ).run(resume)
+                        } finally {
+                            // The optimizer's moments are the stage's own; the weights stay for the stages after it.
+                            (optimizer as? AutoCloseable)?.close()
+                        }
+                        weightsOf = stage.id
                     }
-                    val cells = stage.algorithmic?.takeIf { mixture != null }?.let { evaluator.evaluate(mixture!!.tasks, it.samples, it.maxNewTokens) }
-                    val score = stage.language?.let { languageEvaluator?.evaluate(it.maxTokens) }
-                    if (cells == null && score == null) continue
-                    listeners.evaluated(EvalMetrics(spec.name, stage.id, step = 0, validationLoss = null, accuracy = cells.orEmpty(), language = score))
-                    if (cells != null) results += VariantResults(spec.name, stage.id, stage.from, cells)
+                    is EvalSpec -> {
+                        if (weightsOf != stage.from) {
+                            dir.checkpoint(spec.name, stage.from).restoreWeights(store)
+                            weightsOf = stage.from
+                        }
+                        val cells = stage.algorithmic?.takeIf { data.mixture != null }?.let { evaluator.evaluate(data.mixture!!.tasks, it.samples, it.maxNewTokens) }
+                        val score = stage.language?.let { languageEvaluator?.evaluate(it.maxTokens) }
+                        if (cells == null && score == null) continue
+                        listeners.evaluated(EvalMetrics(spec.name, stage.id, step = 0, validationLoss = null, accuracy = cells.orEmpty(), language = score))
+                        if (cells != null) results += VariantResults(spec.name, stage.id, stage.from, cells)
+                    }
                 }
             }
+            return results
+        } finally {
+            resources.asReversed().forEach { it.close() }
         }
-        return results
     }
 
     private fun writeResults(dir: RunDirectory, plan: Plan, results: List<VariantResults>): AlgorithmicResults? {
@@ -177,7 +174,7 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
             ),
             results,
         )
-        dir.write("results_algorithmic.json", json.encodeToString(AlgorithmicResults.serializer(), output) + "\n")
+        dir.write("results_algorithmic.json", SpecJson.json.encodeToString(AlgorithmicResults.serializer(), output) + "\n")
         return output
     }
 
@@ -190,6 +187,5 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
     private companion object {
         /** Held-out tokens scored at each periodic evaluation (the eval stage sets its own). */
         const val PERIODIC_LANGUAGE_TOKENS = 16_384
-        val json = Json { prettyPrint = true; encodeDefaults = true; classDiscriminator = "type" }
     }
 }

@@ -1,5 +1,6 @@
 package looplab.pipelines.run
 
+import looplab.dsl.UserFacingError
 import java.io.DataInputStream
 import java.io.DataOutputStream
 import java.io.EOFException
@@ -58,4 +59,4 @@ public object TensorFile {
 }
 
 /** A checkpoint that cannot be read or does not fit; the message says which and why. */
-public class CheckpointException(message: String) : RuntimeException(message)
+public class CheckpointException(message: String) : RuntimeException(message), UserFacingError

@@ -3,6 +3,7 @@ package looplab.pipelines.script
 import looplab.curriculum.tasks.AlgorithmicTask
 import looplab.curriculum.tasks.TaskedExperiment
 import looplab.dsl.ExperimentSpec
+import looplab.dsl.UserFacingError
 import org.jetbrains.kotlin.scripting.compiler.plugin.impl.ScriptJvmCompilerIsolated
 import java.io.File
 import kotlin.coroutines.Continuation
@@ -25,7 +26,7 @@ import kotlin.script.experimental.jvm.loadDependencies
 import kotlin.script.experimental.jvm.updateClasspath
 
 /** A script that does not compile, throws, or does not end in an experiment; the message says where. */
-public class ScriptException(message: String) : RuntimeException(message)
+public class ScriptException(message: String) : RuntimeException(message), UserFacingError
 
 /**
  * Compiles and runs `*.looplab.kts` files with the embedded Kotlin compiler. Scripts see the DSL,

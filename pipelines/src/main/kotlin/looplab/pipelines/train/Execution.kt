@@ -17,18 +17,22 @@ import looplab.models.optim.Optimizer
 
 /** Picks the executor, optimizer and loss scaling an experiment's backend and precision call for. */
 public object Execution {
-    public fun executor(spec: ExperimentSpec, backend: EagerBackend): Executor = when (spec.backend) {
+    public fun executor(spec: ExperimentSpec, backend: EagerBackend): Executor = executor(spec.backend, spec.precision, backend)
+
+    /** The executor of [kind]; [precision] is the compiled executor's. */
+    public fun executor(kind: Backend, precision: Precision, backend: EagerBackend): Executor = when (kind) {
         Backend.Eager -> EagerExecutor(backend)
-        Backend.Compiled -> CompiledExecutor(backend, spec.precision)
+        Backend.Compiled -> CompiledExecutor(backend, precision)
     }
 
     /** The compiled backend also compiles its optimizer; eager runs looplab's own AdamW op by op. */
-    public fun optimizer(spec: ExperimentSpec, stage: PretrainSpec, store: ParameterStore, backend: EagerBackend): Optimizer {
-        val config = stage.optimizer as AdamW
-        return when (spec.backend) {
-            Backend.Eager -> AdamWOptimizer(store, backend, config)
-            Backend.Compiled -> FusedAdamW(store, backend, config)
-        }
+    public fun optimizer(spec: ExperimentSpec, stage: PretrainSpec, store: ParameterStore, backend: EagerBackend): Optimizer =
+        optimizer(spec.backend, stage.optimizer as AdamW, store, backend)
+
+    /** AdamW with [config] for [store], fused into one program for the compiled backend. */
+    public fun optimizer(kind: Backend, config: AdamW, store: ParameterStore, backend: EagerBackend): Optimizer = when (kind) {
+        Backend.Eager -> AdamWOptimizer(store, backend, config)
+        Backend.Compiled -> FusedAdamW(store, backend, config)
     }
 
     public fun lossScaler(spec: ExperimentSpec): LossScaler? = if (spec.precision == Precision.Fp16Mixed) LossScaler() else null

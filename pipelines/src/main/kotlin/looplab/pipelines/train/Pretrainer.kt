@@ -5,7 +5,6 @@ import looplab.curriculum.data.TokenBatch
 import looplab.curriculum.schedule.TaskCurriculum
 import looplab.dsl.TaskId
 import looplab.dsl.PretrainSpec
-import looplab.dsl.Tokens
 import looplab.models.Executor
 import looplab.models.LanguageModel
 import looplab.models.ModelOutput
@@ -15,6 +14,7 @@ import looplab.models.optim.LossScaler
 import looplab.models.optim.Optimizer
 import looplab.models.params.Params
 import looplab.models.tensor.Ops
+import looplab.pipelines.plan.ResolvedData
 import looplab.pipelines.run.Checkpoint
 import looplab.pipelines.run.TrainingState
 
@@ -56,12 +56,12 @@ public class Pretrainer(
         var state = TrainingState(variant, stage.id, step = 0, totalSteps = totalSteps, tokens = 0, elapsedSeconds = 0.0, complete = false)
         if (resume && checkpoint.exists) {
             state = checkpoint.state()
-            checkpoint.restore(store, optimizer)
+            checkpoint.restore(store, optimizer, state)
             state.curriculum?.let { saved -> curriculum?.restore(saved) }
             if (state.complete) return state
         }
         listener.started(variant, stage.id, totalSteps, state.step)
-        val tokenBudget = (stage.budget as? Tokens)?.tokens
+        val tokenBudget = ResolvedData.tokensBudget(stage)
         val evalEvery = stage.evalEvery?.steps
         var elapsed = state.elapsedSeconds
         var tokens = state.tokens
