@@ -37,7 +37,7 @@ public class BenchTrainCommand : CliktCommand(name = "train") {
     override fun help(context: Context): String =
         "Train each model for a few steps on random tokens in each mode and report tokens/s, MFU and peak device memory."
 
-    private val models by option("--models", help = "Models to measure: ${BenchModels.all.joinToString { it.name }}.").split(",").default(BenchModels.all.map { it.name })
+    private val models by option("--models", help = "Models to measure: ${BenchModels.all.joinToString { it.name }}.").split(",").default(BenchModels.standard.map { it.name })
     private val modes by option("--modes", help = "Backend-precision pairs, e.g. eager-fp32,compiled-bf16mixed.").split(",").default(listOf("eager-fp32", "compiled-bf16mixed"))
     private val sequence by option("--seq", help = "Tokens per sequence.").int().default(2048)
     private val batch by option("--batch", help = "Sequences per step (default: each model's own).").int()
