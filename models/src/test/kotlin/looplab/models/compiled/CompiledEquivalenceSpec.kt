@@ -7,6 +7,7 @@ import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import looplab.dsl.Precision
 import looplab.models.Models
+import looplab.models.Tolerance
 import looplab.models.TestBatch
 import looplab.models.eager.EagerExecutor
 import looplab.models.eager.ParameterStore
@@ -14,7 +15,6 @@ import looplab.models.gradients
 import looplab.models.testBackend
 import looplab.models.tinySpec
 import kotlin.math.abs
-import kotlin.math.max
 
 class CompiledEquivalenceSpec : FunSpec({
     val vocab = 31
@@ -29,12 +29,8 @@ class CompiledEquivalenceSpec : FunSpec({
         return loss to store.gradients()
     }
 
-    fun relativeError(a: FloatArray, b: FloatArray): Double {
-        val scale = max(1e-6, b.maxOf { abs(it) }.toDouble())
-        return a.indices.maxOf { abs(a[it] - b[it]).toDouble() } / scale
-    }
-
-    context("fp32: the compiled loss and every gradient equal eager within 1e-5 relative") {
+    // Whole tensors in relative L2 with a floor sized to the model's gradients: see Tolerance.
+    context("fp32: the compiled loss and every gradient equal eager within 1e-5 (relative L2, floor)") {
         withData(nameFn = { "${it.recursive.blocks} blocks x ${it.recursive.loops} loops" }, tinySpec(blocks = 2, loops = 1), tinySpec(blocks = 1, loops = 3)) { spec ->
             val model = Models.build(spec, vocab)
             val store = ParameterStore(model.parameters, testBackend, seed = 9)
@@ -42,7 +38,7 @@ class CompiledEquivalenceSpec : FunSpec({
             val (compiledLoss, compiledGrads) = pass(CompiledExecutor(testBackend, Precision.Fp32), store, model)
             (abs(compiledLoss - eagerLoss) / abs(eagerLoss)) shouldBeLessThan 1e-5
             compiledGrads.keys shouldBe eagerGrads.keys
-            for (name in eagerGrads.keys) relativeError(compiledGrads.getValue(name), eagerGrads.getValue(name)) shouldBeLessThan 1e-5
+            Tolerance.mismatches(compiledGrads, eagerGrads, Tolerance.FP32) shouldBe emptyList()
         }
     }
 
@@ -52,7 +48,7 @@ class CompiledEquivalenceSpec : FunSpec({
         val (eagerLoss, eagerGrads) = pass(EagerExecutor(testBackend), store, model)
         val (lowLoss, lowGrads) = pass(CompiledExecutor(testBackend, Precision.Bf16Mixed), store, model)
         (abs(lowLoss - eagerLoss) / abs(eagerLoss)) shouldBeLessThan 2e-2
-        for (name in eagerGrads.keys) relativeError(lowGrads.getValue(name), eagerGrads.getValue(name)) shouldBeLessThan 5e-2
+        Tolerance.mismatches(lowGrads, eagerGrads, rtol = 5e-2) shouldBe emptyList()
     }
 
     test("bf16-mixed casts matrix products and attention, and keeps norms and loss in fp32") {
