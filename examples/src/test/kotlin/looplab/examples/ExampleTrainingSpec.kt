@@ -11,8 +11,8 @@ import looplab.dsl.PretrainSpec
 import looplab.dsl.Steps
 import looplab.pipelines.run.RunOptions
 import looplab.pipelines.run.Runner
-import looplab.pipelines.train.MetricEvent
-import looplab.pipelines.train.TrainMetrics
+import looplab.pipelines.metrics.MetricEvent
+import looplab.pipelines.metrics.TrainMetrics
 import java.nio.file.Files
 
 /** The example's CPU default, trained for [steps] steps with a one-sample evaluation at the end and no eval stage. */

@@ -12,9 +12,9 @@ import kotlinx.serialization.json.jsonObject
 import kotlinx.serialization.json.jsonPrimitive
 import looplab.pipelines.run.RunOptions
 import looplab.pipelines.run.Runner
-import looplab.pipelines.train.EvalMetrics
-import looplab.pipelines.train.MetricEvent
-import looplab.pipelines.train.TrainMetrics
+import looplab.pipelines.metrics.EvalMetrics
+import looplab.pipelines.metrics.MetricEvent
+import looplab.pipelines.metrics.TrainMetrics
 import java.nio.file.Files
 
 class RunnerSpec : FunSpec({
@@ -71,7 +71,7 @@ class ResumeSpec : FunSpec({
 
         val straight = Runner().run(tinyExperiment(), RunOptions(runsDir = Files.createTempDirectory("straight")))
 
-        val crash = object : looplab.pipelines.train.TrainingListener {
+        val crash = object : looplab.pipelines.metrics.TrainingListener {
             override fun stepped(metrics: TrainMetrics, logged: Boolean) {
                 if (metrics.variant == "shared_loop" && metrics.step == 15L) throw IllegalStateException("power cut")
             }
@@ -154,7 +154,7 @@ class CurriculumResumeSpec : FunSpec({
         val json = Json { classDiscriminator = "type" }
         fun events(dir: java.nio.file.Path) = Files.readAllLines(dir.resolve("metrics.jsonl")).map { json.decodeFromString(MetricEvent.serializer(), it) }
         val straight = Runner().run(spec, RunOptions(runsDir = Files.createTempDirectory("curriculum-straight")))
-        val crash = object : looplab.pipelines.train.TrainingListener {
+        val crash = object : looplab.pipelines.metrics.TrainingListener {
             override fun stepped(metrics: TrainMetrics, logged: Boolean) {
                 if (metrics.variant == "baseline" && metrics.step == 14L) throw IllegalStateException("power cut")
             }

@@ -18,10 +18,16 @@ import looplab.models.optim.AdamWOptimizer
 import looplab.models.eager.ParameterStore
 import looplab.pipelines.plan.Planner
 import looplab.pipelines.run.Checkpoint
-import looplab.pipelines.train.Pretrainer
-import looplab.pipelines.train.TrainMetrics
+import looplab.pipelines.run.StageCheckpoint
+import looplab.pipelines.train.CurriculumBatches
+import looplab.pipelines.train.LoopSettings
+import looplab.pipelines.train.PeriodicEvaluation
+import looplab.pipelines.train.StageBudget
+import looplab.pipelines.train.TokenObjective
+import looplab.pipelines.train.TrainingLoop
+import looplab.pipelines.metrics.TrainMetrics
 import looplab.pipelines.train.TrainingData
-import looplab.pipelines.train.TrainingListener
+import looplab.pipelines.metrics.TrainingListener
 import java.nio.file.Files
 
 class TrainingSpec : FunSpec({
@@ -42,10 +48,14 @@ class TrainingSpec : FunSpec({
                 if (metrics.step == crashAfter) throw IllegalStateException("simulated crash")
             }
         }
-        val trainer = Pretrainer(EagerExecutor(backend), AdamWOptimizer(store, backend, stage.optimizer as AdamW), "baseline", model, store, stage, plan.stages[0].steps!!,
-            TrainingData(mixture, Batcher(CharTokenizer, spec.data.algorithmic!!.loss), stage.batchSize, spec.seed),
-            measure = { emptyList() }, listener = listener, checkpoint = Checkpoint(checkpointDir.resolve("baseline")))
-        trainer.run(resume)
+        val optimizer = AdamWOptimizer(store, backend, stage.optimizer as AdamW)
+        TrainingLoop(
+            LoopSettings("baseline", stage.id, StageBudget(plan.stages[0].steps!!), stage.lr, stage.clipNorm, stage.logEvery.steps),
+            optimizer, TokenObjective(EagerExecutor(backend), model, store),
+            CurriculumBatches(TrainingData(mixture, Batcher(CharTokenizer, spec.data.algorithmic!!.loss), stage.batchSize, spec.seed), null, stage.evalEvery?.steps),
+            PeriodicEvaluation("baseline", stage.id, stage.evalEvery?.steps, validationLoss = { null }),
+            StageCheckpoint(Checkpoint(checkpointDir.resolve("baseline")), store, optimizer, resume = resume), listener,
+        ).run()
         return losses to store.snapshot()
     }
 

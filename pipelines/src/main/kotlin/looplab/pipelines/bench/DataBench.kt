@@ -13,9 +13,15 @@ import looplab.models.eager.ParameterStore
 import looplab.pipelines.plan.Planner
 import looplab.pipelines.run.Checkpoint
 import looplab.pipelines.train.Execution
-import looplab.pipelines.train.Pretrainer
-import looplab.pipelines.train.TrainMetrics
-import looplab.pipelines.train.TrainingListener
+import looplab.pipelines.run.StageCheckpoint
+import looplab.pipelines.train.CurriculumBatches
+import looplab.pipelines.train.LoopSettings
+import looplab.pipelines.train.PeriodicEvaluation
+import looplab.pipelines.train.StageBudget
+import looplab.pipelines.train.TokenObjective
+import looplab.pipelines.train.TrainingLoop
+import looplab.pipelines.metrics.TrainMetrics
+import looplab.pipelines.metrics.TrainingListener
 import looplab.pipelines.plan.ResolvedData
 import looplab.curriculum.data.Batcher
 import looplab.pipelines.train.TrainingData
@@ -108,8 +114,14 @@ public class DataBench(private val out: (String) -> Unit, private val batches: I
                 }
             }
             val dir = Files.createTempDirectory("looplab-bench")
-            Pretrainer(Execution.executor(Backend.Eager, Precision.Fp32, backend), Execution.optimizer(Backend.Eager, stage.optimizer as AdamW, store, backend), "baseline", model, store, stage, 60, TrainingData(data.mixture, Batcher(data.tokenizer, LossScope.Answer), 32, resolved.seed),
-                measure = { emptyList() }, listener = listener, checkpoint = Checkpoint(dir.resolve("ckpt"))).run()
+            val optimizer = Execution.optimizer(Backend.Eager, stage.optimizer, store, backend)
+            TrainingLoop(
+                LoopSettings("baseline", stage.id, StageBudget(60), stage.lr, stage.clipNorm, stage.logEvery.steps),
+                optimizer, TokenObjective(Execution.executor(Backend.Eager, Precision.Fp32, backend), model, store),
+                CurriculumBatches(TrainingData(data.mixture, Batcher(data.tokenizer, LossScope.Answer), 32, resolved.seed), null, null),
+                PeriodicEvaluation("baseline", stage.id, null, validationLoss = { null }),
+                StageCheckpoint(Checkpoint(dir.resolve("ckpt")), store, optimizer), listener,
+            ).run()
             dir.toFile().deleteRecursively()
         }
         return rate

@@ -3,7 +3,7 @@ package looplab.pipelines.eval
 import looplab.curriculum.data.MixedTask
 import looplab.curriculum.data.Seeds
 import looplab.curriculum.text.Tokenizer
-import looplab.pipelines.train.AccuracyCell
+import looplab.pipelines.metrics.AccuracyCell
 import kotlin.random.Random
 
 /**

@@ -6,7 +6,7 @@ import looplab.models.LanguageModel
 import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
 import looplab.models.eager.array
-import looplab.pipelines.train.LanguageScore
+import looplab.pipelines.metrics.LanguageScore
 import looplab.pipelines.train.loss
 import kotlin.math.exp
 import kotlin.math.ln

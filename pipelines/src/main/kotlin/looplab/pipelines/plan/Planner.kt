@@ -105,7 +105,7 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
                 val first = stagePhases.first()
                 StagePlan(
                     id = stage.id, kind = "pretrain", steps = steps,
-                    tokens = ResolvedData.tokensBudget(stage) ?: (steps * data.tokensPerStep(stage.batchSize, first.algorithmic, first.language, 0)).toLong(),
+                    tokens = (stage.budget as? Tokens)?.tokens ?: (steps * data.tokensPerStep(stage.batchSize, first.algorithmic, first.language, 0)).toLong(),
                     batchSize = stage.batchSize,
                     memoryBytes = spec.models.associate { it.name to MemoryEstimate.of(it, data.tokenizer.vocabSize, stage.batchSize, sequence).total },
                 )

@@ -2,30 +2,13 @@ package looplab.pipelines.run
 
 import kotlinx.serialization.Serializable
 import kotlinx.serialization.json.Json
-import looplab.curriculum.schedule.TaskCurriculumState
 import looplab.models.eager.ParameterStore
 import looplab.models.optim.Optimizer
 import looplab.models.optim.OptimizerState
+import looplab.pipelines.train.TrainingState
 import java.nio.file.Files
 import java.nio.file.Path
 import java.nio.file.StandardCopyOption
-
-/** Where a training stage stands: enough, with the tensors, to resume it exactly. */
-@Serializable
-public data class TrainingState(
-    val variant: String,
-    val stage: String,
-    /** Optimizer steps completed. */
-    val step: Long,
-    val totalSteps: Long,
-    val tokens: Long,
-    val elapsedSeconds: Double,
-    val complete: Boolean,
-    /** The optimizer's own step count (its bias corrections depend on it). */
-    val optimizerSteps: Long = 0,
-    /** What the task curriculum had decided at this step; restoring it makes a resumed run decide the same. */
-    val curriculum: TaskCurriculumState? = null,
-)
 
 /**
  * A checkpoint folder: `params.bin`, `optimizer.bin` and `state.json`. It is written beside the

@@ -1,8 +1,8 @@
 package looplab.pipelines.run
 
-import looplab.pipelines.train.EvalMetrics
-import looplab.pipelines.train.MetricEvent
-import looplab.pipelines.train.TrainMetrics
+import looplab.pipelines.metrics.EvalMetrics
+import looplab.pipelines.metrics.MetricEvent
+import looplab.pipelines.metrics.TrainMetrics
 import org.knowm.xchart.BitmapEncoder
 import org.knowm.xchart.XYChart
 import org.knowm.xchart.XYChartBuilder

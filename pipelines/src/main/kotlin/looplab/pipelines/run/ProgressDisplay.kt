@@ -11,10 +11,10 @@ import com.github.ajalt.mordant.widgets.progress.progressBarContextLayout
 import com.github.ajalt.mordant.widgets.progress.text
 import com.github.ajalt.mordant.widgets.progress.timeRemaining
 import looplab.pipelines.plan.Format
-import looplab.pipelines.train.EvalMetrics
-import looplab.pipelines.train.TrainMetrics
-import looplab.pipelines.train.TrainingListener
-import looplab.pipelines.train.meanByTask
+import looplab.pipelines.metrics.EvalMetrics
+import looplab.pipelines.metrics.TrainMetrics
+import looplab.pipelines.metrics.TrainingListener
+import looplab.pipelines.metrics.meanByTask
 import java.util.Locale
 
 /**

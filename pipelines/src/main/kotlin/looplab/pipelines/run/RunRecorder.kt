@@ -2,11 +2,11 @@ package looplab.pipelines.run
 
 import kotlinx.serialization.json.Json
 import looplab.pipelines.plan.Plan
-import looplab.pipelines.train.EvalMetrics
-import looplab.pipelines.train.MetricEvent
-import looplab.pipelines.train.TrainMetrics
-import looplab.pipelines.train.TrainingListener
-import looplab.pipelines.train.meanByTask
+import looplab.pipelines.metrics.EvalMetrics
+import looplab.pipelines.metrics.MetricEvent
+import looplab.pipelines.metrics.TrainMetrics
+import looplab.pipelines.metrics.TrainingListener
+import looplab.pipelines.metrics.meanByTask
 import java.time.LocalDateTime
 
 /**

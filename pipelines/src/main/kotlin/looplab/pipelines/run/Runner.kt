@@ -8,7 +8,6 @@ import looplab.dsl.Gpu
 import looplab.dsl.Precision
 import looplab.models.compiled.GpuSettings
 import looplab.dsl.ModelSpec
-import looplab.dsl.PretrainSpec
 import looplab.dsl.SpecJson
 import looplab.models.Models
 import looplab.models.checks.ModelChecks
@@ -18,17 +17,14 @@ import looplab.pipelines.eval.AlgorithmicEvaluator
 import looplab.pipelines.eval.GreedyDecoder
 import looplab.pipelines.eval.LanguageEvaluator
 import looplab.pipelines.plan.ResolvedData
-import looplab.curriculum.schedule.TaskCurriculum
 import looplab.pipelines.plan.Plan
 import looplab.pipelines.plan.PlanPrinter
 import looplab.pipelines.plan.Planner
-import looplab.pipelines.train.EvalMetrics
 import looplab.pipelines.train.Execution
-import looplab.pipelines.train.Listeners
-import looplab.pipelines.train.MetricEvent
-import looplab.pipelines.train.Pretrainer
+import looplab.pipelines.metrics.Listeners
+import looplab.pipelines.metrics.MetricEvent
 import looplab.pipelines.train.TrainingDivergedException
-import looplab.pipelines.train.TrainingListener
+import looplab.pipelines.metrics.TrainingListener
 import java.nio.file.Files
 import java.nio.file.Path
 import java.time.LocalDateTime
@@ -116,44 +112,9 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
 
             val evaluator = AlgorithmicEvaluator(GreedyDecoder(model, store, backend, data.tokenizer.eos), data.tokenizer, experiment.seed)
             val languageEvaluator = data.language?.let { LanguageEvaluator(model, store, backend, it, data.lengths.lengths.max()) }
-            val periodicBudget = data.mixture?.let { Planner.decodingBudget(it) } ?: 0
-            val results = mutableListOf<VariantResults>()
-            var weightsOf: String? = null
-            for ((index, stage) in experiment.pipeline.stages.withIndex()) {
-                when (stage) {
-                    is PretrainSpec -> {
-                        val curriculum = experiment.data.curriculum?.tasks?.let { TaskCurriculum.of(it, data.mixture!!.tasks) }
-                        val optimizer = Execution.optimizer(experiment, stage, store, backend)
-                        try {
-                            Pretrainer(
-                                executor, optimizer, spec.name, model, store, stage, plan.stages[index].steps!!,
-                                data.trainingData(experiment, stage.batchSize),
-                                measure = { if (data.mixture == null) emptyList() else evaluator.evaluate(data.mixture.tasks, stage.evalSamples, periodicBudget) },
-                                listener = listeners, checkpoint = dir.checkpoint(spec.name, stage.id), producers = producers, seed = experiment.seed,
-                                scaler = Execution.lossScaler(experiment),
-                                curriculum = curriculum,
-                                measureLanguage = languageEvaluator?.let { e -> { e.evaluate(PERIODIC_LANGUAGE_TOKENS) } },
-                            ).run(resume)
-                        } finally {
-                            // The optimizer's moments are the stage's own; the weights stay for the stages after it.
-                            (optimizer as? AutoCloseable)?.close()
-                        }
-                        weightsOf = stage.id
-                    }
-                    is EvalSpec -> {
-                        if (weightsOf != stage.from) {
-                            dir.checkpoint(spec.name, stage.from).restoreWeights(store)
-                            weightsOf = stage.from
-                        }
-                        val cells = stage.algorithmic?.takeIf { data.mixture != null }?.let { evaluator.evaluate(data.mixture!!.tasks, it.samples, it.maxNewTokens) }
-                        val score = stage.language?.let { languageEvaluator?.evaluate(it.maxTokens) }
-                        if (cells == null && score == null) continue
-                        listeners.evaluated(EvalMetrics(spec.name, stage.id, step = 0, validationLoss = null, accuracy = cells.orEmpty(), language = score))
-                        if (cells != null) results += VariantResults(spec.name, stage.id, stage.from, cells)
-                    }
-                }
-            }
-            return results
+            val variant = VariantContext(spec, plan, data, backend, dir, model, store, executor, evaluator, languageEvaluator, listeners, resume, producers)
+            experiment.pipeline.stages.forEachIndexed { index, stage -> runnerFor(stage, plan.stages[index]).run(variant) }
+            return variant.results
         } finally {
             resources.asReversed().forEach { it.close() }
         }
@@ -182,10 +143,5 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
         val file = dir.file("metrics.jsonl")
         if (!Files.exists(file)) return emptyList()
         return Files.readAllLines(file).filter { it.isNotBlank() }.map { RunRecorder.compact.decodeFromString(MetricEvent.serializer(), it) }
-    }
-
-    private companion object {
-        /** Held-out tokens scored at each periodic evaluation (the eval stage sets its own). */
-        const val PERIODIC_LANGUAGE_TOKENS = 16_384
     }
 }

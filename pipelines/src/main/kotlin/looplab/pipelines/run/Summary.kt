@@ -1,7 +1,7 @@
 package looplab.pipelines.run
 
 import kotlinx.serialization.Serializable
-import looplab.pipelines.train.AccuracyCell
+import looplab.pipelines.metrics.AccuracyCell
 
 /** `summary.json`: where every variant stands, refreshed at each evaluation. */
 @Serializable

@@ -3,6 +3,7 @@ package looplab.pipelines.train
 import looplab.dsl.AdamW
 import looplab.dsl.Backend
 import looplab.dsl.ExperimentSpec
+import looplab.dsl.OptimizerSpec
 import looplab.dsl.Precision
 import looplab.dsl.PretrainSpec
 import looplab.models.Executor
@@ -27,12 +28,14 @@ public object Execution {
 
     /** The compiled backend also compiles its optimizer; eager runs looplab's own AdamW op by op. */
     public fun optimizer(spec: ExperimentSpec, stage: PretrainSpec, store: ParameterStore, backend: EagerBackend): Optimizer =
-        optimizer(spec.backend, stage.optimizer as AdamW, store, backend)
+        optimizer(spec.backend, stage.optimizer, store, backend)
 
-    /** AdamW with [config] for [store], fused into one program for the compiled backend. */
-    public fun optimizer(kind: Backend, config: AdamW, store: ParameterStore, backend: EagerBackend): Optimizer = when (kind) {
-        Backend.Eager -> AdamWOptimizer(store, backend, config)
-        Backend.Compiled -> FusedAdamW(store, backend, config)
+    /** The optimizer [config] for [store], fused into one program for the compiled backend. */
+    public fun optimizer(kind: Backend, config: OptimizerSpec, store: ParameterStore, backend: EagerBackend): Optimizer = when (config) {
+        is AdamW -> when (kind) {
+            Backend.Eager -> AdamWOptimizer(store, backend, config)
+            Backend.Compiled -> FusedAdamW(store, backend, config)
+        }
     }
 
     public fun lossScaler(spec: ExperimentSpec): LossScaler? = if (spec.precision == Precision.Fp16Mixed) LossScaler() else null

@@ -1,4 +1,4 @@
-package looplab.pipelines.train
+package looplab.pipelines.metrics
 
 import kotlinx.serialization.SerialName
 import kotlinx.serialization.Serializable

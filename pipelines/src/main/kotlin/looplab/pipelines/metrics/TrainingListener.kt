@@ -1,4 +1,4 @@
-package looplab.pipelines.train
+package looplab.pipelines.metrics
 
 /** Hears what a training stage does: the run record, progress display and plots are listeners. */
 public interface TrainingListener {

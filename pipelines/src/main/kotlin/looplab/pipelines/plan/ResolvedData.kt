@@ -139,8 +139,5 @@ public class ResolvedData(
                 "the phases add up to ${declared.sumOf { it.tokens }} tokens, about $needed steps of ${stage.id}, more than its budget of $steps steps"
             }
         }
-
-        /** The stage's budget in tokens; null when it is counted in steps. */
-        internal fun tokensBudget(stage: PretrainSpec): Long? = (stage.budget as? Tokens)?.tokens
     }
 }

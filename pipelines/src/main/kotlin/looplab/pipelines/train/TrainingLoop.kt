@@ -1,0 +1,91 @@
+package looplab.pipelines.train
+
+import looplab.dsl.LrSchedule
+import looplab.models.Pass
+import looplab.models.optim.LossScaler
+import looplab.models.optim.Optimizer
+import looplab.pipelines.metrics.TrainMetrics
+import looplab.pipelines.metrics.TrainingListener
+
+/** Training stopped because the loss stopped being a number; the last checkpoint is kept. */
+public class TrainingDivergedException(message: String) : RuntimeException(message)
+
+/** How one stage's loop runs: everything but its components. */
+public class LoopSettings(
+    public val variant: String,
+    public val stage: String,
+    public val budget: StageBudget,
+    public val lr: LrSchedule,
+    /** Global gradient-norm clipping threshold; null: none. */
+    public val clipNorm: Double?,
+    public val logEvery: Long,
+    /** Micro-batches per optimizer step (gradient accumulation). */
+    public val microBatches: Int = 1,
+    /** The experiment seed, for per-pass randomness of the model. */
+    public val seed: Long = 0,
+)
+
+/**
+ * The training loop of every stage, nanoGPT-flat: learning rate → micro-batches (forward,
+ * backward) → clip and step → log → evaluate and checkpoint when due. What a stage trains on and
+ * optimises is its [Objective] and [Batches]; evaluation, checkpointing and the record keeping
+ * ([TrainingListener]) are components called at those fixed points. All tensor work runs on the
+ * calling thread; only batches are made elsewhere.
+ */
+public class TrainingLoop<B : Any>(
+    private val settings: LoopSettings,
+    private val optimizer: Optimizer,
+    private val objective: Objective<B>,
+    private val batches: Batches<B>,
+    private val evaluation: Evaluation,
+    private val checkpoints: Checkpointing,
+    private val listener: TrainingListener,
+    /** fp16 training scales its loss; null for fp32 and bf16. */
+    private val scaler: LossScaler? = null,
+) {
+    /** Trains to the end of the budget, continuing from the last checkpoint when there is one to resume. */
+    public fun run(): TrainingState = with(settings) {
+        var state = checkpoints.resume() ?: TrainingState(variant, stage, 0, budget.totalSteps, 0, 0.0, complete = false)
+        if (state.complete) return state
+        listener.started(variant, stage, budget.totalSteps, state.step)
+        batches.use {
+            while (!budget.done(state.step, state.tokens)) {
+                val step = state.step
+                val lr = lr.rateAt(step, budget.totalSteps)
+                val batch = batches.next(step)
+                val started = System.nanoTime()
+                // Micro-batches: gradients add up on the parameters, each loss weighted by its share.
+                val lossScale = scaler?.scale ?: 1.0
+                optimizer.zeroGradients()
+                val loss = objective.split(batch, microBatches).fold(StepLoss.Zero) { sum, micro ->
+                    sum.plus(objective.forwardBackward(micro.batch, Pass(training = true, step = step, seed = seed), lossScale * micro.weight), micro.weight)
+                }
+                if (!loss.loss.isFinite()) diverged(step, "loss is ${loss.loss}")
+                // Clip and step. An fp16 overflow skips the update and lowers the scale; anywhere else it is divergence.
+                val gradNorm = optimizer.step(lr, clipNorm, gradScale = lossScale)
+                if (scaler != null) scaler.update(gradNorm.isFinite())
+                else if (!gradNorm.isFinite()) diverged(step, "the gradient norm is $gradNorm (the update was not applied)")
+                state = state.copy(step = step + 1, tokens = state.tokens + objective.tokens(batch),
+                    elapsedSeconds = state.elapsedSeconds + (System.nanoTime() - started) / 1e9)
+                // Log: the first and last steps always, so a record spans the whole stage.
+                val last = budget.done(state.step, state.tokens)
+                val metrics = TrainMetrics(variant, stage, state.step, loss.loss, lr, gradNorm, state.tokens,
+                    state.tokens / state.elapsedSeconds, state.elapsedSeconds, loss.extra)
+                listener.stepped(metrics, logged = state.step % logEvery == 0L || state.step == 1L || last)
+                // Evaluate and checkpoint.
+                if (last || evaluation.due(state.step)) {
+                    listener.evaluated(evaluation.evaluate(state.step))
+                    state = state.copy(complete = last)
+                    checkpoints.save(state)
+                }
+            }
+        }
+        listener.finished(variant, stage)
+        return state
+    }
+
+    private fun diverged(step: Long, what: String): Nothing = throw TrainingDivergedException(
+        "${settings.variant} diverged at step ${step + 1} of ${settings.stage}: $what. " +
+            "The last checkpoint (step ${checkpoints.lastStep}) is kept; try a lower learning rate.",
+    )
+}
