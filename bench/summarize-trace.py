@@ -17,7 +17,7 @@ KINDS = [  # first match wins
     # A cast is a copy whose load or store converts (LoadWithCast / StoreWithCast) or an explicit
     # conversion; "nocast" in PyTorch's gpu_kernel_impl_nocast names an ordinary element-wise kernel
     # and is removed before matching (it used to double the share counted as casts).
-    ("copies / casts", r"copy|withcast|\bcast|convert|_to_copy"),
+    ("copies / casts", r"copy|memcpy|memset|withcast|\bcast|convert|_to_copy"),
     ("reductions", r"reduce"),
     ("element-wise", r"elementwise|vectorized|unrolled|pointwise|index"),
 ]
