@@ -47,7 +47,9 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
         val outputs = compute(ops, ops)
         // The scaled loss is an extra, last output: backward starts there, the caller sees the rest.
         val scaled = train && lossScale != 1.0
-        val program = program(ops.forwardMethod(if (scaled) outputs + ops.scale(outputs.first(), lossScale) else outputs))
+        val method = ops.forwardMethod(if (scaled) outputs + ops.scale(outputs.first(), lossScale) else outputs)
+        if (train && method !in programs) ProgramDump.write(method, ops.inputs, store.registry, if (scaled) outputs.size else 0)
+        val program = program(method)
         return backend.scoped(store.values) { _, scope ->
             val arguments = NDList()
             ops.inputs.forEach { arguments.add(argument(it, scope)) }

@@ -47,6 +47,10 @@ public class BenchTrainCommand : CliktCommand(name = "train") {
     private val peakTflops by option("--peak-tflops", help = "Peak FLOP/s for MFU, in TFLOP/s (H100 SXM dense bf16: 989).").double().default(989.0)
     private val jsonOut by option("--json", help = "Append one JSON line per configuration to this file.").path()
     private val profileDir by option("--profile", help = "Write a Chrome trace of one timed step per configuration into this folder.").path()
+    private val dumpPrograms by option(
+        "--dump-programs",
+        help = "Write every compiled training program (TorchScript archive and input shapes) into this folder, for bench/profile-programs.py.",
+    ).path()
     private val tf32 by option("--tf32", help = "Let fp32 matrix products use TF32 on the GPU (looplab's default for fp32 training).").flag("--no-tf32", default = true)
 
     override fun run() {
@@ -58,6 +62,7 @@ public class BenchTrainCommand : CliktCommand(name = "train") {
         EagerBackend(EagerBackend.device(gpu)).use { backend ->
             val bench = TrainBench(backend, peakTflops * 1e12)
             for (model in chosen) for (mode in parsedModes) {
+                dumpPrograms?.let { System.setProperty("looplab.dumpPrograms", it.resolve("${model.name}-$mode").toString()) }
                 val sized = batch?.let { looplab.pipelines.bench.BenchModel(model.name, model.spec, model.vocabSize, it) } ?: model
                 val result = bench.measure(sized, mode, sequence, steps, warmup, profileDir?.resolve("${model.name}-$mode.json"))
                 results += result
