@@ -20,28 +20,53 @@ public class RunRecorder(private val dir: RunDirectory, private val plan: Plan, 
     }
     private var status = "running"
 
-    private val recentLosses = ArrayDeque<Double>()
+    /** The last logged (step, loss) pairs of the stage in training, and which stage that is. */
+    private val recentLosses = ArrayDeque<Pair<Long, Double>>()
+    private var recentStage: Pair<String, String>? = null
+
+    init {
+        // A resumed run's summary starts from what the earlier attempts recorded, so it reads as one run.
+        history.forEach { event ->
+            when (event) {
+                is TrainMetrics -> summarizeStep(event)
+                is EvalMetrics -> summarizeEval(event)
+            }
+        }
+    }
 
     override fun started(variant: String, stage: String, totalSteps: Long, startStep: Long) {
-        recentLosses.clear()
+        // Steps after the checkpoint that an interrupted attempt logged are trained again: forget their losses.
+        if (recentStage != variant to stage) recentLosses.clear() else recentLosses.removeAll { it.first > startStep }
+        recentStage = variant to stage
     }
 
     override fun stepped(metrics: TrainMetrics, logged: Boolean) {
         if (!logged) return
         record(metrics)
-        recentLosses.addLast(metrics.loss)
+        summarizeStep(metrics)
+    }
+
+    private fun summarizeStep(metrics: TrainMetrics) {
+        if (recentStage != metrics.variant to metrics.stage) recentLosses.clear()
+        recentStage = metrics.variant to metrics.stage
+        recentLosses.addLast(metrics.step to metrics.loss)
         if (recentLosses.size > 5) recentLosses.removeFirst()
         update(metrics.variant) { v ->
             val stage = v.stages[metrics.stage] ?: StageSummary("pretrain", firstLoss = metrics.loss)
             v.copy(status = "training ${metrics.stage}", stages = v.stages + (metrics.stage to stage.copy(
                 steps = metrics.step, tokens = metrics.tokens, trainSeconds = metrics.elapsedSeconds, tokensPerSecond = metrics.tokensPerSecond,
-                finalLoss = recentLosses.average(),
+                finalLoss = recentLosses.map { it.second }.average(),
             )))
         }
     }
 
     override fun evaluated(metrics: EvalMetrics) {
         record(metrics)
+        summarizeEval(metrics)
+        refresh()
+    }
+
+    private fun summarizeEval(metrics: EvalMetrics) {
         update(metrics.variant) { v ->
             val stage = v.stages[metrics.stage] ?: StageSummary("eval")
             v.copy(stages = v.stages + (metrics.stage to stage.copy(
@@ -52,7 +77,6 @@ public class RunRecorder(private val dir: RunDirectory, private val plan: Plan, 
                 bitsPerByte = metrics.language?.bitsPerByte ?: stage.bitsPerByte,
             )))
         }
-        refresh()
     }
 
     /** Notes the result of the pre-training model checks of [variant]. */

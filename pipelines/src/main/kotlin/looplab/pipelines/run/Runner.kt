@@ -142,6 +142,14 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
     private fun previousEvents(dir: RunDirectory): List<MetricEvent> {
         val file = dir.file("metrics.jsonl")
         if (!Files.exists(file)) return emptyList()
-        return Files.readAllLines(file).filter { it.isNotBlank() }.map { RunRecorder.compact.decodeFromString(MetricEvent.serializer(), it) }
+        val lines = Files.readAllLines(file).filter { it.isNotBlank() }
+        // A process killed mid-append can leave its last line cut short; every earlier line must be whole.
+        return lines.mapIndexedNotNull { i, line ->
+            try {
+                RunRecorder.compact.decodeFromString(MetricEvent.serializer(), line)
+            } catch (e: IllegalArgumentException) {
+                if (i == lines.lastIndex) null else throw e
+            }
+        }
     }
 }
