@@ -39,7 +39,7 @@ public class LooplabCommand : CliktCommand(name = "looplab") {
 private const val FULL_HELP =
     "For a built-in example with a full-size variant: use the architecture at its published size instead of the CPU-sized default."
 
-private const val EXPERIMENT_HELP =
+internal const val EXPERIMENT_HELP =
     "A built-in example's name (see `looplab list`), a *.looplab.kts script, or a *.json spec (a run's plan.json works too)."
 
 /** `looplab list`: the built-in examples. */
@@ -118,7 +118,7 @@ public class RunCommand(private val catalog: ExampleCatalog) : CliktCommand(name
 private val planJson = SpecJson.json
 
 /** Turns every kind of bad input into one clear message and a non-zero exit, never a stack trace. */
-private inline fun reportingErrors(block: () -> Unit) {
+internal inline fun reportingErrors(block: () -> Unit) {
     try {
         block()
     } catch (e: RuntimeException) {
@@ -130,7 +130,7 @@ private inline fun reportingErrors(block: () -> Unit) {
 public fun runCli(catalog: ExampleCatalog, args: Array<String>) {
     try {
         LooplabCommand().subcommands(
-            ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog),
+            ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog), SweepCommand(catalog), SweepCellCommand(catalog),
             BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand()),
         ).main(args)
     } catch (e: Throwable) {
