@@ -26,8 +26,8 @@ import looplab.pipelines.sweep.SweepCells
 import looplab.pipelines.sweep.SweepComparison
 import looplab.pipelines.sweep.SweepFolder
 import looplab.pipelines.sweep.SweepManifest
-import looplab.pipelines.train.TrainMetrics
-import looplab.pipelines.train.TrainingListener
+import looplab.pipelines.metrics.TrainMetrics
+import looplab.pipelines.metrics.TrainingListener
 import java.io.File
 import java.nio.file.Files
 import kotlin.math.abs
