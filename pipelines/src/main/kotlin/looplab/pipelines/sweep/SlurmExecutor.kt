@@ -93,14 +93,21 @@ public class SlurmExecutor(
     }
 
     /** Each cell's Slurm state in its latest submission, where the controller still lists it. */
-    public fun queue(manifest: SweepManifest = folder.manifest()): Map<Int, String> {
+    public fun queue(manifest: SweepManifest = folder.manifest()): Map<Int, String> =
+        queueOrNull(manifest) ?: throw SlurmException("squeue did not answer (is slurmctld running?)")
+
+    /** As [queue], or null when squeue failed for another reason than a job the controller has forgotten. */
+    private fun queueOrNull(manifest: SweepManifest): Map<Int, String>? {
         val latest = HashMap<Int, String>()
         manifest.submissions.forEach { s -> s.cells.forEach { latest[it] = s.job } }
         val states = HashMap<Int, String>()
         for (job in latest.values.distinct()) {
             // A job the controller has forgotten makes squeue fail; its cells then count as not listed.
             val result = shell.run(listOf("squeue", "-h", "-r", "--states=all", "-j", job, "-o", "%F|%K|%T"))
-            if (result.code != 0) continue
+            if (result.code != 0) {
+                if ("Invalid job id" in result.output) continue
+                return null
+            }
             for (line in result.output.lines()) {
                 val (array, task, state) = line.split('|').takeIf { it.size == 3 } ?: continue
                 val index = task.trim().toIntOrNull() ?: continue
@@ -115,7 +122,12 @@ public class SlurmExecutor(
         while (true) {
             if (Files.exists(folder.cancelMark)) return SweepOutcome.Cancelled.also { log("the sweep was cancelled (${folder.cancelMark.fileName} is set)") }
             val manifest = folder.manifest()
-            val states = queue(manifest)
+            // Without an answer from the controller nothing is decided: a running cell must not be submitted twice.
+            val states = queueOrNull(manifest)
+            if (states == null) {
+                Thread.sleep(poll.toMillis())
+                continue
+            }
             val views = manifest.cells.map { CellView(it, folder.status(it), states[it.index]) }
             val unfinished = views.filter { it.state != "complete" && states[it.cell.index] !in SlurmStates.active }
             val cancelled = unfinished.filter { states[it.cell.index] == "CANCELLED" }
