@@ -31,7 +31,7 @@ public class LocalExecutor(
                 thread(name = "sweep-slot-$slot") {
                     while (!Files.exists(folder.cancelMark)) {
                         val cell = queue.poll() ?: break
-                        val attempt = starts.merge(cell.index, 1, Int::plus)!!
+                        val attempt = starts.merge(cell.index, 1) { a, b -> a + b }!!
                         log("[slot $slot] ${cell.id}: start${if (attempt > 1) " (again, from its checkpoints)" else ""}")
                         val process = start(manifest.launcher, cell, env).also { children += it }
                         // `looplab sweep --cancel` marks the folder; a running cell is stopped then too.

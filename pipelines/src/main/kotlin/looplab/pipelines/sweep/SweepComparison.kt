@@ -5,6 +5,7 @@ import looplab.dsl.SpecJson
 import looplab.pipelines.plan.Format
 import looplab.pipelines.plan.Plan
 import looplab.pipelines.plan.TextTable
+import looplab.pipelines.run.RunRecorder
 import looplab.pipelines.run.RunSummary
 import java.nio.file.Files
 import java.util.Locale
@@ -38,7 +39,7 @@ public object SweepComparison {
     public fun gather(folder: SweepFolder): List<CellResult> = folder.manifest().cells.map { cell ->
         val run = folder.runDir(cell)
         val summary = run.resolve("summary.json").takeIf(Files::isRegularFile)?.let {
-            SpecJson.json.decodeFromString(RunSummary.serializer(), Files.readString(it))
+            RunRecorder.pretty.decodeFromString(RunSummary.serializer(), Files.readString(it))
         }
         val variant = summary?.variants?.firstOrNull { it.name == cell.variant }
         val train = variant?.stages?.values?.lastOrNull { it.kind == "pretrain" }

@@ -56,7 +56,8 @@ public class SweepFolderException(message: String) : RuntimeException(message), 
 
 /** A sweep's folder: `sweep.json`, and per cell `cells/<id>/` with `plan.json`, `status.json` and the run in `run/`. */
 public class SweepFolder(public val root: Path) {
-    private val files = RunDirectory(root)
+    // Made on first write: reading a folder that is not a sweep must not create it.
+    private val files by lazy { RunDirectory(root) }
 
     public fun manifest(): SweepManifest {
         val file = root.resolve(MANIFEST)
