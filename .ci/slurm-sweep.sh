@@ -30,6 +30,8 @@ stop_daemons() {
 }
 cleanup() {
     set +e
+    # The two sweeps run in the background; a failing check must not leave them behind.
+    for pid in ${follower:-} ${local_sweep:-}; do kill "$pid" 2>/dev/null; done
     [ -f "$SLURM_CONF" ] && scancel --quiet --user="$(id -un)" 2>/dev/null
     stop_daemons
     say "daemons stopped"
@@ -78,12 +80,15 @@ for _ in $(seq 30); do sinfo -h -o %T 2>/dev/null | grep -q idle && break; sleep
 sinfo -h -o %T | grep -q idle || fail "the Slurm node did not come up (see $STATE/slurmctld.log)"
 say "slurm up: $(sinfo -h -o '%P %D %c %T')"
 
-# The sweep on Slurm, followed in the background; the test cancels one cell once it has a checkpoint.
-timeout 240 java -jar "$JAR" sweep "$SCRIPT" --executor slurm --out "$STATE/sweeps-slurm" --poll 2 > "$STATE/slurm.out" 2>&1 &
+# The sweep on Slurm and the same sweep on the local executor run side by side (both in the
+# background); the test cancels one Slurm cell once it has a checkpoint.
+timeout 540 java -jar "$JAR" sweep "$SCRIPT" --executor slurm --out "$STATE/sweeps-slurm" --poll 2 > "$STATE/slurm.out" 2>&1 &
 follower=$!
+timeout 540 java -jar "$JAR" sweep "$SCRIPT" --out "$STATE/sweeps-local" --parallel 2 > "$STATE/local.out" 2>&1 &
+local_sweep=$!
 sweep_dir() { find "$STATE/$1" -name sweep.json -printf '%h\n' 2>/dev/null | head -1; }
 victim=""
-for _ in $(seq 150); do
+while [ $(( $(date +%s) - start )) -lt 520 ] && kill -0 $follower 2>/dev/null; do
     dir=$(sweep_dir sweeps-slurm)
     if [ -n "$dir" ]; then
         ck=$(find "$dir/cells" -path '*/checkpoints/*/state.json' -not -path '*.partial*' 2>/dev/null | head -1)
@@ -95,7 +100,6 @@ for _ in $(seq 150); do
             fi
         fi
     fi
-    kill -0 $follower 2>/dev/null || break
     sleep 0.5
 done
 [ -n "$victim" ] || { cat "$STATE/slurm.out"; fail "no running cell with a checkpoint to cancel"; }
@@ -109,9 +113,8 @@ grep -q "submitting it again" "$STATE/slurm.out" || fail "the follower did not r
 [ "$(grep -c ' complete$' "$dir/comparison.txt")" = 4 ] || fail "the gathered table does not have 4 complete cells"
 java -jar "$JAR" sweep --status "$dir" > /dev/null || fail "--status failed"
 
-say "the same sweep on the local executor"
-timeout 240 java -jar "$JAR" sweep "$SCRIPT" --out "$STATE/sweeps-local" --parallel 2 > "$STATE/local.out" 2>&1 \
-    || { cat "$STATE/local.out"; fail "the local sweep did not complete"; }
+wait $local_sweep || { cat "$STATE/local.out"; fail "the local sweep did not complete"; }
+say "local sweep done"
 local_dir=$(sweep_dir sweeps-local)
 diff "$dir/comparison.txt" "$local_dir/comparison.txt" || fail "Slurm and local executors gathered different tables"
 say "the Slurm and local tables are identical:"
