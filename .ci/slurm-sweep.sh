@@ -82,13 +82,13 @@ say "slurm up: $(sinfo -h -o '%P %D %c %T')"
 
 # The sweep on Slurm and the same sweep on the local executor run side by side (both in the
 # background); the test cancels one Slurm cell once it has a checkpoint.
-timeout 540 java -jar "$JAR" sweep "$SCRIPT" --executor slurm --out "$STATE/sweeps-slurm" --poll 2 > "$STATE/slurm.out" 2>&1 &
+timeout 840 java -jar "$JAR" sweep "$SCRIPT" --executor slurm --out "$STATE/sweeps-slurm" --poll 2 > "$STATE/slurm.out" 2>&1 &
 follower=$!
-timeout 540 java -jar "$JAR" sweep "$SCRIPT" --out "$STATE/sweeps-local" --parallel 2 > "$STATE/local.out" 2>&1 &
+timeout 840 java -jar "$JAR" sweep "$SCRIPT" --out "$STATE/sweeps-local" --parallel 2 > "$STATE/local.out" 2>&1 &
 local_sweep=$!
 sweep_dir() { find "$STATE/$1" -name sweep.json -printf '%h\n' 2>/dev/null | head -1; }
 victim=""
-while [ $(( $(date +%s) - start )) -lt 520 ] && kill -0 $follower 2>/dev/null; do
+while [ $(( $(date +%s) - start )) -lt 820 ] && kill -0 $follower 2>/dev/null; do
     dir=$(sweep_dir sweeps-slurm)
     if [ -n "$dir" ]; then
         ck=$(find "$dir/cells" -path '*/checkpoints/*/state.json' -not -path '*.partial*' 2>/dev/null | head -1)
