@@ -82,6 +82,16 @@ private fun validateRecursion(model: ModelSpec, check: SpecChecker) {
         check.at("conv").atLeast("dilation", conv.dilation, 1)
     }
     r.moe?.let { validateMoe(it, check.at("moe")) }
+    r.trm?.let { trm ->
+        check.at("trm").atLeast("cycles", trm.cycles, 1)
+        check.require("trm", r.moe == null) { "TRM cycles run the dense FFN as a recurrence; cycling a mixture of experts (and its routing) is not defined, drop moe or trm" }
+    }
+    r.tdCarry?.let { validateCarry(it, check.at("tdCarry")); needsLoops("tdCarry", "a carry between passes") }
+    r.gruCarry?.let { validateCarry(it, check.at("gruCarry")); needsLoops("gruCarry", "a carry between passes") }
+    if (r.confidence) {
+        needsLoops("confidence", "conditioning on the previous pass")
+        check.require("confidence", r.exitGate) { "confidence conditioning reads the previous pass's exit gate: add exitGate()" }
+    }
     r.adapters?.let { adapters ->
         check.at("adapters").atLeast("rank", adapters.rank, 1)
         check.at("adapters").require("scale", adapters.scale.isFinite()) { "must be finite, was ${adapters.scale}" }
@@ -100,6 +110,11 @@ private fun validateRecursion(model: ModelSpec, check: SpecChecker) {
         check.at("loopLoss").require("weight", loss.weight > 0.0 && loss.weight.isFinite()) { "must be > 0, was ${loss.weight}" }
         needsLoops("loopLoss", "a loss at every loop but the last")
     }
+}
+
+private fun validateCarry(carry: LowRankCarry, check: SpecChecker) {
+    check.atLeast("rank", carry.rank, 1)
+    check.require("std", carry.std >= 0.0 && carry.std.isFinite()) { "must be ≥ 0, was ${carry.std}" }
 }
 
 private fun validateMoe(moe: Moe, check: SpecChecker) {

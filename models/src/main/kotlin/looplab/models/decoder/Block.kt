@@ -32,7 +32,8 @@ internal class BlockContext(val loop: Int? = null, val control: PassControl? = n
  * each `x + mixer(norm(x))`, then the FFN `x + ffn(norm(x))`. With a MoE beside the dense FFN both
  * read the same stream: `x + g_d·dense(norm(x)) + g_m·moe(norm_m(x))`. Per-pass controls, when
  * given, scale the mixer and FFN outputs and first mix the stream with the embedding; they start at
- * (1, 1, 1, 0), where the block computes exactly what it would without them.
+ * (1, 1, 1, 0), where the block computes exactly what it would without them. With TRM cycles the
+ * dense FFN is run as a short recurrence (see [cycles]).
  */
 internal class Block(scope: ParamScope, private val spec: ModelSpec, inLoop: Boolean) {
     private val residualStd = spec.residualStd
@@ -51,6 +52,7 @@ internal class Block(scope: ParamScope, private val spec: ModelSpec, inLoop: Boo
     private val moe = moeSpec?.let {
         MixtureOfExperts(scope.scope("moe"), it, spec.width, spec.initStd, residualStd, if (inLoop && it.loopAware) recursion.loops else null)
     }
+    private val trmCycles = recursion.trm?.cycles ?: 1
     private val denseGate = if (moeSpec != null && dense) scope.control("gate_dense", listOf(1), 1.0) else null
     private val moeGate = if (moeSpec != null && dense) scope.control("gate_moe", listOf(1), 1.0) else null
 
@@ -64,10 +66,23 @@ internal class Block(scope: ParamScope, private val spec: ModelSpec, inLoop: Boo
         if (attn != null) x = x + scaled(attn.apply(f, rmsNorm(x, p[attnNorm!!], spec.normEps)), control?.attnScale)
         val normed = rmsNorm(x, p[mlpNorm], spec.normEps)
         val ffn = when {
-            moe == null -> mlp!!.apply(this, p, normed)
+            moe == null -> cycles(f, x, normed)
             mlp == null -> moe.apply(f, normed, context.loop)
             else -> mlp.apply(this, p, normed) * p[denseGate!!] + moe.apply(f, rmsNorm(x, p[moeNorm!!], spec.normEps), context.loop) * p[moeGate!!]
         }
         x + scaled(ffn, control?.mlpScale)
+    }
+
+    /**
+     * The dense FFN as TRM cycles: `z = ffn(norm(h))`, then `z ← z + ffn(norm(h + z))` for the
+     * remaining cycles with the same weights (the state starts at zero, so the first cycle is the
+     * plain FFN). With one cycle this is exactly the FFN. The state lives within this block and
+     * loop only; nothing crosses positions except the FFN's causal convolution.
+     */
+    private fun cycles(f: Forward, h: Tensor, normed: Tensor): Tensor = with(f.ops) {
+        val p = f.params
+        var z = mlp!!.apply(this, p, normed)
+        repeat(trmCycles - 1) { z = z + mlp.apply(this, p, rmsNorm(h + z, p[mlpNorm], spec.normEps)) }
+        z
     }
 }

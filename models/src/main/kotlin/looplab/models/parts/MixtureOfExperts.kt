@@ -89,7 +89,8 @@ internal class MixtureOfExperts(
                 linear(grouped, p[router])
             } else {
                 val row = slice(p[loopEmbedding], 0, loop!!, loop + 1)
-                linear(grouped, slice(p[router], 0, 0, width)) + linear(row, slice(p[router], 0, width, 2 * width))
+                val weights = p[router]
+                linear(grouped, slice(weights, 0, 0, width)) + linear(row, slice(weights, 0, width, 2 * width))
             }
         }
         val scores = sigmoid(logits)

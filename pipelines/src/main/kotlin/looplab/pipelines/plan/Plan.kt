@@ -83,6 +83,12 @@ public data class ModelPlan(
     val vocabRows: Int = 0,
     /** The model's parts in words (positions, mixer, MoE, loop parts, heads...). */
     val parts: List<String> = emptyList(),
+    /** Physical parameters one token's inference forward uses (MoE: shared + top-k routed experts; early exit: the loops run). */
+    val activeParams: Long = 0,
+    /** Parameters one token's inference forward applies, each use counted (effective, over [activeLoops] loops). */
+    val activeEffectiveParams: Long = 0,
+    /** Loops an inference forward runs (the early-exit loop, or all; with ACT, at most). */
+    val activeLoops: Int = 0,
 )
 
 /** One stage in order; training stages say how long they run and what a step costs in memory. */

@@ -19,13 +19,16 @@ public object PlanPrinter {
 
     /** The models table and each model's parts. */
     public fun models(plan: Plan): String = buildString {
-        appendLine("Models (FLOPs per token at the context length; effective counts a looped block once per loop):")
-        val models = TextTable(listOf("variant", "width", "heads", "ffn", "blocks x loops", "depth", "context", "vocab", "params", "effective", "fwd FLOPs/tok", "train FLOPs/tok"))
+        appendLine("Models (FLOPs per token at the context length; effective counts each use of a parameter, a looped block once per loop;")
+        appendLine("active: the parameters one token's inference forward uses (MoE: shared + top-k experts; early exit: the loops run), each once, then each use):")
+        val models = TextTable(listOf("variant", "width", "heads", "ffn", "blocks x loops", "depth", "context", "vocab", "params", "effective", "active", "active eff.", "fwd FLOPs/tok", "train FLOPs/tok"))
         plan.models.forEach {
             val heads = if (it.kvHeads != it.heads) "${it.heads}x${it.headSize} (${it.kvHeads} kv)" else "${it.heads}x${it.headSize}"
             models.row(it.name, it.width, heads, it.ffnHidden, "${it.blocks} x ${it.loops}", it.effectiveDepth, it.contextLength,
                 if (it.vocabRows > 0) it.vocabRows else plan.vocabSize,
-                Format.exact(it.physicalParams), Format.count(it.effectiveParams), Format.count(it.forwardFlopsPerToken), Format.count(it.trainingFlopsPerToken))
+                Format.exact(it.physicalParams), Format.count(it.effectiveParams), Format.count(it.activeParams),
+                Format.count(it.activeEffectiveParams) + if (it.activeLoops < it.loops) " (${it.activeLoops} loops)" else "",
+                Format.count(it.forwardFlopsPerToken), Format.count(it.trainingFlopsPerToken))
         }
         appendLine(models.render())
         plan.models.filter { it.parts.isNotEmpty() }.forEach { appendLine("  ${it.name}: ${it.parts.joinToString("; ")}") }
