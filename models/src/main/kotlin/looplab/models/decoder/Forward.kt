@@ -44,6 +44,12 @@ internal class Forward(
     /** Loops the core actually ran (fewer than declared under early exit, random depth or halting). */
     var loopsRun: Int = 0
 
+    /** Loops to run instead of the spec's (inference only, early exit off): depth curves and extrapolation. */
+    var depth: Int? = null
+
+    /** Called with the stream after every loop, as the rest of the model would see it if the loop ended there. */
+    var onLoop: ((Tensor) -> Unit)? = null
+
     private val weighted = mutableListOf<Tensor>()
     private val metrics = LinkedHashMap<String, Tensor>()
     private val averaged = LinkedHashMap<String, Pair<Double, MutableList<Tensor>>>()

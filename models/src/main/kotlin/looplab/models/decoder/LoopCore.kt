@@ -35,9 +35,15 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
     private val halting = spec.act?.let { HaltingUnit(root.scope("halt"), spec.width, it) }
     private val carries = PassCarries(root, spec)
 
+    /** Parts that exist once per trained loop, so that more loops than trained cannot run; null when none. */
+    val perLoopParts: String? = listOfNotNull(
+        "adapters".takeIf { r.adapters != null }, "passControls".takeIf { r.passControls },
+        "exitGate".takeIf { r.exitGate }, "unetSkips".takeIf { r.skips },
+    ).takeIf { it.isNotEmpty() }?.joinToString(", ")
+
     /** Runs the loop on [start]; [embedding] is the stream that entered the core (for injection and mixing). */
     fun apply(f: Forward, start: Tensor, embedding: Tensor, head: Head, finalNorm: ParamRef): CoreResult {
-        val loops = depth(f.pass)
+        val loops = f.depth ?: depth(f.pass)
         return if (halting != null) adaptive(f, start, embedding, loops, head, finalNorm) else fixed(f, start, embedding, loops, head, finalNorm)
     }
 
@@ -52,13 +58,14 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
     }
 
     private fun fixed(f: Forward, start: Tensor, embedding: Tensor, loops: Int, head: Head, finalNorm: ParamRef): CoreResult = with(f.ops) {
-        val exitAt = if (!f.pass.training) spec.earlyExit?.loop?.takeIf { it < loops } else null
+        val exitAt = if (!f.pass.training && f.depth == null && f.onLoop == null) spec.earlyExit?.loop?.takeIf { it < loops } else null
         val stored = arrayOfNulls<Tensor>(loops / 2)
         val carry = carriedState()
         var x = start
         for (loop in 0 until loops) {
             val y = pass(f, x, loop, loops, embedding, stored, carry, runs = exitAt ?: loops)
             observe(f, y, loop, loops, head, finalNorm)
+            f.onLoop?.invoke(y)
             f.loopsRun = loop + 1
             if (exitAt == loop + 1) return CoreResult(y, auxNorms[exitAt])
             x = if (interLoopNorm != null && loop < loops - 1) rmsNorm(y, f.params[interLoopNorm], spec.normEps) else y
@@ -99,6 +106,8 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
             val left = one - halted
             val weight = running * left * (halts + (one - halts) * chance)
             f.probes?.put("act.weight.$loop", weight)
+            // Read out as if every position still running halted here: what a pass of loop + 1 loops outputs.
+            f.onLoop?.let { readout -> (y * (running * left)).let { last -> readout(output?.let { it + last } ?: last) } }
             output = output?.let { it + y * weight } ?: (y * weight)
             used = used + running
             remainder = remainder + running * halts * left

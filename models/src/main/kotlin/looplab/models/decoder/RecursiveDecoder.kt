@@ -6,6 +6,7 @@ import looplab.dsl.ModelSpec
 import looplab.dsl.Rope
 import looplab.models.AdaptiveInference
 import looplab.models.LanguageModel
+import looplab.models.LoopedModel
 import looplab.models.ModelOutput
 import looplab.models.Pass
 import looplab.models.params.ParamRef
@@ -29,7 +30,7 @@ import kotlin.math.sqrt
  * inference path: for ACT it reads, after each loop, whether any position still runs, and stops
  * when none does; its logits equal [logits]'s.
  */
-public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize: Int) : LanguageModel, AdaptiveInference {
+public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize: Int) : LanguageModel, AdaptiveInference, LoopedModel {
     override val parameters: ParamRegistry = ParamRegistry()
     private val root = parameters.scope("")
     private val embedding = root.table("embed", vocabSize, spec.width, if (spec.embedding.init == EmbeddingInit.Spectral) 0.1 / sqrt(spec.width.toDouble()) else spec.initStd)
@@ -49,13 +50,36 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
     override fun adaptiveLogits(ops: Ops, params: Params, tokens: Tensor, read: (Tensor) -> Double): Tensor =
         run(Forward(ops, params, Pass.Inference, read = read), tokens)
 
+    override val trainedLoops: Int get() = spec.recursive.loops
+
+    override val extrapolationBlocker: String?
+        get() = core.perLoopParts?.let { "$it: parameters exist once per trained loop ($trainedLoops)" }
+
+    override fun loopLogits(ops: Ops, params: Params, tokens: Tensor, loops: Int): List<Tensor> {
+        val f = atDepth(ops, params, loops)
+        val readouts = mutableListOf<Tensor>()
+        run(f, tokens, readouts)
+        return readouts
+    }
+
+    override fun logitsAtDepth(ops: Ops, params: Params, tokens: Tensor, loops: Int): Tensor = run(atDepth(ops, params, loops), tokens)
+
+    private fun atDepth(ops: Ops, params: Params, loops: Int): Forward {
+        require(loops >= 1) { "a pass runs at least one loop, was asked for $loops" }
+        if (loops > trainedLoops) extrapolationBlocker?.let { throw IllegalArgumentException("model ${spec.name} cannot run $loops loops: $it") }
+        return Forward(ops, params, Pass.Inference).also { it.depth = loops }
+    }
+
     override fun loss(ops: Ops, params: Params, inputs: Tensor, targets: Tensor, mask: Tensor, pass: Pass): ModelOutput {
         val f = Forward(ops, params, pass, mask, targets)
         return f.finish(ops.crossEntropy(run(f, inputs), targets, mask))
     }
 
-    /** The whole forward pass: logits [B, T, V] of [tokens] [B, T]. */
-    internal fun run(f: Forward, tokens: Tensor): Tensor = with(f.ops) {
+    /**
+     * The whole forward pass: logits [B, T, V] of [tokens] [B, T]. With [readouts], the stream after
+     * every loop also goes through the rest of the model and its logits are collected there.
+     */
+    internal fun run(f: Forward, tokens: Tensor, readouts: MutableList<Tensor>? = null): Tensor = with(f.ops) {
         val p = f.params
         val (batch, length) = tokens.shape
         var x = embedding(tokens, p[embedding])
@@ -83,12 +107,18 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
         // (under mixed precision, one cast of the [W, V] table instead of one per head).
         val weight = headMatrix?.let { p[it] } ?: transpose(p[embedding], 0, 1)
         val head: Head = { forward, stream, norm -> headLogits(forward, stream, norm, weight) }
+        if (readouts != null) f.onLoop = { stream -> readouts += afterCore(f, stream, head) }
         val result = core.apply(f, x, x, head, finalNorm)
         result.exitHead?.let { return@with head(f, result.stream, it) }
-        var h = result.stream
+        afterCore(f, result.stream, head)
+    }
+
+    /** What follows the looped core: coda blocks, latent thoughts, the final norm and the head. */
+    private fun afterCore(f: Forward, stream: Tensor, head: Head): Tensor {
+        var h = stream
         for (block in coda) h = block.apply(f, h)
         if (latent != null) h = latent.apply(f, h)
-        head(f, h, finalNorm)
+        return head(f, h, finalNorm)
     }
 
     /** The LM head [weight] ([W, V]) after the RMSNorm [norm], on the token positions of [stream] (memory dropped). */
