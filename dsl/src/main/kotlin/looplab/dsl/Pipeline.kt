@@ -47,13 +47,51 @@ public data class EvalSpec(
     val algorithmic: AlgorithmicEvalSpec? = AlgorithmicEvalSpec(),
     /** Held-out perplexity and bits per byte on the language data's validation documents; null: not measured. */
     val language: LanguageEvalSpec? = null,
+    /** Needle-in-a-haystack retrieval over lengths and depths; null: not measured. */
+    val needles: NeedleEvalSpec? = null,
+    /** Per-loop readout, early-exit curve and depth extrapolation of looped models; null: not measured. */
+    val loops: LoopEvalSpec? = null,
 ) : StageSpec
 
-/** Perplexity and bits per byte on held-out documents, in windows of the training sequence length. */
+/**
+ * Perplexity and bits per byte on held-out documents in sliding windows of the training sequence
+ * length: each token is scored once, with at least `window − stride` tokens of context once past
+ * the start. A null [stride] is the window itself (consecutive windows).
+ */
 @Serializable
 public data class LanguageEvalSpec(
     /** At most this many held-out tokens are scored (the whole validation split if it is smaller). */
     val maxTokens: Int = 65_536,
+    /** Tokens each window moves on; null: the window length (non-overlapping windows). */
+    val stride: Int? = null,
+)
+
+/**
+ * Needle in a haystack: a random code of [digits] digits is put at each depth (0 = start, 1 = just
+ * before the question) into filler text of [corpus], and must be returned exactly after the
+ * question at the end. Lengths are prompt tokens; a length past the model's context is reported so.
+ */
+@Serializable
+public data class NeedleEvalSpec(
+    val lengths: List<Int> = listOf(1_024, 2_048, 4_096),
+    val depths: List<Double> = listOf(0.0, 0.25, 0.5, 0.75, 1.0),
+    /** Problems per (length, depth) cell. */
+    val samples: Int = 10,
+    val digits: Int = 5,
+    val corpus: CorpusSpec = AustenCorpus,
+)
+
+/**
+ * Looped models read out after every loop, run at every depth up to the trained one (the early-exit
+ * curve) and at 1× to [multiples]× the trained loops (depth extrapolation).
+ */
+@Serializable
+public data class LoopEvalSpec(
+    /** Algorithmic problems per task and length. */
+    val samples: Int = 32,
+    val multiples: Int = 4,
+    /** Held-out language tokens scored per depth, when the experiment has language data. */
+    val maxTokens: Int = 8_192,
 )
 
 /**
@@ -131,17 +169,41 @@ public class PretrainBuilder internal constructor(private val id: String) {
 public class EvalBuilder internal constructor(private val id: String, private val from: String) {
     private var algorithmic: AlgorithmicEvalSpec? = null
     private var language: LanguageEvalSpec? = null
+    private var needles: NeedleEvalSpec? = null
+    private var loops: LoopEvalSpec? = null
 
     /** Greedy exact-match accuracy per task, in and out of distribution. */
     public fun algorithmic(samples: Int = 100, maxNewTokens: Int = 24) {
         algorithmic = AlgorithmicEvalSpec(samples, maxNewTokens)
     }
 
-    /** Held-out perplexity and bits per byte of the language data (compare bits per byte with gzip's and xz's). */
-    public fun perplexity(maxTokens: Int = 65_536) {
-        language = LanguageEvalSpec(maxTokens)
+    /**
+     * Held-out perplexity and bits per byte of the language data in sliding windows moving [stride]
+     * tokens (null: non-overlapping), beside gzip and xz on the same text.
+     */
+    public fun perplexity(maxTokens: Int = 65_536, stride: Int? = null) {
+        language = LanguageEvalSpec(maxTokens, stride)
     }
 
-    // With nothing named, the algorithmic grid is measured, as before perplexity existed.
-    internal fun build(): EvalSpec = EvalSpec(id, from, algorithmic ?: if (language == null) AlgorithmicEvalSpec() else null, language)
+    /** Needle-in-a-haystack retrieval: exact match of a code put at each depth of filler text of each length. */
+    public fun needles(
+        lengths: List<Int> = listOf(1_024, 2_048, 4_096),
+        depths: List<Double> = listOf(0.0, 0.25, 0.5, 0.75, 1.0),
+        samples: Int = 10,
+        digits: Int = 5,
+        corpus: CorpusSpec = AustenCorpus,
+    ) {
+        needles = NeedleEvalSpec(lengths, depths, samples, digits, corpus)
+    }
+
+    /** Per-loop readout, early-exit curve and depth extrapolation to [multiples]× the trained loops. */
+    public fun loops(samples: Int = 32, multiples: Int = 4, maxTokens: Int = 8_192) {
+        loops = LoopEvalSpec(samples, multiples, maxTokens)
+    }
+
+    // With nothing named, the algorithmic grid is measured, as before the other suites existed.
+    internal fun build(): EvalSpec {
+        val none = language == null && needles == null && loops == null
+        return EvalSpec(id, from, algorithmic ?: if (none) AlgorithmicEvalSpec() else null, language, needles, loops)
+    }
 }

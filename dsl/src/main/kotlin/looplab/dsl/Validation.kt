@@ -42,6 +42,7 @@ public fun ExperimentSpec.validate(): List<SpecError> {
         "must be letters, digits, '.', '_' or '-' (it names the run folder), was \"$name\""
     }
     if (device is Gpu) check.at("device").atLeast("index", device.index, 0)
+    check.require("seeds", seeds.toSet().size == seeds.size) { "each seed once, was $seeds" }
     check.require("precision", precision == Precision.Fp32 || backend == Backend.Compiled) {
         "$precision needs backend = Backend.Compiled: DJL's eager NDArrays have no bf16 and no differentiable casts"
     }
@@ -77,7 +78,22 @@ private fun validatePipeline(pipeline: PipelineSpec, check: SpecChecker) {
                     "refers to \"${stage.from}\", which is not an earlier training stage" +
                         if (earlierModelStages.isEmpty()) "" else " (earlier: ${earlierModelStages.joinToString()})"
                 }
-                stage.language?.let { at.at("language").atLeast("maxTokens", it.maxTokens, 2) }
+                stage.language?.let {
+                    at.at("language").atLeast("maxTokens", it.maxTokens, 2)
+                    it.stride?.let { stride -> at.at("language").atLeast("stride", stride, 1) }
+                }
+                stage.needles?.let { n ->
+                    val needles = at.at("needles")
+                    needles.require("lengths", n.lengths.isNotEmpty() && n.lengths.all { it >= 1 }) { "name at least one length, each ≥ 1, was ${n.lengths}" }
+                    needles.require("depths", n.depths.isNotEmpty() && n.depths.all { it in 0.0..1.0 }) { "name at least one depth, each within 0..1, was ${n.depths}" }
+                    needles.atLeast("samples", n.samples, 1)
+                    needles.require("digits", n.digits in 1..18) { "must be within 1..18, was ${n.digits}" }
+                }
+                stage.loops?.let { l ->
+                    at.at("loops").atLeast("samples", l.samples, 1)
+                    at.at("loops").atLeast("multiples", l.multiples, 1)
+                    at.at("loops").atLeast("maxTokens", l.maxTokens, 2)
+                }
                 stage.algorithmic?.let {
                     at.at("algorithmic").atLeast("samples", it.samples, 1)
                     at.at("algorithmic").atLeast("maxNewTokens", it.maxNewTokens, 1)

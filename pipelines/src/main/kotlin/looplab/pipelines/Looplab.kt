@@ -3,6 +3,11 @@ package looplab.pipelines
 import looplab.curriculum.tasks.TaskRegistry
 import looplab.dsl.ExperimentSpec
 import looplab.dsl.SpecJson
+import looplab.pipelines.compare.Comparison
+import looplab.pipelines.compare.RunRecords
+import looplab.pipelines.eval.EvaluationReport
+import looplab.pipelines.eval.RunEvaluation
+import looplab.pipelines.eval.Suite
 import looplab.pipelines.plan.Plan
 import looplab.pipelines.plan.PlanPrinter
 import looplab.pipelines.plan.Planner
@@ -34,6 +39,15 @@ public object Looplab {
     /** Runs [spec], recording under [runsDir]/<experiment>/<time>/. */
     @JvmStatic
     public fun run(spec: ExperimentSpec, runsDir: Path): RunResult = Runner().run(spec, RunOptions(runsDir = runsDir))
+
+    /** Measures [suites] ("algorithmic", "longctx", "lm", "loops") on a run folder's checkpoints, writing results_<suite>.json there. */
+    @JvmStatic
+    public fun evaluate(runDir: Path, vararg suites: String): EvaluationReport =
+        RunEvaluation().evaluate(runDir, suites.map { Suite.of(it) ?: throw IllegalArgumentException("unknown suite \"$it\" (algorithmic, longctx, lm, loops)") })
+
+    /** Compares the variants of run folders: means with 95% intervals over seeds and the win criteria. */
+    @JvmStatic
+    public fun compare(vararg runDirs: Path): Comparison = Comparison.of(RunRecords.load(runDirs.toList()))
 
     /** The experiment a `*.looplab.kts` script declares. */
     @JvmStatic

@@ -130,7 +130,7 @@ private inline fun reportingErrors(block: () -> Unit) {
 public fun runCli(catalog: ExampleCatalog, args: Array<String>) {
     try {
         LooplabCommand().subcommands(
-            ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog),
+            ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog), EvalCommand(catalog), CompareCommand(),
             BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand()),
         ).main(args)
     } catch (e: Throwable) {

@@ -17,9 +17,9 @@ public class GreedyDecoder(
     private val store: ParameterStore,
     private val backend: EagerBackend,
     private val eos: Int,
-) {
+) : Completer {
     /** The tokens generated after each prompt, without the closing EOS. */
-    public fun complete(prompts: List<IntArray>, maxNewTokens: Int): List<IntArray> {
+    override fun complete(prompts: List<IntArray>, maxNewTokens: Int): List<IntArray> {
         val rows = prompts.size
         val promptLength = prompts.first().size
         require(prompts.all { it.size == promptLength }) { "prompts of one batch must have equal lengths" }

@@ -14,7 +14,11 @@ import looplab.models.checks.ModelChecks
 import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
 import looplab.pipelines.eval.AlgorithmicEvaluator
-import looplab.pipelines.eval.GreedyDecoder
+import looplab.pipelines.eval.EvalHub
+import looplab.pipelines.eval.Suite
+import looplab.pipelines.eval.SuiteOutcome
+import looplab.pipelines.eval.SuiteSettings
+import looplab.pipelines.eval.Completers
 import looplab.pipelines.eval.LanguageEvaluator
 import looplab.pipelines.plan.ResolvedData
 import looplab.pipelines.plan.Plan
@@ -41,9 +45,18 @@ public data class RunOptions(
     val listeners: List<TrainingListener> = emptyList(),
 )
 
-/** What a run produced. */
-public class RunResult(public val dir: Path, public val plan: Plan, public val summary: RunSummary, public val results: AlgorithmicResults?) {
-    /** True when every variant completed every stage. */
+/**
+ * What a run produced: [results] by suite (algorithmic, longctx, lm, loops). A run with several
+ * seeds has one run per seed in [seedRuns], each in `seed-<seed>/` under [dir].
+ */
+public class RunResult(
+    public val dir: Path,
+    public val plan: Plan,
+    public val summary: RunSummary,
+    public val results: Map<String, SuiteResults>,
+    public val seedRuns: List<RunResult> = emptyList(),
+) {
+    /** True when every variant completed every stage (of every seed). */
     public val succeeded: Boolean get() = summary.status == "complete"
 }
 
@@ -56,11 +69,34 @@ public class ModelCheckException(message: String) : RuntimeException(message)
  */
 public class Runner(private val registry: TaskRegistry = TaskRegistry(), private val terminal: Terminal = Terminal()) {
 
-    public fun run(spec: ExperimentSpec, options: RunOptions = RunOptions()): RunResult {
+    public fun run(spec: ExperimentSpec, options: RunOptions = RunOptions()): RunResult =
+        if (spec.seeds.isEmpty()) runSeed(spec, options, null) else runSeeds(spec, options)
+
+    /**
+     * Seeds as an axis: the experiment runs once per seed, each seed a complete run folder
+     * `seed-<seed>/` (the experiment with `seed` set to it), under one folder whose plan.json is the
+     * whole experiment; resuming that folder resumes every seed's run where it stopped.
+     */
+    private fun runSeeds(spec: ExperimentSpec, options: RunOptions): RunResult {
+        val plan = Planner(registry).compile(spec)
+        val parent = options.resume?.let(::RunDirectory) ?: RunDirectory.create(options.runsDir, plan.experiment.name)
+        parent.write("plan.json", SpecJson.json.encodeToString(Plan.serializer(), plan) + "\n")
+        val runs = plan.experiment.seeds.map { seed ->
+            val dir = RunDirectory(parent.root.resolve("seed-$seed"))
+            val resume = options.resume != null && Files.exists(dir.file("plan.json"))
+            runSeed(plan.experiment.copy(seed = seed, seeds = emptyList()), options.copy(resume = if (resume) dir.root else null), dir)
+        }
+        val status = if (runs.all { it.succeeded }) "complete" else "failed"
+        val variants = runs.flatMap { run -> run.summary.variants.map { it.copy(name = "${it.name} (seed ${run.plan.experiment.seed})") } }
+        terminal.println("\nSeeds ${plan.experiment.seeds.joinToString()}: compare them with `looplab compare ${parent.root}`")
+        return RunResult(parent.root, plan, RunSummary(plan.experiment.name, status, LocalDateTime.now().toString(), variants), emptyMap(), runs)
+    }
+
+    private fun runSeed(spec: ExperimentSpec, options: RunOptions, fixedDir: RunDirectory?): RunResult {
         // The data is resolved once, while planning, and every variant trains on it.
         val (plan, data) = Planner(registry).compileResolved(spec)
         terminal.println(PlanPrinter.render(plan))
-        val dir = options.resume?.let(::RunDirectory) ?: RunDirectory.create(options.runsDir, plan.experiment.name)
+        val dir = fixedDir ?: options.resume?.let(::RunDirectory) ?: RunDirectory.create(options.runsDir, plan.experiment.name)
         terminal.println("\nRun folder: ${dir.root}\n")
         val resolved = plan.experiment
         // fp32 matrix products use TF32 on a GPU, as PyTorch's allow_tf32 does.
@@ -70,11 +106,12 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
             dir.write("env.json", SpecJson.json.encodeToString(Environment.serializer(), Environment.capture(backend.device.toString(), options.command)) + "\n")
             val recorder = RunRecorder(dir, plan, if (options.resume != null) previousEvents(dir) else emptyList())
             val listeners = Listeners(listOf(recorder, ProgressDisplay(terminal)) + options.listeners)
-            val evalResults = mutableListOf<VariantResults>()
+            val hub = EvalHub(plan, data, backend)
+            val evalResults = mutableListOf<Pair<Suite, SuiteEntry>>()
             var failures = 0
             for (modelSpec in resolved.models) {
                 try {
-                    evalResults += runVariant(modelSpec, plan, data, backend, dir, recorder, listeners, resume = options.resume != null, producers = options.producers)
+                    evalResults += runVariant(modelSpec, plan, data, backend, hub, dir, recorder, listeners, resume = options.resume != null, producers = options.producers)
                     recorder.variantDone(modelSpec.name)
                 } catch (e: RuntimeException) {
                     // A variant that diverges or fails its checks is recorded as failed, and the next one runs.
@@ -83,17 +120,18 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
                 }
             }
             recorder.close(if (failures == 0) "complete" else "failed")
-            val results = writeResults(dir, plan, evalResults)
+            val results = writeResults(dir, plan, hub, evalResults)
             terminal.println("\n" + ComparisonTable.render(plan, recorder.summary()))
-            terminal.println("\nRecord: ${dir.root} (plan.json, env.json, metrics.jsonl, summary.json, results_algorithmic.json, loss.png, accuracy.png)")
+            val files = results.keys.joinToString("") { ", results_$it.json" }
+            terminal.println("\nRecord: ${dir.root} (plan.json, env.json, metrics.jsonl, summary.json$files, loss.png, accuracy.png)")
             return RunResult(dir.root, plan, recorder.summary(), results)
         }
     }
 
     private fun runVariant(
-        spec: ModelSpec, plan: Plan, data: ResolvedData, backend: EagerBackend, dir: RunDirectory, recorder: RunRecorder,
+        spec: ModelSpec, plan: Plan, data: ResolvedData, backend: EagerBackend, hub: EvalHub, dir: RunDirectory, recorder: RunRecorder,
         listeners: Listeners, resume: Boolean, producers: Int,
-    ): List<VariantResults> {
+    ): List<Pair<Suite, SuiteEntry>> {
         val experiment = plan.experiment
         val model = Models.build(spec, plan.vocabSize)
         // What the variant holds on the device (weights, compiled programs) is freed when it is done, before the next variant starts.
@@ -110,9 +148,9 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
             recorder.checked(spec.name, checks.map { (if (it.passed) "passed: " else "FAILED: ") + it.detail })
             checks.firstOrNull { !it.passed }?.let { throw ModelCheckException("model check failed, not training: ${it.detail}") }
 
-            val evaluator = AlgorithmicEvaluator(GreedyDecoder(model, store, backend, data.tokenizer.eos), data.tokenizer, experiment.seed)
+            val evaluator = AlgorithmicEvaluator(Completers.greedy(model, store, backend, data.tokenizer.eos), data.tokenizer, experiment.seed)
             val languageEvaluator = data.language?.let { LanguageEvaluator(model, store, backend, it, data.lengths.lengths.max()) }
-            val variant = VariantContext(spec, plan, data, backend, dir, model, store, executor, evaluator, languageEvaluator, listeners, resume, producers)
+            val variant = VariantContext(spec, plan, data, backend, hub, dir, model, store, executor, evaluator, languageEvaluator, listeners, resume, producers, terminal)
             experiment.pipeline.stages.forEachIndexed { index, stage -> runnerFor(stage, plan.stages[index]).run(variant) }
             return variant.results
         } finally {
@@ -120,23 +158,13 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
         }
     }
 
-    private fun writeResults(dir: RunDirectory, plan: Plan, results: List<VariantResults>): AlgorithmicResults? {
-        if (plan.data.tasks.isEmpty()) return null
-        val eval = plan.experiment.pipeline.stages.filterIsInstance<EvalSpec>().firstNotNullOfOrNull { it.algorithmic } ?: return null
-        val grid = plan.data.tasks.joinToString(";") { "${it.task}:${it.train}:${it.ood}" }
-        val output = AlgorithmicResults(
-            ResultsMetadata(
-                experiment = plan.experiment.name,
-                commit = Environment.gitCommit(),
-                seed = plan.experiment.seed,
-                gridVersion = "looplab-grid-1-" + Integer.toHexString(grid.hashCode()),
-                decoding = Decoding("greedy", temperature = 0.0, maxNewTokens = eval.maxNewTokens, samplesPerCell = eval.samples),
-                created = LocalDateTime.now().toString(),
-            ),
-            results,
-        )
-        dir.write("results_algorithmic.json", SpecJson.json.encodeToString(AlgorithmicResults.serializer(), output) + "\n")
-        return output
+    /** One results file per suite measured, each with the settings of the first eval stage that named the suite. */
+    private fun writeResults(dir: RunDirectory, plan: Plan, hub: EvalHub, results: List<Pair<Suite, SuiteEntry>>): Map<String, SuiteResults> {
+        val stages = plan.experiment.pipeline.stages.filterIsInstance<EvalSpec>()
+        return results.groupBy({ it.first }, { it.second }).entries.associate { (suite, entries) ->
+            val settings = SuiteSettings.of(stages.firstOrNull { suite in SuiteSettings.named(it) })
+            suite.id to EvalHub.write(dir, suite, hub.metadata(suite, settings), entries)
+        }
     }
 
     private fun previousEvents(dir: RunDirectory): List<MetricEvent> {

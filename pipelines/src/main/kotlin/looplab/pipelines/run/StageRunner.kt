@@ -8,7 +8,10 @@ import looplab.models.Executor
 import looplab.models.LanguageModel
 import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
+import com.github.ajalt.mordant.terminal.Terminal
 import looplab.pipelines.eval.AlgorithmicEvaluator
+import looplab.pipelines.eval.EvalHub
+import looplab.pipelines.eval.Suite
 import looplab.pipelines.eval.LanguageEvaluator
 import looplab.pipelines.metrics.TrainingListener
 import looplab.pipelines.plan.Plan
@@ -32,6 +35,8 @@ internal class VariantContext(
     val plan: Plan,
     val data: ResolvedData,
     val backend: EagerBackend,
+    /** Runs the evaluation suites the eval stages name. */
+    val hub: EvalHub,
     val dir: RunDirectory,
     val model: LanguageModel,
     val store: ParameterStore,
@@ -41,12 +46,14 @@ internal class VariantContext(
     val listeners: TrainingListener,
     val resume: Boolean,
     val producers: Int,
+    /** Where notes for the user (a suite that could not measure) go. */
+    val terminal: Terminal,
 ) {
     /** The stage whose weights the store holds now. */
     var weightsOf: String? = null
 
-    /** The eval stages' accuracy grids. */
-    val results: MutableList<VariantResults> = mutableListOf()
+    /** What the eval stages measured, by suite. */
+    val results: MutableList<Pair<Suite, SuiteEntry>> = mutableListOf()
 
     /** Puts the weights stage [id] produced into the store, unless they are already there. */
     fun loadWeightsOf(id: String) {
