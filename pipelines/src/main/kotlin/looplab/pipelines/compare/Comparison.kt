@@ -51,7 +51,7 @@ public class Comparison private constructor(public val rows: List<Row>, public v
                     ratios(seeds, baseSeeds, "perplexity")?.let { stats["perplexityRatio"] = it }
                 }
                 Row(key.first, key.second, seeds.keys.sorted(), stats)
-            }
+            }.sortedBy { if (it.variant == base) 0 else 1 } // the baseline first, the others as the runs list them
             val verdicts = perSeed.keys.filter { it.first != base }.mapNotNull { key ->
                 val baseSeeds = perSeed[base to key.second] ?: return@mapNotNull null
                 Verdict(key.first, key.second, criteria(perSeed.getValue(key), baseSeeds))

