@@ -6,7 +6,6 @@ import looplab.dsl.ExperimentBuilder
 import looplab.dsl.ExperimentSpec
 import looplab.dsl.SpecJson
 import looplab.dsl.SpecOverrides
-import looplab.dsl.experiment
 import looplab.pipelines.cli.ExperimentNotFoundException
 import looplab.pipelines.plan.Plan
 import looplab.pipelines.plan.PlanPrinter
@@ -34,7 +33,7 @@ import java.util.function.Consumer
 public object Looplab {
     /** Builds an experiment with the DSL's builder (`b.setSeed(7); b.model("m", m -> { ...; return Unit.INSTANCE; })`). */
     @JvmStatic
-    public fun experiment(name: String, build: Consumer<ExperimentBuilder>): ExperimentSpec = experiment(name) { build.accept(this) }
+    public fun experiment(name: String, build: Consumer<ExperimentBuilder>): ExperimentSpec = looplab.dsl.experiment(name) { build.accept(this) }
 
     /** [spec] with `path=value` changes, as `--set` makes them: `Looplab.with(spec, "model[baseline].width=256")`. */
     @JvmStatic
