@@ -6,6 +6,8 @@ package looplab.dsl
  */
 internal fun validateModel(model: ModelSpec, check: SpecChecker) {
     check.atLeast("width", model.width, 1)
+    // Upper bounds keep every count of the plan (parameters, FLOPs, memory) inside a Long.
+    check.atMost("width", model.width, MAX_WIDTH)
     check.atLeast("heads", model.heads, 1)
     val headsDivide = model.width >= 1 && model.heads >= 1 && model.width % model.heads == 0
     if (model.width >= 1 && model.heads >= 1) {
@@ -20,9 +22,10 @@ internal fun validateModel(model: ModelSpec, check: SpecChecker) {
             check.require("kvHeads", model.heads % kv == 0) { "must divide heads ${model.heads} (each key/value head serves a group of query heads), was $kv" }
         }
     }
-    model.vocabSize?.let { check.atLeast("vocabSize", it, 2) }
+    model.vocabSize?.let { check.atLeast("vocabSize", it, 2); check.atMost("vocabSize", it, MAX_VOCAB) }
     check.atLeast("contextLength", model.contextLength, 2)
-    model.ffnHidden?.let { check.atLeast("ffnHidden", it, 1) }
+    check.atMost("contextLength", model.contextLength, MAX_CONTEXT)
+    model.ffnHidden?.let { check.atLeast("ffnHidden", it, 1); check.atMost("ffnHidden", it, MAX_FFN) }
     check.require("normEps", model.normEps > 0.0) { "must be > 0, was ${model.normEps}" }
     check.require("initStd", model.initStd > 0.0) { "must be > 0, was ${model.initStd}" }
     when (val positions = model.positions) {
@@ -31,6 +34,8 @@ internal fun validateModel(model: ModelSpec, check: SpecChecker) {
     }
     check.atLeast("prelude", model.prelude, 0)
     check.atLeast("coda", model.coda, 0)
+    check.atMost("prelude", model.prelude, MAX_DEPTH)
+    check.atMost("coda", model.coda, MAX_DEPTH)
     validateEmbedding(model, check.at("embedding"))
     validateRecursion(model, check.at("recursive"))
     validateModelParts(model, check)
@@ -53,6 +58,8 @@ private fun validateRecursion(model: ModelSpec, check: SpecChecker) {
     val r = model.recursive
     check.atLeast("blocks", r.blocks, 1)
     check.atLeast("loops", r.loops, 1)
+    check.atMost("blocks", r.blocks, MAX_DEPTH)
+    check.atMost("loops", r.loops, MAX_DEPTH)
     val looped = r.loops >= 2
     fun needsLoops(field: String, what: String) =
         check.require(field, looped) { "$what needs loops ≥ 2, was ${r.loops}" }
@@ -173,3 +180,9 @@ private fun validateModelParts(model: ModelSpec, check: SpecChecker) {
         at.require("loop", exit.loop <= r.loops) { "must be ≤ recursive.loops (${r.loops}), was ${exit.loop}" }
     }
 }
+
+private const val MAX_WIDTH = 65_536
+private const val MAX_FFN = 1_048_576
+private const val MAX_CONTEXT = 1_048_576
+private const val MAX_VOCAB = 16_777_216
+private const val MAX_DEPTH = 4_096

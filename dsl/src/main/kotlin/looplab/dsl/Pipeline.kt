@@ -17,7 +17,10 @@ public sealed interface StageSpec {
 @Serializable
 public sealed interface ModelStageSpec : StageSpec
 
-/** Pretraining from random initialisation on the experiment's data. */
+/**
+ * Pretraining on the experiment's data: from random initialisation, or, with [from], continuing the
+ * weights an earlier training stage produced (its batches then continue after that stage's last one).
+ */
 @Serializable
 @SerialName("pretrain")
 public data class PretrainSpec(
@@ -35,7 +38,21 @@ public data class PretrainSpec(
     val evalSamples: Int = 32,
     /** Write a metrics line this often. */
     val logEvery: Steps = Steps(10),
+    /** The id of an earlier training stage whose weights this one continues; null: from scratch. */
+    val from: String? = null,
+    /** When to save a checkpoint besides the evaluation points and the end of the stage. */
+    val checkpoint: CheckpointPolicy = CheckpointPolicy(),
 ) : ModelStageSpec
+
+/**
+ * Checkpoints are saved at every evaluation point, at the end of a stage, on Ctrl-C or SIGTERM, and
+ * also every [every] steps or [minutes] of training, whichever comes first (null: not on that clock).
+ */
+@Serializable
+public data class CheckpointPolicy(
+    val every: Steps? = null,
+    val minutes: Double? = 10.0,
+)
 
 /** Measures the weights produced by stage [from]. */
 @Serializable
@@ -122,16 +139,21 @@ public class PipelineBuilder internal constructor() {
     private val stages = mutableListOf<StageSpec>()
 
     /**
-     * Pretrains every model variant from scratch.
+     * Pretrains every model variant: from scratch, or, given [from], continuing the weights that
+     * stage produced (a stage without `from` never inherits weights from the one before it).
      *
      * ```
      * val base = pretrain { budget = 2_000.steps; lr = cosine(3e-3, warmup = 100.steps) }
+     * val more = pretrain(from = base) { budget = 1_000.steps; lr = constant(3e-4) }
      * ```
      */
-    public fun pretrain(id: String = uniqueId("pretrain"), block: PretrainBuilder.() -> Unit): ModelRef {
-        stages += PretrainBuilder(id).apply(block).build()
+    public fun pretrain(id: String = uniqueId("pretrain"), from: ModelRef? = null, block: PretrainBuilder.() -> Unit): ModelRef {
+        stages += PretrainBuilder(id).apply(block).build().copy(from = from?.id)
         return ModelRef(id)
     }
+
+    /** Continues the weights of [from]: `pretrain(base) { ... }`. */
+    public fun pretrain(from: ModelRef, block: PretrainBuilder.() -> Unit): ModelRef = pretrain(uniqueId("pretrain"), from, block)
 
     /** Evaluates the weights of stage [model]. */
     public fun eval(model: ModelRef, id: String = uniqueId("eval"), block: EvalBuilder.() -> Unit = {}): EvalRef {
@@ -159,9 +181,15 @@ public class PretrainBuilder internal constructor(private val id: String) {
     public var evalEvery: Steps? = null
     public var evalSamples: Int = 32
     public var logEvery: Steps = Steps(10)
+    private var checkpoint = CheckpointPolicy()
+
+    /** Save a checkpoint every [every] steps and every [minutes] of training (null: not on that clock). */
+    public fun checkpoint(every: Steps? = null, minutes: Double? = 10.0) {
+        checkpoint = CheckpointPolicy(every, minutes)
+    }
 
     internal fun build(): PretrainSpec =
-        PretrainSpec(id, budget, batchSize, lr, optimizer, clipNorm, evalEvery, evalSamples, logEvery)
+        PretrainSpec(id, budget, batchSize, lr, optimizer, clipNorm, evalEvery, evalSamples, logEvery, checkpoint = checkpoint)
 }
 
 /** Builds an [EvalSpec]. */

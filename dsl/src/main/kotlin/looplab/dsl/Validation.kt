@@ -24,6 +24,11 @@ public class SpecChecker(private val path: String = "", private val sink: Mutabl
         require(field, value.toDouble() >= min.toDouble()) { "must be ≥ $min, was $value" }
     }
 
+    /** Requires [value] ≤ [max]: sizes past it overflow the plan's counts (or no machine could hold them). */
+    public fun atMost(field: String, value: Number, max: Number) {
+        require(field, value.toDouble() <= max.toDouble()) { "must be ≤ $max, was $value" }
+    }
+
     /** A checker for a nested object. */
     public fun at(field: String): SpecChecker = SpecChecker(join(field), sink)
 
@@ -72,7 +77,15 @@ private fun validatePipeline(pipeline: PipelineSpec, check: SpecChecker) {
         val at = check.at(stage.id)
         at.require("", seen.add(stage.id)) { "stage id \"${stage.id}\" is used twice" }
         when (stage) {
-            is PretrainSpec -> validatePretrain(stage, at)
+            is PretrainSpec -> {
+                validatePretrain(stage, at)
+                stage.from?.let { from ->
+                    at.require("from", from in earlierModelStages) {
+                        "refers to \"$from\", which is not an earlier training stage" +
+                            if (earlierModelStages.isEmpty()) "" else " (earlier: ${earlierModelStages.joinToString()})"
+                    }
+                }
+            }
             is EvalSpec -> {
                 at.require("from", stage.from in earlierModelStages) {
                     "refers to \"${stage.from}\", which is not an earlier training stage" +
@@ -110,6 +123,7 @@ private fun validatePretrain(stage: PretrainSpec, check: SpecChecker) {
         is Tokens -> check.at("budget").atLeast("tokens", budget.tokens, 1)
     }
     check.atLeast("batchSize", stage.batchSize, 1)
+    check.atMost("batchSize", stage.batchSize, 1_048_576)
     val lr = check.at("lr")
     lr.require("peak", stage.lr.peak > 0.0 && stage.lr.peak.isFinite()) { "must be > 0, was ${stage.lr.peak}" }
     when (val schedule = stage.lr) {
@@ -132,4 +146,6 @@ private fun validatePretrain(stage: PretrainSpec, check: SpecChecker) {
     stage.evalEvery?.let { check.at("evalEvery").atLeast("steps", it.steps, 1) }
     check.atLeast("evalSamples", stage.evalSamples, 1)
     check.at("logEvery").atLeast("steps", stage.logEvery.steps, 1)
+    stage.checkpoint.every?.let { check.at("checkpoint.every").atLeast("steps", it.steps, 1) }
+    stage.checkpoint.minutes?.let { check.at("checkpoint").require("minutes", it > 0.0 && it.isFinite()) { "must be > 0 (or null for no timed checkpoints), was $it" } }
 }

@@ -5,6 +5,7 @@ import com.github.ajalt.clikt.core.Context
 import com.github.ajalt.clikt.core.UsageError
 import com.github.ajalt.clikt.parameters.options.default
 import com.github.ajalt.clikt.parameters.options.option
+import com.github.ajalt.clikt.parameters.types.restrictTo
 import com.github.ajalt.clikt.parameters.options.split
 import com.github.ajalt.clikt.parameters.types.double
 import com.github.ajalt.clikt.parameters.types.int
@@ -39,12 +40,12 @@ public class BenchTrainCommand : CliktCommand(name = "train") {
 
     private val models by option("--models", help = "Models to measure: ${BenchModels.all.joinToString { it.name }}.").split(",").default(BenchModels.standard.map { it.name })
     private val modes by option("--modes", help = "Backend-precision pairs, e.g. eager-fp32,compiled-bf16mixed.").split(",").default(listOf("eager-fp32", "compiled-bf16mixed"))
-    private val sequence by option("--seq", help = "Tokens per sequence.").int().default(2048)
-    private val batch by option("--batch", help = "Sequences per step (default: each model's own).").int()
-    private val steps by option("--steps", help = "Timed steps per configuration.").int().default(10)
-    private val warmup by option("--warmup", help = "Untimed steps first (compilation, allocator growth).").int().default(3)
-    private val gpu by option("--gpu", help = "GPU index; without it, the CPU.").int()
-    private val peakTflops by option("--peak-tflops", help = "Peak FLOP/s for MFU, in TFLOP/s (H100 SXM dense bf16: 989).").double().default(989.0)
+    private val sequence by option("--seq", help = "Tokens per sequence.").int().restrictTo(min = 2).default(2048)
+    private val batch by option("--batch", help = "Sequences per step (default: each model's own).").int().restrictTo(min = 1)
+    private val steps by option("--steps", help = "Timed steps per configuration.").int().restrictTo(min = 1).default(10)
+    private val warmup by option("--warmup", help = "Untimed steps first (compilation, allocator growth).").int().restrictTo(min = 0).default(3)
+    private val gpu by option("--gpu", help = "GPU index; without it, the CPU.").int().restrictTo(min = 0)
+    private val peakTflops by option("--peak-tflops", help = "Peak FLOP/s for MFU, in TFLOP/s (H100 SXM dense bf16: 989).").double().restrictTo(min = 1e-9).default(989.0)
     private val jsonOut by option("--json", help = "Append one JSON line per configuration to this file.").path()
     private val profileDir by option("--profile", help = "Write a Chrome trace of one timed step per configuration into this folder.").path()
     private val dumpPrograms by option(
@@ -104,7 +105,7 @@ public class DataBenchCommand : CliktCommand(name = "data") {
     override fun help(context: Context): String =
         "Tokens/s generated with 1 and 2 producers per task mix, BPE training and encoding speed vs jtokkit, beside the tiny CPU trainer's tokens/s."
 
-    private val batches by option("--batches", help = "Batches timed per mix and producer count.").int().default(300)
+    private val batches by option("--batches", help = "Batches timed per mix and producer count.").int().restrictTo(min = 1).default(300)
 
     override fun run() {
         DataBench({ echo(it) }, batches).run()

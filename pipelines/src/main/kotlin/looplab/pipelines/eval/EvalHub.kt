@@ -120,7 +120,7 @@ public class EvalHub(private val plan: Plan, private val data: ResolvedData, pri
                 Decoding("teacher-forced argmax", 0.0, 0, settings.loops.samples)
         }
         return ResultsMetadata(
-            schemaVersion = RESULTS_SCHEMA, suite = suite.id, experiment = experiment.name, commit = Environment.gitCommit(), seed = experiment.seed,
+            schemaVersion = RESULTS_SCHEMA, suite = suite.id, experiment = experiment.name, commit = looplab.pipelines.run.BuildInfo.commit, seed = experiment.seed,
             gridVersion = version, decoding = decoding, created = LocalDateTime.now().toString(),
         )
     }

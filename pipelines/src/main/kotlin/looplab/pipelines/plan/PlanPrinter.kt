@@ -3,6 +3,7 @@ package looplab.pipelines.plan
 import looplab.dsl.Cpu
 import looplab.dsl.Gpu
 import looplab.dsl.PretrainSpec
+import looplab.dsl.CheckpointPolicy
 import looplab.dsl.EvalSpec
 import looplab.dsl.ConstantLr
 import looplab.dsl.CosineLr
@@ -38,11 +39,12 @@ public object PlanPrinter {
         val spec = plan.experiment
         val device = when (val d = spec.device) { Cpu -> "cpu"; is Gpu -> "gpu ${d.index}" }
         appendLine("Experiment ${spec.name}  (seed ${spec.seed}, device $device)")
+        if (plan.overrides.isNotEmpty()) appendLine("  overridden: ${plan.overrides.joinToString("; ")}")
         appendLine()
         appendLine("Data: tokenizer ${plan.tokenizer}, vocabulary ${plan.vocabSize}" + (spec.data.algorithmic?.let { "; algorithmic loss on ${it.loss.name.lowercase()} tokens" } ?: ""))
         if (plan.data.tasks.isNotEmpty()) {
-            val tasks = TextTable(listOf("task", "weight", "train lengths", "out-of-distribution lengths"))
-            plan.data.tasks.forEach { tasks.row(it.task, it.weight, "${it.train} ${it.lengthUnit}", it.ood.joinToString(", ")) }
+            val tasks = TextTable(listOf("task", "weight", "train lengths", "out-of-distribution lengths", "chance iid/ood"))
+            plan.data.tasks.forEach { tasks.row(it.task, it.weight, "${it.train} ${it.lengthUnit}", it.ood.joinToString(", "), "${Format.percent(it.chanceIid)} / ${Format.percent(it.chanceOod)}") }
             appendLine(tasks.render())
             appendLine("  examples: longest ${plan.data.longestExample} tokens, mean %.1f".format(Locale.ROOT, plan.data.meanExample))
         }
@@ -69,8 +71,10 @@ public object PlanPrinter {
             when (val s = spec.pipeline.stages.first { it.id == stage.id }) {
                 is PretrainSpec -> {
                     val memory = stage.memoryBytes.entries.joinToString(", ") { (m, b) -> "$m ${Format.bytes(b)}" }
-                    appendLine("  ${i + 1}. ${s.id}: ${Format.exact(stage.steps!!)} steps x ${s.batchSize} sequences ≈ ${Format.count(stage.tokens!!)} tokens, ${describe(s.lr)}")
-                    appendLine("     est. training memory: $memory; evaluation ${s.evalEvery?.let { "every ${it.steps} steps" } ?: "at the end"}")
+                    val start = s.from?.let { "continues $it's weights" } ?: "from scratch"
+                    appendLine("  ${i + 1}. ${s.id} ($start): ${Format.exact(stage.steps!!)} steps x ${s.batchSize} sequences ≈ ${Format.count(stage.tokens!!)} tokens, ${describe(s.lr)}")
+                    appendLine("     est. training memory: $memory; evaluation ${s.evalEvery?.let { "every ${it.steps} steps" } ?: "at the end"}; " +
+                        "checkpoints ${checkpoints(s.checkpoint)}")
                 }
                 is EvalSpec -> appendLine(
                     "  ${i + 1}. ${s.id}: evaluate ${s.from}" + (s.algorithmic?.let { ": greedy exact match, ${it.samples} samples per task and length, ≤ ${it.maxNewTokens} new tokens" } ?: "") +
@@ -79,4 +83,7 @@ public object PlanPrinter {
             }
         }
     }
+
+    private fun checkpoints(policy: CheckpointPolicy): String =
+        (listOfNotNull(policy.every?.let { "every ${it.steps} steps" }, policy.minutes?.let { "every ${if (it % 1.0 == 0.0) it.toLong().toString() else it.toString()} min" }) + "at evaluations, on Ctrl-C").joinToString(", ")
 }

@@ -44,7 +44,11 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
             )
         }
         val data = DataPlan(
-            tasks = resolved.mixture?.tasks.orEmpty().map { TaskPlan(it.task.id.name, it.weight, it.task.lengthUnit, it.train, it.ood) },
+            tasks = resolved.mixture?.tasks.orEmpty().map { TaskPlan(
+                it.task.id.name, it.weight, it.task.lengthUnit, it.train, it.ood,
+                chanceIid = (it.train.min..it.train.max).map(it.task::chance).average(),
+                chanceOod = if (it.ood.isEmpty()) 0.0 else it.ood.map(it.task::chance).average(),
+            ) },
             longestExample = resolved.longestExample,
             meanExample = resolved.meanExample,
             language = language,
@@ -104,7 +108,7 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
                 val sequence = maxOf((data.longestExample + 7) / 8 * 8, if (data.language != null) data.lengths.lengths.max() else 0)
                 val first = stagePhases.first()
                 StagePlan(
-                    id = stage.id, kind = "pretrain", steps = steps,
+                    id = stage.id, kind = "pretrain", from = stage.from, steps = steps,
                     tokens = (stage.budget as? Tokens)?.tokens ?: (steps * data.tokensPerStep(stage.batchSize, first.algorithmic, first.language, 0)).toLong(),
                     batchSize = stage.batchSize,
                     memoryBytes = spec.models.associate { it.name to MemoryEstimate.of(it, data.tokenizer.vocabSize, stage.batchSize, sequence).total },

@@ -29,6 +29,9 @@ import looplab.pipelines.metrics.Listeners
 import looplab.pipelines.metrics.MetricEvent
 import looplab.pipelines.train.TrainingDivergedException
 import looplab.pipelines.metrics.TrainingListener
+import looplab.pipelines.train.StopRequest
+import looplab.pipelines.train.TrainingInterruptedException
+import looplab.pipelines.run.tensorboard.TensorBoardLogger
 import java.nio.file.Files
 import java.nio.file.Path
 import java.time.LocalDateTime
@@ -43,6 +46,14 @@ public data class RunOptions(
     val command: List<String> = emptyList(),
     /** Your own training hooks, called after looplab's record keeping. */
     val listeners: List<TrainingListener> = emptyList(),
+    /** The script the experiment came from: copied into the run folder, its SHA-256 in env.json. */
+    val script: Path? = null,
+    /** The `--set` overrides already applied to the spec, recorded in the plan. */
+    val overrides: List<String> = emptyList(),
+    /** Print nothing; the run folder is written in full all the same. */
+    val quiet: Boolean = false,
+    /** Requested from a signal handler (or any thread): save a checkpoint at the next step and stop. */
+    val stop: StopRequest = StopRequest(),
 )
 
 /**
@@ -58,6 +69,9 @@ public class RunResult(
 ) {
     /** True when every variant completed every stage (of every seed). */
     public val succeeded: Boolean get() = summary.status == "complete"
+
+    /** True when the run stopped on request (Ctrl-C, SIGTERM) after saving checkpoints; resume it from [dir]. */
+    public val interrupted: Boolean get() = summary.status == "interrupted"
 }
 
 /** A model failed a pre-training check; it is not trained, since its numbers would mislead. */
@@ -94,44 +108,78 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
 
     private fun runSeed(spec: ExperimentSpec, options: RunOptions, fixedDir: RunDirectory?): RunResult {
         // The data is resolved once, while planning, and every variant trains on it.
-        val (plan, data) = Planner(registry).compileResolved(spec)
-        terminal.println(PlanPrinter.render(plan))
+        val (compiled, data) = Planner(registry).compileResolved(spec)
+        val plan = compiled.copy(overrides = options.overrides)
+        // Everything that can be known to fail is checked before a run folder exists.
+        Preflight.check(plan, options)
+        val say: (String) -> Unit = if (options.quiet) { _ -> } else terminal::println
+        say(PlanPrinter.render(plan))
         val dir = fixedDir ?: options.resume?.let(::RunDirectory) ?: RunDirectory.create(options.runsDir, plan.experiment.name)
-        terminal.println("\nRun folder: ${dir.root}\n")
+        say("\nRun folder: ${dir.root}\n")
         val resolved = plan.experiment
         // fp32 matrix products use TF32 on a GPU, as PyTorch's allow_tf32 does.
         if (resolved.device is Gpu && resolved.precision == Precision.Fp32) GpuSettings.allowTf32()
         EagerBackend(EagerBackend.device((resolved.device as? Gpu)?.index)).use { backend ->
-            dir.write("plan.json", SpecJson.json.encodeToString(Plan.serializer(), plan) + "\n")
-            dir.write("env.json", SpecJson.json.encodeToString(Environment.serializer(), Environment.capture(backend.device.toString(), options.command)) + "\n")
+            recordIdentity(dir, plan, options, backend.device.toString())
             val recorder = RunRecorder(dir, plan, if (options.resume != null) previousEvents(dir) else emptyList())
-            val listeners = Listeners(listOf(recorder, ProgressDisplay(terminal)) + options.listeners)
-            val hub = EvalHub(plan, data, backend)
-            val evalResults = mutableListOf<Pair<Suite, SuiteEntry>>()
-            var failures = 0
-            for (modelSpec in resolved.models) {
-                try {
-                    evalResults += runVariant(modelSpec, plan, data, backend, hub, dir, recorder, listeners, resume = options.resume != null, producers = options.producers)
-                    recorder.variantDone(modelSpec.name)
-                } catch (e: RuntimeException) {
-                    // A variant that diverges or fails its checks is recorded as failed, and the next one runs.
-                    if (e !is TrainingDivergedException && e !is ModelCheckException) throw e
-                    failures++; recorder.variantFailed(modelSpec.name, e.message!!); terminal.println("[${modelSpec.name}] ${e.message}")
+            TensorBoardLogger(dir.file("tensorboard")).use { tensorBoard ->
+                val display = if (options.quiet) emptyList() else listOf(ProgressDisplay(terminal))
+                val listeners = Listeners(listOf(recorder, tensorBoard) + display + options.listeners)
+                val hub = EvalHub(plan, data, backend)
+                val evalResults = mutableListOf<Pair<Suite, SuiteEntry>>()
+                var failures = 0
+                var interrupted: TrainingInterruptedException? = null
+                for (modelSpec in resolved.models) {
+                    try {
+                        if (options.stop.requested) throw TrainingInterruptedException(modelSpec.name, null, 0, options.stop.reason)
+                        evalResults += runVariant(modelSpec, plan, data, backend, hub, dir, recorder, listeners, options)
+                        recorder.variantDone(modelSpec.name)
+                    } catch (e: TrainingInterruptedException) {
+                        interrupted = e; recorder.variantInterrupted(modelSpec.name); break
+                    } catch (e: RuntimeException) {
+                        // A variant that diverges or fails its checks is recorded as failed, and the next one runs.
+                        if (e !is TrainingDivergedException && e !is ModelCheckException) throw e
+                        failures++; recorder.variantFailed(modelSpec.name, e.message!!); say("[${modelSpec.name}] ${e.message}")
+                    }
                 }
+                if (interrupted != null) {
+                    recorder.close("interrupted")
+                    // Said even in quiet mode: it is the only way to know how to continue.
+                    terminal.println("\n${interrupted.message}. The run is marked \"interrupted\"; continue it with:\n  ${resumeCommand(dir, options)}")
+                    return RunResult(dir.root, plan, recorder.summary(), emptyMap())
+                }
+                recorder.close(if (failures == 0) "complete" else "failed")
+                val results = writeResults(dir, plan, hub, evalResults)
+                say("\n" + ComparisonTable.render(plan, recorder.summary()))
+                val files = results.keys.joinToString("") { ", results_$it.json" }
+                say("\nRecord: ${dir.root} (plan.json, env.json, metrics.jsonl, summary.json$files, loss.png, accuracy.png, tensorboard/)")
+                return RunResult(dir.root, plan, recorder.summary(), results)
             }
-            recorder.close(if (failures == 0) "complete" else "failed")
-            val results = writeResults(dir, plan, hub, evalResults)
-            terminal.println("\n" + ComparisonTable.render(plan, recorder.summary()))
-            val files = results.keys.joinToString("") { ", results_$it.json" }
-            terminal.println("\nRecord: ${dir.root} (plan.json, env.json, metrics.jsonl, summary.json$files, loss.png, accuracy.png)")
-            return RunResult(dir.root, plan, recorder.summary(), results)
         }
     }
 
+    /** plan.json, env.json and the experiment script: what made this run. A resume keeps the first env.json and adds a line to resumes.jsonl. */
+    private fun recordIdentity(dir: RunDirectory, plan: Plan, options: RunOptions, device: String) {
+        // A resumed run keeps the plan.json it started with (the overrides it lists included).
+        if (options.resume == null || !Files.exists(dir.file("plan.json"))) dir.write("plan.json", SpecJson.json.encodeToString(Plan.serializer(), plan) + "\n")
+        val script = options.script?.let(ArchivedScript::of)
+        if (script != null && !Files.exists(dir.file(script.name))) dir.write(script.name, script.bytes)
+        val env = Environment.capture(device, options.command, script)
+        if (options.resume != null && Files.exists(dir.file("env.json"))) {
+            dir.append("resumes.jsonl", RunRecorder.compact.encodeToString(Environment.serializer(), env))
+        } else {
+            dir.write("env.json", SpecJson.json.encodeToString(Environment.serializer(), env) + "\n")
+        }
+    }
+
+    private fun resumeCommand(dir: RunDirectory, options: RunOptions): String =
+        "looplab run " + (options.script?.let { "$it " } ?: "") + "--resume ${dir.root}"
+
     private fun runVariant(
         spec: ModelSpec, plan: Plan, data: ResolvedData, backend: EagerBackend, hub: EvalHub, dir: RunDirectory, recorder: RunRecorder,
-        listeners: Listeners, resume: Boolean, producers: Int,
+        listeners: Listeners, options: RunOptions,
     ): List<Pair<Suite, SuiteEntry>> {
+        val resume = options.resume != null
         val experiment = plan.experiment
         val model = Models.build(spec, plan.vocabSize)
         // What the variant holds on the device (weights, compiled programs) is freed when it is done, before the next variant starts.
@@ -150,7 +198,9 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
 
             val evaluator = AlgorithmicEvaluator(Completers.greedy(model, store, backend, data.tokenizer.eos), data.tokenizer, experiment.seed)
             val languageEvaluator = data.language?.let { LanguageEvaluator(model, store, backend, it, data.lengths.lengths.max()) }
-            val variant = VariantContext(spec, plan, data, backend, hub, dir, model, store, executor, evaluator, languageEvaluator, listeners, resume, producers, terminal)
+            val variant = VariantContext(
+                spec, plan, data, backend, hub, dir, model, store, executor, evaluator, languageEvaluator, listeners, resume, options.producers, terminal, options.stop,
+            )
             experiment.pipeline.stages.forEachIndexed { index, stage -> runnerFor(stage, plan.stages[index]).run(variant) }
             return variant.results
         } finally {

@@ -17,6 +17,7 @@ import looplab.pipelines.metrics.TrainingListener
 import looplab.pipelines.plan.Plan
 import looplab.pipelines.plan.ResolvedData
 import looplab.pipelines.plan.StagePlan
+import looplab.pipelines.train.StopRequest
 
 /** Runs one stage of the pipeline for one model variant. */
 internal sealed interface StageRunner {
@@ -48,9 +49,22 @@ internal class VariantContext(
     val producers: Int,
     /** Where notes for the user (a suite that could not measure) go. */
     val terminal: Terminal,
+    /** Asks the training loop to save and stop (Ctrl-C, SIGTERM). */
+    val stop: StopRequest = StopRequest(),
 ) {
-    /** The stage whose weights the store holds now. */
+    /** The stage whose weights the store holds now; null: the initialisation. */
     var weightsOf: String? = null
+
+    /** The initial weights, kept when a later training stage may start from scratch again. */
+    private val initial: Map<String, FloatArray>? =
+        if (plan.experiment.pipeline.stages.count { it is PretrainSpec } > 1) store.snapshot() else null
+
+    /** Puts the variant's initial weights back (a training stage without `from` starts from scratch). */
+    fun loadInitialWeights() {
+        if (weightsOf == null) return
+        store.load(initial!!)
+        weightsOf = null
+    }
 
     /** What the eval stages measured, by suite. */
     val results: MutableList<Pair<Suite, SuiteEntry>> = mutableListOf()

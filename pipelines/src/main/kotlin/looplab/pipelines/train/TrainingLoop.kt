@@ -1,5 +1,6 @@
 package looplab.pipelines.train
 
+import looplab.dsl.CheckpointPolicy
 import looplab.dsl.LrSchedule
 import looplab.models.Pass
 import looplab.models.optim.LossScaler
@@ -42,6 +43,8 @@ public class TrainingLoop<B : Any>(
     private val listener: TrainingListener,
     /** fp16 training scales its loss; null for fp32 and bf16. */
     private val scaler: LossScaler? = null,
+    /** Saves between evaluation points (every N steps or minutes) and on a stop request, which ends the run. */
+    private val trigger: CheckpointTrigger = CheckpointTrigger(CheckpointPolicy(every = null, minutes = null)),
 ) {
     /** Trains to the end of the budget, continuing from the last checkpoint when there is one to resume. */
     public fun run(): TrainingState = with(settings) {
@@ -73,11 +76,16 @@ public class TrainingLoop<B : Any>(
                     state.tokens / state.elapsedSeconds, state.elapsedSeconds, loss.extra)
                 listener.stepped(metrics, logged = state.step % logEvery == 0L || state.step == 1L || last)
                 // Evaluate and checkpoint.
-                if (last || evaluation.due(state.step)) {
+                val evaluating = last || evaluation.due(state.step)
+                if (evaluating) {
                     listener.evaluated(evaluation.evaluate(state.step))
                     state = state.copy(complete = last)
-                    checkpoints.save(state)
                 }
+                if (evaluating || trigger.due(state.step)) {
+                    checkpoints.save(state)
+                    trigger.saved()
+                }
+                if (trigger.stopping && !last) throw TrainingInterruptedException(variant, stage, state.step, trigger.stopReason)
             }
         }
         listener.finished(variant, stage)
