@@ -28,8 +28,15 @@ public data class PretrainSpec(
     val budget: Budget,
     /** Sequences per optimizer step. */
     val batchSize: Int = 32,
+    /**
+     * The step's batch runs as this many micro-batches (gradient accumulation), each of
+     * `batchSize / microBatches` sequences: less memory, the same update.
+     */
+    val microBatches: Int = 1,
     val lr: LrSchedule = CosineLr(3e-4),
     val optimizer: OptimizerSpec = AdamW(),
+    /** Learning-rate multipliers by parameter role (e.g. adapters faster than the rest); a role not named gets 1. */
+    val lrMultipliers: Map<ParamRole, Double> = emptyMap(),
     /** Global gradient-norm clipping threshold; null disables clipping. */
     val clipNorm: Double? = 1.0,
     /** Evaluate (held-out loss and accuracy) this often, and at the end; null: only at the end. */
@@ -169,27 +176,37 @@ public class PipelineBuilder internal constructor() {
     internal fun build(): PipelineSpec = PipelineSpec(stages.toList())
 }
 
-/** Builds a [PretrainSpec]. */
+/** Builds a [PretrainSpec]; every default is the spec's own. */
 @LooplabDsl
 public class PretrainBuilder internal constructor(private val id: String) {
+    // The held spec's budget is never used: build() takes the one set here, and there is no default.
+    private var spec = PretrainSpec(id, budget = Steps(1))
+    private var setBudget: Budget? = null
+
     /** How long to train: `2_000.steps` or `10.M.tokens`. Required. */
-    public var budget: Budget = Steps(0)
-    public var batchSize: Int = 32
-    public var lr: LrSchedule = CosineLr(3e-4)
-    public var optimizer: OptimizerSpec = AdamW()
-    public var clipNorm: Double? = 1.0
-    public var evalEvery: Steps? = null
-    public var evalSamples: Int = 32
-    public var logEvery: Steps = Steps(10)
-    private var checkpoint = CheckpointPolicy()
+    public var budget: Budget
+        get() = setBudget ?: throw missingBudget()
+        set(value) { setBudget = value }
+    public var batchSize: Int by spec(PretrainSpec::batchSize) { s, v -> s.copy(batchSize = v) }
+    public var microBatches: Int by spec(PretrainSpec::microBatches) { s, v -> s.copy(microBatches = v) }
+    public var lr: LrSchedule by spec(PretrainSpec::lr) { s, v -> s.copy(lr = v) }
+    public var optimizer: OptimizerSpec by spec(PretrainSpec::optimizer) { s, v -> s.copy(optimizer = v) }
+    public var lrMultipliers: Map<ParamRole, Double> by spec(PretrainSpec::lrMultipliers) { s, v -> s.copy(lrMultipliers = v) }
+    public var clipNorm: Double? by spec(PretrainSpec::clipNorm) { s, v -> s.copy(clipNorm = v) }
+    public var evalEvery: Steps? by spec(PretrainSpec::evalEvery) { s, v -> s.copy(evalEvery = v) }
+    public var evalSamples: Int by spec(PretrainSpec::evalSamples) { s, v -> s.copy(evalSamples = v) }
+    public var logEvery: Steps by spec(PretrainSpec::logEvery) { s, v -> s.copy(logEvery = v) }
 
     /** Save a checkpoint every [every] steps and every [minutes] of training (null: not on that clock). */
     public fun checkpoint(every: Steps? = null, minutes: Double? = 10.0) {
-        checkpoint = CheckpointPolicy(every, minutes)
+        spec = spec.copy(checkpoint = CheckpointPolicy(every, minutes))
     }
 
-    internal fun build(): PretrainSpec =
-        PretrainSpec(id, budget, batchSize, lr, optimizer, clipNorm, evalEvery, evalSamples, logEvery, checkpoint = checkpoint)
+    internal fun build(): PretrainSpec = spec.copy(budget = budget)
+
+    private fun missingBudget() = InvalidSpecException(listOf(SpecError("pipeline.$id.budget", "is required (e.g. budget = 2_000.steps or 10.M.tokens)")))
+
+    private fun <T> spec(read: (PretrainSpec) -> T, write: (PretrainSpec, T) -> PretrainSpec) = SpecField({ spec }, { spec = it }, read, write)
 }
 
 /** Builds an [EvalSpec]. */
@@ -200,8 +217,8 @@ public class EvalBuilder internal constructor(private val id: String, private va
     private var needles: NeedleEvalSpec? = null
     private var loops: LoopEvalSpec? = null
 
-    /** Greedy exact-match accuracy per task, in and out of distribution. */
-    public fun algorithmic(samples: Int = 100, maxNewTokens: Int = 24) {
+    /** Greedy exact-match accuracy per task, in and out of distribution; the defaults are [AlgorithmicEvalSpec]'s. */
+    public fun algorithmic(samples: Int = DEFAULT_ALGORITHMIC.samples, maxNewTokens: Int = DEFAULT_ALGORITHMIC.maxNewTokens) {
         algorithmic = AlgorithmicEvalSpec(samples, maxNewTokens)
     }
 
@@ -209,7 +226,7 @@ public class EvalBuilder internal constructor(private val id: String, private va
      * Held-out perplexity and bits per byte of the language data in sliding windows moving [stride]
      * tokens (null: non-overlapping), beside gzip and xz on the same text.
      */
-    public fun perplexity(maxTokens: Int = 65_536, stride: Int? = null) {
+    public fun perplexity(maxTokens: Int = DEFAULT_LANGUAGE.maxTokens, stride: Int? = null) {
         language = LanguageEvalSpec(maxTokens, stride)
     }
 
@@ -227,6 +244,12 @@ public class EvalBuilder internal constructor(private val id: String, private va
     /** Per-loop readout, early-exit curve and depth extrapolation to [multiples]× the trained loops. */
     public fun loops(samples: Int = 32, multiples: Int = 4, maxTokens: Int = 8_192) {
         loops = LoopEvalSpec(samples, multiples, maxTokens)
+    }
+
+    private companion object {
+        // The specs hold the defaults; the builder's parameters read them from there.
+        val DEFAULT_ALGORITHMIC = AlgorithmicEvalSpec()
+        val DEFAULT_LANGUAGE = LanguageEvalSpec()
     }
 
     // With nothing named, the algorithmic grid is measured, as before the other suites existed.

@@ -117,6 +117,30 @@ private fun validatePipeline(pipeline: PipelineSpec, check: SpecChecker) {
     }
 }
 
+private fun validateOptimizer(optimizer: OptimizerSpec, at: SpecChecker) {
+    fun beta(name: String, value: Double) = at.require(name, value in 0.0..<1.0) { "must be within [0, 1), was $value" }
+    when (optimizer) {
+        is AdamW -> {
+            beta("beta1", optimizer.beta1)
+            beta("beta2", optimizer.beta2)
+            at.require("eps", optimizer.eps > 0.0) { "must be > 0, was ${optimizer.eps}" }
+            at.atLeast("weightDecay", optimizer.weightDecay, 0)
+        }
+        is Lion -> {
+            beta("beta1", optimizer.beta1)
+            beta("beta2", optimizer.beta2)
+            at.atLeast("weightDecay", optimizer.weightDecay, 0)
+        }
+        is Muon -> {
+            at.require("lr", optimizer.lr > 0.0 && optimizer.lr.isFinite()) { "must be > 0, was ${optimizer.lr}" }
+            beta("momentum", optimizer.momentum)
+            at.atLeast("steps", optimizer.steps, 1)
+            at.atLeast("weightDecay", optimizer.weightDecay, 0)
+            validateOptimizer(optimizer.adamw, at.at("adamw"))
+        }
+    }
+}
+
 private fun validatePretrain(stage: PretrainSpec, check: SpecChecker) {
     when (val budget = stage.budget) {
         is Steps -> check.at("budget").atLeast("steps", budget.steps, 1)
@@ -124,6 +148,15 @@ private fun validatePretrain(stage: PretrainSpec, check: SpecChecker) {
     }
     check.atLeast("batchSize", stage.batchSize, 1)
     check.atMost("batchSize", stage.batchSize, 1_048_576)
+    check.atLeast("microBatches", stage.microBatches, 1)
+    if (stage.microBatches >= 1) {
+        check.require("microBatches", stage.batchSize % stage.microBatches == 0) {
+            "must divide the batch size ${stage.batchSize}, was ${stage.microBatches}"
+        }
+    }
+    stage.lrMultipliers.forEach { (role, scale) ->
+        check.at("lrMultipliers").require(role.name, scale >= 0.0 && scale.isFinite()) { "must be ≥ 0, was $scale" }
+    }
     val lr = check.at("lr")
     lr.require("peak", stage.lr.peak > 0.0 && stage.lr.peak.isFinite()) { "must be > 0, was ${stage.lr.peak}" }
     when (val schedule = stage.lr) {
@@ -132,16 +165,17 @@ private fun validatePretrain(stage: PretrainSpec, check: SpecChecker) {
             lr.require("floor", schedule.floor in 0.0..1.0) { "must be within 0..1, was ${schedule.floor}" }
         }
         is ConstantLr -> lr.at("warmup").atLeast("steps", schedule.warmup.steps, 0)
-    }
-    when (val opt = stage.optimizer) {
-        is AdamW -> {
-            val at = check.at("optimizer")
-            at.require("beta1", opt.beta1 in 0.0..<1.0) { "must be within [0, 1), was ${opt.beta1}" }
-            at.require("beta2", opt.beta2 in 0.0..<1.0) { "must be within [0, 1), was ${opt.beta2}" }
-            at.require("eps", opt.eps > 0.0) { "must be > 0, was ${opt.eps}" }
-            at.atLeast("weightDecay", opt.weightDecay, 0)
+        is LinearLr -> {
+            lr.at("warmup").atLeast("steps", schedule.warmup.steps, 0)
+            lr.require("floor", schedule.floor in 0.0..1.0) { "must be within 0..1, was ${schedule.floor}" }
+        }
+        is WsdLr -> {
+            lr.at("warmup").atLeast("steps", schedule.warmup.steps, 0)
+            lr.require("decayFraction", schedule.decayFraction in 0.0..1.0) { "must be within 0..1, was ${schedule.decayFraction}" }
+            lr.require("floor", schedule.floor in 0.0..1.0) { "must be within 0..1, was ${schedule.floor}" }
         }
     }
+    validateOptimizer(stage.optimizer, check.at("optimizer"))
     stage.clipNorm?.let { check.require("clipNorm", it > 0.0) { "must be > 0 (or null to disable), was $it" } }
     stage.evalEvery?.let { check.at("evalEvery").atLeast("steps", it.steps, 1) }
     check.atLeast("evalSamples", stage.evalSamples, 1)

@@ -44,7 +44,7 @@ fun perUseGradients(model: LanguageModel, store: ParameterStore, batch: TestBatc
     val uses = parameterReads(model, store, batch, training = true)
     val registry = looplab.models.params.ParamRegistry()
     val scope = registry.scope("")
-    val copies = uses.mapValues { (ref, n) -> List(n) { k -> scope.tensor("${ref.name}@$k", ref.shape, ref.init, ref.decay) } }
+    val copies = uses.mapValues { (ref, n) -> List(n) { k -> scope.tensor("${ref.name}@$k", ref.shape, ref.init, ref.role) } }
     ParameterStore(registry, testBackend, seed = 0).use { unshared ->
         val values = store.snapshot()
         unshared.load(copies.values.flatten().associate { it.name to values.getValue(it.name.substringBefore('@')) })

@@ -1,5 +1,6 @@
 package looplab.models.decoder
 
+import looplab.dsl.ParamRole
 import looplab.dsl.EmbeddingInit
 import looplab.dsl.LearnedPositions
 import looplab.dsl.ModelSpec
@@ -43,7 +44,7 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
     private val coda = List(spec.coda) { Block(root.scope("coda.$it"), spec, inLoop = false) }
     private val latent = spec.latent?.let { LatentThoughts(root.scope("latent"), spec, it, spec.residualStd) }
     private val finalNorm = root.gain("final_norm", spec.width)
-    private val headMatrix = if (spec.embedding.tied) null else root.matrix("head", spec.width, vocabSize, spec.initStd)
+    private val headMatrix = if (spec.embedding.tied) null else root.matrix("head", spec.width, vocabSize, spec.initStd, ParamRole.Head)
 
     override fun logits(ops: Ops, params: Params, tokens: Tensor, pass: Pass): Tensor = run(Forward(ops, params, pass), tokens)
 

@@ -1,5 +1,6 @@
 package looplab.models.parts
 
+import looplab.dsl.ParamRole
 import looplab.dsl.Moe
 import looplab.models.decoder.Forward
 import looplab.models.decoder.SwiGlu
@@ -29,7 +30,7 @@ internal class MixtureOfExperts(
 ) {
     private val hidden = moe.resolvedHidden(width)
     private val routed = moe.routed
-    private val router = scope.matrix("router", if (loops != null) 2 * width else width, routed, initStd)
+    private val router = scope.matrix("router", if (loops != null) 2 * width else width, routed, initStd, ParamRole.Router)
     private val loopEmbedding = loops?.let { scope.table("loop_embed", it, width, initStd) }
     private val shared = List(moe.shared) { SwiGlu(scope.scope("shared.$it"), width, hidden, initStd, residualStd) }
     private val gate = expertWeights(scope, "experts.gate", width, hidden, initStd)
@@ -37,7 +38,7 @@ internal class MixtureOfExperts(
     private val down = expertWeights(scope, "experts.down", hidden, width, residualStd)
 
     private fun expertWeights(scope: ParamScope, name: String, inputs: Int, outputs: Int, std: Double): ParamRef =
-        scope.tensor(name, listOf(routed, inputs, outputs), looplab.models.params.Init.Normal(std), decay = true)
+        scope.tensor(name, listOf(routed, inputs, outputs), looplab.models.params.Init.Normal(std), ParamRole.Matrix)
 
     /** How the router decided for a batch: everything the dispatch and the dense reference need. */
     internal class Routing(

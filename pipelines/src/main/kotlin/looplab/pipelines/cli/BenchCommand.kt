@@ -40,6 +40,7 @@ public class BenchTrainCommand : CliktCommand(name = "train") {
 
     private val models by option("--models", help = "Models to measure: ${BenchModels.all.joinToString { it.name }}.").split(",").default(BenchModels.standard.map { it.name })
     private val modes by option("--modes", help = "Backend-precision pairs, e.g. eager-fp32,compiled-bf16mixed.").split(",").default(listOf("eager-fp32", "compiled-bf16mixed"))
+    private val optimizers by option("--optimizer", help = "Optimizers to measure each mode with: adamw, lion, muon (ratios to the first in the table).").split(",").default(listOf("adamw"))
     private val sequence by option("--seq", help = "Tokens per sequence.").int().restrictTo(min = 2).default(2048)
     private val batch by option("--batch", help = "Sequences per step (default: each model's own).").int().restrictTo(min = 1)
     private val steps by option("--steps", help = "Timed steps per configuration.").int().restrictTo(min = 1).default(10)
@@ -56,7 +57,9 @@ public class BenchTrainCommand : CliktCommand(name = "train") {
 
     override fun run() {
         val chosen = models.map { name -> BenchModels.named(name) ?: throw UsageError("unknown bench model \"$name\"; known: ${BenchModels.all.joinToString { it.name }}") }
-        val parsedModes = modes.map(::parseMode)
+        val unknown = optimizers.filter { it !in BenchMode.OPTIMIZERS }
+        if (unknown.isNotEmpty()) throw UsageError("unknown optimizer ${unknown.joinToString { "\"$it\"" }}; known: ${BenchMode.OPTIMIZERS.keys.joinToString()}")
+        val parsedModes = modes.map(::parseMode).flatMap { mode -> optimizers.map { mode.copy(optimizer = it) } }
         val results = mutableListOf<BenchResult>()
         if (gpu != null && tf32) GpuSettings.allowTf32()
         profileDir?.let { Files.createDirectories(it) }

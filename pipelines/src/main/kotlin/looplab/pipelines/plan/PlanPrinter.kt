@@ -7,7 +7,9 @@ import looplab.dsl.CheckpointPolicy
 import looplab.dsl.EvalSpec
 import looplab.dsl.ConstantLr
 import looplab.dsl.CosineLr
+import looplab.dsl.LinearLr
 import looplab.dsl.LrSchedule
+import looplab.dsl.WsdLr
 import java.util.Locale
 
 /** Renders a [Plan] for people: what will run, how big it is, what it will cost. */
@@ -16,6 +18,10 @@ public object PlanPrinter {
     public fun describe(lr: LrSchedule): String = when (lr) {
         is CosineLr -> "cosine lr %.1e -> %.1e after %d warmup steps".format(Locale.ROOT, lr.peak, lr.peak * lr.floor, lr.warmup.steps)
         is ConstantLr -> "constant lr %.1e after %d warmup steps".format(Locale.ROOT, lr.peak, lr.warmup.steps)
+        is LinearLr -> "linear lr %.1e -> %.1e after %d warmup steps".format(Locale.ROOT, lr.peak, lr.peak * lr.floor, lr.warmup.steps)
+        is WsdLr -> "wsd lr %.1e after %d warmup steps, %s decay to %.1e over the last %.0f%%".format(
+            Locale.ROOT, lr.peak, lr.warmup.steps, lr.shape.name.lowercase(), lr.peak * lr.floor, 100 * lr.decayFraction,
+        )
     }
 
     /** The models table and each model's parts. */

@@ -39,7 +39,7 @@ internal class PretrainRunner(private val stage: PretrainSpec, private val plann
                 curriculum = curriculum,
             )
             TrainingLoop(
-                LoopSettings(spec.name, stage.id, StageBudget.of(stage.budget, plannedSteps), stage.lr, stage.clipNorm, stage.logEvery.steps, seed = experiment.seed),
+                LoopSettings(spec.name, stage.id, StageBudget.of(stage.budget, plannedSteps), stage.lr, stage.clipNorm, stage.logEvery.steps, stage.microBatches, experiment.seed),
                 optimizer, objective, CurriculumBatches(trainingData, curriculum, stage.evalEvery?.steps, producers), evaluation,
                 StageCheckpoint(dir.checkpoint(spec.name, stage.id), store, optimizer, curriculum, resume), listeners, Execution.lossScaler(experiment),
                 CheckpointTrigger(stage.checkpoint, stop),

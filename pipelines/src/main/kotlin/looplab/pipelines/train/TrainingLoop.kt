@@ -54,7 +54,7 @@ public class TrainingLoop<B : Any>(
         batches.use {
             while (!budget.done(state.step, state.tokens)) {
                 val step = state.step
-                val lr = lr.rateAt(step, budget.totalSteps)
+                val rate = lr.rateAt(step, budget.totalSteps)
                 val batch = batches.next(step)
                 val started = System.nanoTime()
                 // Micro-batches: gradients add up on the parameters, each loss weighted by its share.
@@ -65,14 +65,14 @@ public class TrainingLoop<B : Any>(
                 }
                 if (!loss.loss.isFinite()) diverged(step, "loss is ${loss.loss}")
                 // Clip and step. An fp16 overflow skips the update and lowers the scale; anywhere else it is divergence.
-                val gradNorm = optimizer.step(lr, clipNorm, gradScale = lossScale)
+                val gradNorm = optimizer.step(rate, clipNorm, gradScale = lossScale)
                 if (scaler != null) scaler.update(gradNorm.isFinite())
                 else if (!gradNorm.isFinite()) diverged(step, "the gradient norm is $gradNorm (the update was not applied)")
                 state = state.copy(step = step + 1, tokens = state.tokens + objective.tokens(batch),
                     elapsedSeconds = state.elapsedSeconds + (System.nanoTime() - started) / 1e9)
                 // Log: the first and last steps always, so a record spans the whole stage.
                 val last = budget.done(state.step, state.tokens)
-                val metrics = TrainMetrics(variant, stage, state.step, loss.loss, lr, gradNorm, state.tokens,
+                val metrics = TrainMetrics(variant, stage, state.step, loss.loss, rate, gradNorm, state.tokens,
                     state.tokens / state.elapsedSeconds, state.elapsedSeconds, loss.extra)
                 listener.stepped(metrics, logged = state.step % logEvery == 0L || state.step == 1L || last)
                 // Evaluate and checkpoint.
