@@ -123,7 +123,7 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
         if (r.skips && partner < loop && partner < loops / 2) h = h + stored[partner]!! * p[skipWeights[partner]]
         for ((b, block) in blocks.withIndex()) {
             adapters?.let { h = it[loop][b].apply(this, p, h) }
-            h = block.apply(f, h, BlockContext(loop, controls?.get(loop)?.get(b), embedding))
+            h = block.apply(f, h, BlockContext("loop$loop.block$b", loop, controls?.get(loop)?.get(b), embedding))
         }
         exitGates?.let { gates ->
             val open = gates[loop].open(this, p, x)
