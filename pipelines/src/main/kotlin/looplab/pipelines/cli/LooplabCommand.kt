@@ -118,7 +118,7 @@ public class RunCommand(private val catalog: ExampleCatalog) : CliktCommand(name
 private val planJson = SpecJson.json
 
 /** Turns every kind of bad input into one clear message and a non-zero exit, never a stack trace. */
-private inline fun reportingErrors(block: () -> Unit) {
+internal inline fun reportingErrors(block: () -> Unit) {
     try {
         block()
     } catch (e: RuntimeException) {
@@ -130,8 +130,8 @@ private inline fun reportingErrors(block: () -> Unit) {
 public fun runCli(catalog: ExampleCatalog, args: Array<String>) {
     try {
         LooplabCommand().subcommands(
-            ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog),
-            BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand()),
+            ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog), GenerateCommand(), ChatCommand(), ExportCommand(), ImportCommand(),
+            BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand(), GenerateBenchCommand()),
         ).main(args)
     } catch (e: Throwable) {
         if (System.getenv("LOOPLAB_DEBUG") != null) e.printStackTrace()

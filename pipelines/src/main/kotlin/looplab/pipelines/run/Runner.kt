@@ -110,7 +110,7 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
             recorder.checked(spec.name, checks.map { (if (it.passed) "passed: " else "FAILED: ") + it.detail })
             checks.firstOrNull { !it.passed }?.let { throw ModelCheckException("model check failed, not training: ${it.detail}") }
 
-            val evaluator = AlgorithmicEvaluator(GreedyDecoder(model, store, backend, data.tokenizer.eos), data.tokenizer, experiment.seed)
+            val evaluator = AlgorithmicEvaluator(GreedyDecoder(model, store, backend, data.tokenizer.eos, executor), data.tokenizer, experiment.seed)
             val languageEvaluator = data.language?.let { LanguageEvaluator(model, store, backend, it, data.lengths.lengths.max()) }
             val variant = VariantContext(spec, plan, data, backend, dir, model, store, executor, evaluator, languageEvaluator, listeners, resume, producers)
             experiment.pipeline.stages.forEachIndexed { index, stage -> runnerFor(stage, plan.stages[index]).run(variant) }
