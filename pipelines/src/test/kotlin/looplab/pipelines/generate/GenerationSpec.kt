@@ -84,6 +84,7 @@ class GenerationSpec : FunSpec({
     test("looplab chat follows scripted input: replies, /reset, /exit") {
         val out = cli("chat $run --variant baseline --max-new-tokens 5", stdin = "0110\n/reset\n01\n/exit\nnever read\n")
         withClue(out.output) { out.statusCode shouldBe 0 }
+        println("looplab chat transcript (scripted stdin):\n${out.output}")
         out.output shouldContain "Chatting with baseline"
         out.output.split("baseline> ").size shouldBe 3 // two replies
         out.output shouldContain "(conversation reset)"
