@@ -33,7 +33,8 @@ import kotlin.math.sqrt
 /** Generation on a trained tiny run: evaluation with the cache, the CLI (generate, chat), export and import. */
 class GenerationSpec : FunSpec({
     val runs = Files.createTempDirectory("gen-runs")
-    val spec = tinyExperiment(steps = 30, evalEvery = null)
+    // A context of 64: the char tokenizer spells each chat tag out (about a dozen tokens).
+    val spec = tinyExperiment(steps = 30, evalEvery = null).let { e -> e.copy(models = e.models.map { it.copy(contextLength = 64) }) }
     val run by lazy { Runner(terminal = Terminal()).run(spec, RunOptions(runsDir = runs)).dir }
     fun cli(args: String, stdin: String = "") =
         LooplabCommand().subcommands(GenerateCommand(), ChatCommand(), ExportCommand()).test(args, stdin = stdin)
