@@ -2,6 +2,7 @@ package looplab.models.decoder
 
 import looplab.models.ModelOutput
 import looplab.models.Pass
+import looplab.models.decode.DecodeCache
 import looplab.models.params.Params
 import looplab.models.tensor.Ops
 import looplab.models.tensor.Tensor
@@ -26,7 +27,12 @@ internal class Forward(
     val read: ((Tensor) -> Double)? = null,
     /** Internal tensors recorded by name for tests (ACT weights, say); null in real runs. */
     val probes: MutableMap<String, Tensor>? = null,
+    /** The decoding state this pass fills (a prefill) or continues from (a step); null for a plain pass. */
+    val cache: DecodeCache? = null,
 ) {
+    /** A decoding step's slots and masks; null unless this pass is a step. */
+    var slots: StepSlots? = null
+
     val wantsLoss: Boolean get() = mask != null
 
     /** Learned tokens at the front of the stream (memory), removed before any head. */

@@ -143,7 +143,7 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
         if (carry != null) h = carry.enter(this, p, h, x, loop)
         for ((b, block) in blocks.withIndex()) {
             adapters?.let { h = it[loop][b].apply(this, p, h) }
-            h = block.apply(f, h, BlockContext(loop, controls?.get(loop)?.get(b), embedding))
+            h = block.apply(f, h, BlockContext("loop$loop.block$b", loop, controls?.get(loop)?.get(b), embedding))
         }
         exitGates?.let { gates ->
             val open = gates[loop].open(this, p, x)

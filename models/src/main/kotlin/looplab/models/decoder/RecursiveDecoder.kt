@@ -9,6 +9,8 @@ import looplab.models.AdaptiveInference
 import looplab.models.LanguageModel
 import looplab.models.LoopedModel
 import looplab.models.ModelOutput
+import looplab.models.decode.CachedDecoding
+import looplab.models.decode.DecodeCache
 import looplab.models.Pass
 import looplab.models.params.ParamRef
 import looplab.models.params.ParamRegistry
@@ -31,7 +33,7 @@ import kotlin.math.sqrt
  * inference path: for ACT it reads, after each loop, whether any position still runs, and stops
  * when none does; its logits equal [logits]'s.
  */
-public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize: Int) : LanguageModel, AdaptiveInference, LoopedModel {
+public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize: Int) : LanguageModel, AdaptiveInference, LoopedModel, CachedDecoding {
     override val parameters: ParamRegistry = ParamRegistry()
     private val root = parameters.scope("")
     private val embedding = root.table("embed", vocabSize, spec.width, if (spec.embedding.init == EmbeddingInit.Spectral) 0.1 / sqrt(spec.width.toDouble()) else spec.initStd)
@@ -71,6 +73,22 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
         return Forward(ops, params, Pass.Inference).also { it.depth = loops }
     }
 
+    override fun prefill(ops: Ops, params: Params, tokens: Tensor, cache: DecodeCache): Tensor {
+        require(cache.isPrefill) { "prefill needs a prefill cache (DecodeCache.prefill)" }
+        return run(Forward(ops, params, Pass.Inference, cache = cache), tokens)
+    }
+
+    override fun step(ops: Ops, params: Params, tokens: Tensor, cache: DecodeCache): Tensor {
+        val positions = cache.positions ?: error("step needs a step cache (DecodeCache.step)")
+        require(tokens.shape == listOf(positions.size, 1)) { "a decoding step takes one token per row: [${positions.size}, 1], was ${tokens.shape}" }
+        val f = Forward(ops, params, Pass.Inference, cache = cache)
+        f.slots = StepSlots(ops, IntArray(positions.size) { memoryTokens + positions[it] }, cache.capacity)
+        return run(f, tokens)
+    }
+
+    /** Stream positions in front of the tokens. */
+    public val memoryTokens: Int get() = spec.memory?.tokens ?: 0
+
     override fun loss(ops: Ops, params: Params, inputs: Tensor, targets: Tensor, mask: Tensor, pass: Pass): ModelOutput {
         val f = Forward(ops, params, pass, mask, targets)
         return f.finish(ops.crossEntropy(run(f, inputs), targets, mask))
@@ -84,18 +102,23 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
         val p = f.params
         val (batch, length) = tokens.shape
         var x = embedding(tokens, p[embedding])
+        val step = f.cache?.positions
         when (val positions = spec.positions) {
             LearnedPositions -> {
-                require(length <= spec.contextLength) {
-                    "a sequence of $length tokens is longer than the learned position table (${spec.contextLength} rows)"
+                val last = step?.maxOrNull()?.plus(1) ?: length
+                require(last <= spec.contextLength) {
+                    "a sequence of $last tokens is longer than the learned position table (${spec.contextLength} rows)"
                 }
-                x = x + slice(p[positionTable!!], 0, 0, length)
+                x = x + if (step == null) slice(p[positionTable!!], 0, 0, length) else embedding(tokens(step, batch, 1), p[positionTable!!])
             }
-            is Rope -> f.ropeBase = ropeBase(positions, length)
+            // A decoding cache fixes the base for the whole generation (its horizon): keys already
+            // cached were rotated with it.
+            is Rope -> f.ropeBase = ropeBase(positions, f.cache?.horizon ?: length)
         }
-        if (refine != null) x = refine.apply(this, p, x)
+        if (refine != null) x = refine.apply(f, x)
         var ve = valueTable?.let { embedding(tokens, p[it]) }
-        memory?.let { table ->
+        // A decoding step's stream is the new token alone: the memory sits in the cache already.
+        if (step == null) memory?.let { table ->
             val count = table.shape[0]
             x = concat(listOf(broadcastTo(reshape(p[table], listOf(1, count, spec.width)), listOf(batch, count, spec.width)), x), 1)
             ve = ve?.let { concat(listOf(zeros(listOf(batch, count, it.shape[2])), it), 1) }
@@ -103,7 +126,7 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
             f.prefix = count
         }
         f.valueEmbedding = ve
-        for (block in prelude) x = block.apply(f, x)
+        for ((i, block) in prelude.withIndex()) x = block.apply(f, x, BlockContext("prelude.$i"))
         // One head weight for the pass: the final head, auxiliary heads and per-loop losses share it
         // (under mixed precision, one cast of the [W, V] table instead of one per head).
         val weight = headMatrix?.let { p[it] } ?: transpose(p[embedding], 0, 1)
@@ -117,7 +140,7 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
     /** What follows the looped core: coda blocks, latent thoughts, the final norm and the head. */
     private fun afterCore(f: Forward, stream: Tensor, head: Head): Tensor {
         var h = stream
-        for (block in coda) h = block.apply(f, h)
+        for ((i, block) in coda.withIndex()) h = block.apply(f, h, BlockContext("coda.$i"))
         if (latent != null) h = latent.apply(f, h)
         return head(f, h, finalNorm)
     }

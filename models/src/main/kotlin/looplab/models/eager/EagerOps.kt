@@ -11,6 +11,9 @@ import ai.djl.ndarray.types.SparseFormat
 import ai.djl.nn.Activation
 import looplab.models.tensor.Ops
 import looplab.models.tensor.Tensor
+import kotlin.math.cos
+import kotlin.math.pow
+import kotlin.math.sin
 import kotlin.math.sqrt
 
 /**
@@ -141,6 +144,28 @@ public class EagerOps internal constructor(
         val scores = q.array.matMul(k.array.swapAxes(-1, -2)).mul(scalar(1.0 / sqrt(headSize.toDouble())))
         val weights = scores.add(constants.causalMask(length)).softmax(-1)
         return wrap(weights.matMul(v.array))
+    }
+
+    override fun ropeAt(x: Tensor, base: Double, positions: IntArray): Tensor {
+        val (batch, _, length, headSize) = x.shape
+        require(positions.size == batch * length) { "ropeAt: ${positions.size} positions for a [$batch, $length] batch" }
+        val half = headSize / 2
+        fun table(f: (Double) -> Double) = FloatArray(batch * length * headSize) { i ->
+            val frequency = 1.0 / base.pow((i % headSize % half).toDouble() * 2 / headSize)
+            f(positions[i / headSize] * frequency).toFloat()
+        }
+        val shape = Shape(batch.toLong(), 1, length.toLong(), headSize.toLong())
+        val cos = scope.create(table(::cos), shape)
+        val sin = scope.create(table(::sin), shape)
+        val a = x.array
+        val rotated = a.get(NDIndex("..., $half:")).neg().concat(a.get(NDIndex("..., :$half")), -1)
+        return wrap(a.mul(cos).add(rotated.mul(sin)))
+    }
+
+    override fun maskedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor): Tensor {
+        val headSize = q.shape[3]
+        val scores = q.array.matMul(k.array.swapAxes(-1, -2)).mul(scalar(1.0 / sqrt(headSize.toDouble())))
+        return wrap(scores.add(mask.array).softmax(-1).matMul(v.array))
     }
 
     override fun crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): Tensor {

@@ -80,6 +80,20 @@ public interface Ops {
     public fun causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor
 
     /**
+     * Rotary position embedding of [x] ([B, H, T, D]) at a position per row and time step:
+     * [positions] holds `B·T` positions, row-major. Decoding uses it, where each row of a batch is
+     * at its own position; the angles are computed as [rope]'s (float64, then fp32).
+     */
+    public fun ropeAt(x: Tensor, base: Double, positions: IntArray): Tensor
+
+    /**
+     * Softmax attention of [q] ([B, H, Tq, D]) over [k] and [v] ([B, H, Tk, D]) with an additive
+     * [mask] broadcastable to [B, H, Tq, Tk] (0 where a query may look, -∞ where not); scores are
+     * scaled by 1/√D. Cached decoding attends over a fixed-capacity cache with it.
+     */
+    public fun maskedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor): Tensor
+
+    /**
      * Mean cross-entropy of [logits] ([B, T, V]) against [targets] ([B, T] ids) over the positions
      * where [mask] ([B, T]) is 1; padding has mask 0 and so never moves the loss.
      */

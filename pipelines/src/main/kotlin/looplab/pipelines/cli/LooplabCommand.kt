@@ -139,7 +139,7 @@ private const val SET_HELP =
         "--set pipeline.pretrain.budget=300.steps, --set model[baseline].width=256, --set seed=7 (repeatable; recorded in plan.json)."
 
 /** Turns every kind of bad input into one clear message and a non-zero exit, never a stack trace. */
-private inline fun reportingErrors(block: () -> Unit) {
+internal inline fun reportingErrors(block: () -> Unit) {
     try {
         block()
     } catch (e: RuntimeException) {
@@ -152,7 +152,8 @@ public fun runCli(catalog: ExampleCatalog, args: Array<String>) {
     try {
         LooplabCommand().subcommands(
             ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog), EvalCommand(catalog), CompareCommand(),
-            BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand()),
+            GenerateCommand(), ChatCommand(), ExportCommand(), ImportCommand(),
+            BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand(), GenerateBenchCommand()),
         ).main(args)
     } catch (e: Throwable) {
         if (System.getenv("LOOPLAB_DEBUG") != null) e.printStackTrace()

@@ -196,7 +196,7 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
             recorder.checked(spec.name, checks.map { (if (it.passed) "passed: " else "FAILED: ") + it.detail })
             checks.firstOrNull { !it.passed }?.let { throw ModelCheckException("model check failed, not training: ${it.detail}") }
 
-            val evaluator = AlgorithmicEvaluator(Completers.greedy(model, store, backend, data.tokenizer.eos), data.tokenizer, experiment.seed)
+            val evaluator = AlgorithmicEvaluator(Completers.greedy(model, store, backend, data.tokenizer.eos, executor), data.tokenizer, experiment.seed)
             val languageEvaluator = data.language?.let { LanguageEvaluator(model, store, backend, it, data.lengths.lengths.max()) }
             val variant = VariantContext(
                 spec, plan, data, backend, hub, dir, model, store, executor, evaluator, languageEvaluator, listeners, resume, options.producers, terminal, options.stop,
