@@ -1,7 +1,6 @@
 package looplab.models.compiled
 
 import ai.djl.ndarray.NDArray
-import ai.djl.ndarray.index.NDIndex
 import ai.djl.pytorch.jni.IValue
 import looplab.dsl.AdamW
 import looplab.dsl.ParamRole
@@ -82,6 +81,7 @@ internal class FusedAdamWPart(
 
     fun load(state: OptimizerState) {
         moments.load(state.tensors)
-        for (ref in moments.refs) stepCounts.getValue(ref).set(NDIndex(), state.steps.toFloat())
+        // Copied from the host: set(index, value) fails on a 0-d array and would leave a scalar in this long-lived manager.
+        for (ref in moments.refs) stepCounts.getValue(ref).set(floatArrayOf(state.steps.toFloat()))
     }
 }

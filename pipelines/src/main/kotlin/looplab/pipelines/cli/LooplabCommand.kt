@@ -13,6 +13,7 @@ import com.github.ajalt.clikt.parameters.arguments.optional
 import com.github.ajalt.clikt.parameters.options.default
 import com.github.ajalt.clikt.parameters.options.flag
 import com.github.ajalt.clikt.parameters.options.option
+import com.github.ajalt.clikt.parameters.options.validate
 import com.github.ajalt.clikt.parameters.types.int
 import com.github.ajalt.clikt.parameters.types.restrictTo
 import com.github.ajalt.clikt.parameters.options.multiple
@@ -37,7 +38,12 @@ public class LooplabCommand : CliktCommand(name = "looplab") {
     override fun help(context: Context): String =
         "Declare recursive language-model experiments in Kotlin, see their plan, run them and compare the variants."
 
-    override fun run(): Unit = Unit
+    private val threads by option("--threads", help = "PyTorch intra-op threads (default: OMP_NUM_THREADS, else the cores available to this process).")
+        .int().validate { require(it >= 1) { "must be ≥ 1, was $it" } }
+
+    override fun run() {
+        TorchThreads.apply(TorchThreads.choose(threads).first)
+    }
 }
 
 private const val FULL_HELP =
@@ -153,7 +159,7 @@ public fun runCli(catalog: ExampleCatalog, args: Array<String>) {
         LooplabCommand().subcommands(
             ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog), EvalCommand(catalog), CompareCommand(),
             GenerateCommand(), ChatCommand(), ExportCommand(), ImportCommand(),
-            BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand(), GenerateBenchCommand()),
+            BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand(), GenerateBenchCommand(), BenchSoakCommand()),
         ).main(args)
     } catch (e: Throwable) {
         if (System.getenv("LOOPLAB_DEBUG") != null) e.printStackTrace()
