@@ -57,7 +57,7 @@ class JavaSessionTest {
                     t.setEvalEvery(new Steps(6)); t.setEvalSamples(2); t.setLogEvery(new Steps(1));
                     return Unit.INSTANCE;
                 });
-                p.eval(base, "eval", v -> { v.algorithmic(2, 8); return Unit.INSTANCE; });
+                p.eval(base, "eval", v -> { v.algorithmic(2, 12); return Unit.INSTANCE; });
                 return Unit.INSTANCE;
             });
         });
