@@ -52,6 +52,7 @@ public fun ExperimentSpec.validate(): List<SpecError> {
     }
     models.forEach { validateModel(it, check.at("model[${it.name}]")) }
     validatePipeline(pipeline, check.at("pipeline"))
+    validatePostTraining(this, check.at("pipeline"))
     validateCurriculumBudget(this, check)
     return check.errors
 }
@@ -72,6 +73,14 @@ private fun validatePipeline(pipeline: PipelineSpec, check: SpecChecker) {
         at.require("", seen.add(stage.id)) { "stage id \"${stage.id}\" is used twice" }
         when (stage) {
             is PretrainSpec -> validatePretrain(stage, at)
+            is SftSpec -> {
+                requireEarlier(stage.from, earlierModelStages, at)
+                validateSft(stage, at)
+            }
+            is GrpoSpec -> {
+                requireEarlier(stage.from, earlierModelStages, at)
+                validateGrpo(stage, at)
+            }
             is EvalSpec -> {
                 at.require("from", stage.from in earlierModelStages) {
                     "refers to \"${stage.from}\", which is not an earlier training stage" +
@@ -88,32 +97,43 @@ private fun validatePipeline(pipeline: PipelineSpec, check: SpecChecker) {
     }
 }
 
+private fun requireEarlier(from: String, earlier: Set<String>, check: SpecChecker) {
+    check.require("from", from in earlier) {
+        "refers to \"$from\", which is not an earlier training stage" + if (earlier.isEmpty()) "" else " (earlier: ${earlier.joinToString()})"
+    }
+}
+
 private fun validatePretrain(stage: PretrainSpec, check: SpecChecker) {
     when (val budget = stage.budget) {
         is Steps -> check.at("budget").atLeast("steps", budget.steps, 1)
         is Tokens -> check.at("budget").atLeast("tokens", budget.tokens, 1)
     }
     check.atLeast("batchSize", stage.batchSize, 1)
-    val lr = check.at("lr")
-    lr.require("peak", stage.lr.peak > 0.0 && stage.lr.peak.isFinite()) { "must be > 0, was ${stage.lr.peak}" }
-    when (val schedule = stage.lr) {
-        is CosineLr -> {
-            lr.at("warmup").atLeast("steps", schedule.warmup.steps, 0)
-            lr.require("floor", schedule.floor in 0.0..1.0) { "must be within 0..1, was ${schedule.floor}" }
-        }
-        is ConstantLr -> lr.at("warmup").atLeast("steps", schedule.warmup.steps, 0)
-    }
-    when (val opt = stage.optimizer) {
-        is AdamW -> {
-            val at = check.at("optimizer")
-            at.require("beta1", opt.beta1 in 0.0..<1.0) { "must be within [0, 1), was ${opt.beta1}" }
-            at.require("beta2", opt.beta2 in 0.0..<1.0) { "must be within [0, 1), was ${opt.beta2}" }
-            at.require("eps", opt.eps > 0.0) { "must be > 0, was ${opt.eps}" }
-            at.atLeast("weightDecay", opt.weightDecay, 0)
-        }
-    }
-    stage.clipNorm?.let { check.require("clipNorm", it > 0.0) { "must be > 0 (or null to disable), was $it" } }
+    validateOptimisation(stage.lr, stage.optimizer, stage.clipNorm, check)
     stage.evalEvery?.let { check.at("evalEvery").atLeast("steps", it.steps, 1) }
     check.atLeast("evalSamples", stage.evalSamples, 1)
     check.at("logEvery").atLeast("steps", stage.logEvery.steps, 1)
+}
+
+/** The learning rate, optimizer and clipping of a training stage. */
+internal fun validateOptimisation(lr: LrSchedule, optimizer: OptimizerSpec, clipNorm: Double?, check: SpecChecker) {
+    val at = check.at("lr")
+    at.require("peak", lr.peak > 0.0 && lr.peak.isFinite()) { "must be > 0, was ${lr.peak}" }
+    when (val schedule = lr) {
+        is CosineLr -> {
+            at.at("warmup").atLeast("steps", schedule.warmup.steps, 0)
+            at.require("floor", schedule.floor in 0.0..1.0) { "must be within 0..1, was ${schedule.floor}" }
+        }
+        is ConstantLr -> at.at("warmup").atLeast("steps", schedule.warmup.steps, 0)
+    }
+    when (val opt = optimizer) {
+        is AdamW -> {
+            val o = check.at("optimizer")
+            o.require("beta1", opt.beta1 in 0.0..<1.0) { "must be within [0, 1), was ${opt.beta1}" }
+            o.require("beta2", opt.beta2 in 0.0..<1.0) { "must be within [0, 1), was ${opt.beta2}" }
+            o.require("eps", opt.eps > 0.0) { "must be > 0, was ${opt.eps}" }
+            o.atLeast("weightDecay", opt.weightDecay, 0)
+        }
+    }
+    clipNorm?.let { check.require("clipNorm", it > 0.0) { "must be > 0 (or null to disable), was $it" } }
 }

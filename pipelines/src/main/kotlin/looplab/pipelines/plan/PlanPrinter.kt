@@ -1,13 +1,15 @@
 package looplab.pipelines.plan
 
-import looplab.dsl.Cpu
-import looplab.dsl.Gpu
-import looplab.dsl.PretrainSpec
-import looplab.dsl.EvalSpec
+import java.util.Locale
 import looplab.dsl.ConstantLr
 import looplab.dsl.CosineLr
+import looplab.dsl.Cpu
+import looplab.dsl.EvalSpec
+import looplab.dsl.Gpu
+import looplab.dsl.GrpoSpec
 import looplab.dsl.LrSchedule
-import java.util.Locale
+import looplab.dsl.PretrainSpec
+import looplab.dsl.SftSpec
 
 /** Renders a [Plan] for people: what will run, how big it is, what it will cost. */
 public object PlanPrinter {
@@ -73,6 +75,8 @@ public object PlanPrinter {
                     "  ${i + 1}. ${s.id}: evaluate ${s.from}" + (s.algorithmic?.let { ": greedy exact match, ${it.samples} samples per task and length, ≤ ${it.maxNewTokens} new tokens" } ?: "") +
                         (s.language?.let { "; held-out perplexity and bits per byte on ≤ ${it.maxTokens} tokens" } ?: ""),
                 )
+                is SftSpec -> appendLine("  ${i + 1}. ${s.id}: supervised fine-tuning of ${s.from} (not yet runnable)")
+                is GrpoSpec -> appendLine("  ${i + 1}. ${s.id}: GRPO from ${s.from}, groups of ${s.groupSize} (not yet runnable)")
             }
         }
     }
