@@ -73,7 +73,7 @@ internal fun validatePostTraining(spec: ExperimentSpec, check: SpecChecker) {
             is SftSpec -> {
                 stage.adapters?.let { hra -> spec.models.forEach { checkAdaptersFit(hra, it, at.at("adapters")) } }
                 if (stage.packing) spec.models.forEach { model ->
-                    packingConflict(model)?.let { why ->
+                    model.packingConflict()?.let { why ->
                         at.require("packing", false) { "model[${model.name}] $why, so packed conversations would not be independent; use packing = false" }
                     }
                 }
@@ -139,8 +139,12 @@ private fun whyMissing(target: AdapterTarget, model: ModelSpec): String = when (
     AdapterTarget.Gate, AdapterTarget.Up, AdapterTarget.Down -> "its blocks have a MoE and no dense FFN"
 }
 
-/** Why [model] mixes positions other than through attention (or by absolute position), or null if it does not. */
-internal fun packingConflict(model: ModelSpec): String? {
+/**
+ * Why this model cannot keep packed documents apart (it mixes positions other than through
+ * attention, or by absolute position), or null if it can.
+ */
+public fun ModelSpec.packingConflict(): String? {
+    val model = this
     val r = model.recursive
     return when {
         model.positions == LearnedPositions -> "has learned absolute positions (a conversation's positions would depend on what precedes it)"

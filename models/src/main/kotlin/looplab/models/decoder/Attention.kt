@@ -35,7 +35,8 @@ internal class Attention(scope: ParamScope, private val spec: ModelSpec, residua
         val q = positioned(split(linear(x, p[wq]), heads))
         val k = shareAcrossGroup(positioned(split(keys, kvHeads)))
         val v = shareAcrossGroup(split(values, kvHeads))
-        val merged = reshape(transpose(causalAttention(q, k, v), 1, 2), listOf(batch, time, width))
+        val attended = f.segments?.let { documentCausalAttention(q, k, v, it) } ?: causalAttention(q, k, v)
+        val merged = reshape(transpose(attended, 1, 2), listOf(batch, time, width))
         linear(merged, p[wo])
     }
 

@@ -26,6 +26,8 @@ internal class Forward(
     val read: ((Tensor) -> Double)? = null,
     /** Internal tensors recorded by name for tests (ACT weights, say); null in real runs. */
     val probes: MutableMap<String, Tensor>? = null,
+    /** [B, T] document ids of packed rows: attention stays within a document; null: plain causal attention. */
+    val segments: Tensor? = null,
 ) {
     val wantsLoss: Boolean get() = mask != null
 
