@@ -1,6 +1,5 @@
 package looplab.pipelines.plan
 
-import java.util.Locale
 import looplab.dsl.ConstantLr
 import looplab.dsl.CosineLr
 import looplab.dsl.Cpu
@@ -10,6 +9,7 @@ import looplab.dsl.GrpoSpec
 import looplab.dsl.LrSchedule
 import looplab.dsl.PretrainSpec
 import looplab.dsl.SftSpec
+import java.util.Locale
 
 /** Renders a [Plan] for people: what will run, how big it is, what it will cost. */
 public object PlanPrinter {

@@ -1,6 +1,5 @@
 package looplab.pipelines.plan
 
-import kotlin.math.ceil
 import looplab.curriculum.data.TaskMixture
 import looplab.curriculum.tasks.TaskRegistry
 import looplab.curriculum.text.TokenizerFactory
@@ -17,6 +16,7 @@ import looplab.dsl.TaskSpec
 import looplab.dsl.Tokens
 import looplab.dsl.validate
 import looplab.models.cost.MemoryEstimate
+import kotlin.math.ceil
 
 /** Compiles specs into [Plan]s, checking what the spec alone cannot: tasks exist, examples fit. */
 public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
