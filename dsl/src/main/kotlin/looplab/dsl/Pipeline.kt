@@ -168,7 +168,12 @@ public class PipelineBuilder internal constructor() {
         return EvalRef(id)
     }
 
-    private fun uniqueId(base: String): String {
+    /** Appends [stage]: how stage functions defined outside this class (sft, grpo) add theirs. */
+    internal fun add(stage: StageSpec) {
+        stages += stage
+    }
+
+    internal fun uniqueId(base: String): String {
         val taken = stages.map { it.id }.toSet()
         return if (base !in taken) base else generateSequence(2) { it + 1 }.map { "$base-$it" }.first { it !in taken }
     }

@@ -58,6 +58,7 @@ public fun ExperimentSpec.validate(): List<SpecError> {
     }
     models.forEach { validateModel(it, check.at("model[${it.name}]")) }
     validatePipeline(pipeline, check.at("pipeline"))
+    validatePostTraining(this, check.at("pipeline"))
     validateCurriculumBudget(this, check)
     return check.errors
 }
@@ -85,6 +86,14 @@ private fun validatePipeline(pipeline: PipelineSpec, check: SpecChecker) {
                             if (earlierModelStages.isEmpty()) "" else " (earlier: ${earlierModelStages.joinToString()})"
                     }
                 }
+            }
+            is SftSpec -> {
+                requireEarlier(stage.from, earlierModelStages, at)
+                validateSft(stage, at)
+            }
+            is GrpoSpec -> {
+                requireEarlier(stage.from, earlierModelStages, at)
+                validateGrpo(stage, at)
             }
             is EvalSpec -> {
                 at.require("from", stage.from in earlierModelStages) {
@@ -141,6 +150,12 @@ private fun validateOptimizer(optimizer: OptimizerSpec, at: SpecChecker) {
     }
 }
 
+private fun requireEarlier(from: String, earlier: Set<String>, check: SpecChecker) {
+    check.require("from", from in earlier) {
+        "refers to \"$from\", which is not an earlier training stage" + if (earlier.isEmpty()) "" else " (earlier: ${earlier.joinToString()})"
+    }
+}
+
 private fun validatePretrain(stage: PretrainSpec, check: SpecChecker) {
     when (val budget = stage.budget) {
         is Steps -> check.at("budget").atLeast("steps", budget.steps, 1)
@@ -157,9 +172,19 @@ private fun validatePretrain(stage: PretrainSpec, check: SpecChecker) {
     stage.lrMultipliers.forEach { (role, scale) ->
         check.at("lrMultipliers").require(role.name, scale >= 0.0 && scale.isFinite()) { "must be ≥ 0, was $scale" }
     }
+    validateOptimisation(stage.lr, stage.optimizer, stage.clipNorm, check)
+    stage.evalEvery?.let { check.at("evalEvery").atLeast("steps", it.steps, 1) }
+    check.atLeast("evalSamples", stage.evalSamples, 1)
+    check.at("logEvery").atLeast("steps", stage.logEvery.steps, 1)
+    stage.checkpoint.every?.let { check.at("checkpoint.every").atLeast("steps", it.steps, 1) }
+    stage.checkpoint.minutes?.let { check.at("checkpoint").require("minutes", it > 0.0 && it.isFinite()) { "must be > 0 (or null for no timed checkpoints), was $it" } }
+}
+
+/** The learning rate, optimizer and clipping of a training stage. */
+internal fun validateOptimisation(lrSchedule: LrSchedule, optimizer: OptimizerSpec, clipNorm: Double?, check: SpecChecker) {
     val lr = check.at("lr")
-    lr.require("peak", stage.lr.peak > 0.0 && stage.lr.peak.isFinite()) { "must be > 0, was ${stage.lr.peak}" }
-    when (val schedule = stage.lr) {
+    lr.require("peak", lrSchedule.peak > 0.0 && lrSchedule.peak.isFinite()) { "must be > 0, was ${lrSchedule.peak}" }
+    when (val schedule = lrSchedule) {
         is CosineLr -> {
             lr.at("warmup").atLeast("steps", schedule.warmup.steps, 0)
             lr.require("floor", schedule.floor in 0.0..1.0) { "must be within 0..1, was ${schedule.floor}" }
@@ -175,11 +200,6 @@ private fun validatePretrain(stage: PretrainSpec, check: SpecChecker) {
             lr.require("floor", schedule.floor in 0.0..1.0) { "must be within 0..1, was ${schedule.floor}" }
         }
     }
-    validateOptimizer(stage.optimizer, check.at("optimizer"))
-    stage.clipNorm?.let { check.require("clipNorm", it > 0.0) { "must be > 0 (or null to disable), was $it" } }
-    stage.evalEvery?.let { check.at("evalEvery").atLeast("steps", it.steps, 1) }
-    check.atLeast("evalSamples", stage.evalSamples, 1)
-    check.at("logEvery").atLeast("steps", stage.logEvery.steps, 1)
-    stage.checkpoint.every?.let { check.at("checkpoint.every").atLeast("steps", it.steps, 1) }
-    stage.checkpoint.minutes?.let { check.at("checkpoint").require("minutes", it > 0.0 && it.isFinite()) { "must be > 0 (or null for no timed checkpoints), was $it" } }
+    validateOptimizer(optimizer, check.at("optimizer"))
+    clipNorm?.let { check.require("clipNorm", it > 0.0) { "must be > 0 (or null to disable), was $it" } }
 }

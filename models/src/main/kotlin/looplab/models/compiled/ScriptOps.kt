@@ -251,6 +251,33 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
         return writer.let("torch.scaled_dot_product_attention(${qs.name}, ${ks.name}, ${vs.name}, None, 0.0, True)", qs.shape.dropLast(1) + vs.shape.last(), dtype)
     }
 
+    override fun documentCausalAttention(q: Tensor, k: Tensor, v: Tensor, segments: Tensor): Tensor {
+        val dtype = low ?: DType.F32
+        val (qs, ks, vs) = listOf(q, k, v).map { cast(sym(it), dtype) }
+        val ids = sym(segments)
+        val (batch, length) = ids.shape
+        // A boolean mask (true: may attend) of causal and same-document; SDPA then picks a kernel
+        // that takes a mask (memory-efficient attention on a GPU) instead of flash attention.
+        val allowed = writer.let(
+            "torch.unsqueeze(torch.logical_and(torch.eq(torch.unsqueeze(${ids.name}, -1), torch.unsqueeze(${ids.name}, -2)), " +
+                "torch.tril(torch.ones([$length, $length], dtype=${DType.BOOL.code}, device=${ids.name}.device))), 1)",
+            listOf(batch, 1, length, length), DType.BOOL,
+        )
+        return writer.let("torch.scaled_dot_product_attention(${qs.name}, ${ks.name}, ${vs.name}, ${allowed.name}, 0.0, False)", qs.shape.dropLast(1) + vs.shape.last(), dtype)
+    }
+
+    override fun tokenLogProbs(logits: Tensor, targets: Tensor): Tensor {
+        val l = sym(logits)
+        val t = sym(targets)
+        val logProbs = writer.let("torch.log_softmax(${l.name}, -1, 6)", l.shape, DType.F32)
+        return writer.let("torch.squeeze(torch.gather(${logProbs.name}, -1, torch.unsqueeze(${t.name}, -1)), -1)", t.shape, DType.F32)
+    }
+
+    override fun minimum(a: Tensor, b: Tensor): Tensor = binary("torch.minimum", a, b)
+
+    override fun clamp(x: Tensor, min: Double, max: Double): Tensor =
+        sym(x).let { writer.let("torch.clamp(${it.name}, ${literal(min)}, ${literal(max)})", it.shape, it.dtype) }
+
     override fun crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): Tensor {
         val l = sym(logits)
         val t = sym(targets)

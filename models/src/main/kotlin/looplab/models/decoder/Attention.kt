@@ -37,7 +37,12 @@ internal class Attention(scope: ParamScope, private val spec: ModelSpec, residua
         val q = positioned(split(linear(x, p[wq]), heads))
         val k = shareAcrossGroup(f.remember("$name.k", positioned(split(keys, kvHeads))))
         val v = shareAcrossGroup(f.remember("$name.v", split(values, kvHeads)))
-        val attended = if (step == null) causalAttention(q, k, v) else maskedAttention(q, k, v, step.mask)
+        val segments = f.segments
+        val attended = when {
+            step != null -> maskedAttention(q, k, v, step.mask)
+            segments != null -> documentCausalAttention(q, k, v, segments)
+            else -> causalAttention(q, k, v)
+        }
         linear(reshape(transpose(attended, 1, 2), listOf(batch, time, width)), p[wo])
     }
 

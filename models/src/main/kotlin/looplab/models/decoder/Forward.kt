@@ -29,6 +29,8 @@ internal class Forward(
     val probes: MutableMap<String, Tensor>? = null,
     /** The decoding state this pass fills (a prefill) or continues from (a step); null for a plain pass. */
     val cache: DecodeCache? = null,
+    /** [B, T] document ids of packed rows: attention stays within a document; null: plain causal attention. */
+    val segments: Tensor? = null,
 ) {
     /** A decoding step's slots and masks; null unless this pass is a step. */
     var slots: StepSlots? = null

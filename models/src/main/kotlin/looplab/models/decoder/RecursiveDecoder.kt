@@ -5,6 +5,8 @@ import looplab.dsl.EmbeddingInit
 import looplab.dsl.LearnedPositions
 import looplab.dsl.ModelSpec
 import looplab.dsl.Rope
+import looplab.dsl.packingConflict
+import looplab.models.PackedSequences
 import looplab.models.AdaptiveInference
 import looplab.models.LanguageModel
 import looplab.models.LoopedModel
@@ -33,7 +35,7 @@ import kotlin.math.sqrt
  * inference path: for ACT it reads, after each loop, whether any position still runs, and stops
  * when none does; its logits equal [logits]'s.
  */
-public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize: Int) : LanguageModel, AdaptiveInference, LoopedModel, CachedDecoding {
+public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize: Int) : LanguageModel, AdaptiveInference, LoopedModel, CachedDecoding, PackedSequences {
     override val parameters: ParamRegistry = ParamRegistry()
     private val root = parameters.scope("")
     private val embedding = root.table("embed", vocabSize, spec.width, if (spec.embedding.init == EmbeddingInit.Spectral) 0.1 / sqrt(spec.width.toDouble()) else spec.initStd)
@@ -92,6 +94,21 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
     override fun loss(ops: Ops, params: Params, inputs: Tensor, targets: Tensor, mask: Tensor, pass: Pass): ModelOutput {
         val f = Forward(ops, params, pass, mask, targets)
         return f.finish(ops.crossEntropy(run(f, inputs), targets, mask))
+    }
+
+    override fun packedLogits(ops: Ops, params: Params, tokens: Tensor, segments: Tensor, pass: Pass): Tensor {
+        requirePackable()
+        return run(Forward(ops, params, pass, segments = segments), tokens)
+    }
+
+    override fun packedLoss(ops: Ops, params: Params, inputs: Tensor, targets: Tensor, mask: Tensor, segments: Tensor, pass: Pass): ModelOutput {
+        requirePackable()
+        val f = Forward(ops, params, pass, mask, targets, segments = segments)
+        return f.finish(ops.crossEntropy(run(f, inputs), targets, mask))
+    }
+
+    private fun requirePackable() {
+        spec.packingConflict()?.let { throw IllegalArgumentException("model ${spec.name} $it: packed rows need a model that mixes positions by attention only") }
     }
 
     /**

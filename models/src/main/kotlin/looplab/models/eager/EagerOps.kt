@@ -168,6 +168,26 @@ public class EagerOps internal constructor(
         return wrap(scores.add(mask.array).softmax(-1).matMul(v.array))
     }
 
+    override fun documentCausalAttention(q: Tensor, k: Tensor, v: Tensor, segments: Tensor): Tensor {
+        val length = q.shape[2]
+        val headSize = q.shape[3]
+        val ids = segments.array
+        val same = ids.expandDims(-1).eq(ids.expandDims(-2))
+        // [B, 1, T, T]: 0 within a document, -inf across; added to the causal mask, so a position
+        // always sees at least itself and no softmax row is empty.
+        val documents = NDArrays.where(same, scope.zeros(same.shape), scope.full(same.shape, Float.NEGATIVE_INFINITY)).expandDims(1)
+        val scores = q.array.matMul(k.array.swapAxes(-1, -2)).mul(scalar(1.0 / sqrt(headSize.toDouble())))
+        val weights = scores.add(constants.causalMask(length)).add(documents).softmax(-1)
+        return wrap(weights.matMul(v.array))
+    }
+
+    override fun tokenLogProbs(logits: Tensor, targets: Tensor): Tensor =
+        wrap(logits.array.logSoftmax(-1).gather(targets.array.expandDims(-1), -1).squeeze(-1))
+
+    override fun minimum(a: Tensor, b: Tensor): Tensor = wrap(a.array.minimum(b.array))
+
+    override fun clamp(x: Tensor, min: Double, max: Double): Tensor = wrap(x.array.clip(min.toFloat(), max.toFloat()))
+
     override fun crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): Tensor {
         val logProbs = logits.array.logSoftmax(-1)
         val picked = logProbs.gather(targets.array.expandDims(-1), -1).squeeze(-1)

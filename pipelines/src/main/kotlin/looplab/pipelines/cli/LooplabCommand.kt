@@ -134,7 +134,7 @@ public class RunCommand(private val catalog: ExampleCatalog) : CliktCommand(name
         firstDifference(resolved, recorded.spec)?.let { path ->
             throw UsageError("--resume $dir: $script describes a different experiment from the one recorded in its plan.json (they differ at $path)")
         }
-        return TaskedExperiment(recorded.spec, named.tasks)
+        return TaskedExperiment(recorded.spec, named.tasks, named.chatGenerators)
     }
 }
 

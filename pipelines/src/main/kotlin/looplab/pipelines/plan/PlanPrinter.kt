@@ -10,6 +10,8 @@ import looplab.dsl.CosineLr
 import looplab.dsl.LinearLr
 import looplab.dsl.LrSchedule
 import looplab.dsl.WsdLr
+import looplab.dsl.GrpoSpec
+import looplab.dsl.SftSpec
 import java.util.Locale
 
 /** Renders a [Plan] for people: what will run, how big it is, what it will cost. */
@@ -86,6 +88,8 @@ public object PlanPrinter {
                     "  ${i + 1}. ${s.id}: evaluate ${s.from}" + (s.algorithmic?.let { ": greedy exact match, ${it.samples} samples per task and length, ≤ ${it.maxNewTokens} new tokens" } ?: "") +
                         (s.language?.let { "; held-out perplexity and bits per byte on ≤ ${it.maxTokens} tokens" } ?: ""),
                 )
+                is SftSpec -> appendLine("  ${i + 1}. ${s.id}: supervised fine-tuning of ${s.from} (not yet runnable)")
+                is GrpoSpec -> appendLine("  ${i + 1}. ${s.id}: GRPO from ${s.from}, groups of ${s.groupSize} (not yet runnable)")
             }
         }
     }

@@ -1,8 +1,10 @@
 package looplab.pipelines.run
 
 import looplab.dsl.EvalSpec
+import looplab.dsl.GrpoSpec
 import looplab.dsl.ModelSpec
 import looplab.dsl.PretrainSpec
+import looplab.dsl.SftSpec
 import looplab.dsl.StageSpec
 import looplab.models.Executor
 import looplab.models.LanguageModel
@@ -28,6 +30,8 @@ internal sealed interface StageRunner {
 internal fun runnerFor(stage: StageSpec, plan: StagePlan): StageRunner = when (stage) {
     is PretrainSpec -> PretrainRunner(stage, plannedSteps = plan.steps!!)
     is EvalSpec -> EvalRunner(stage)
+    // Declared and validated; the planner refuses to plan them until their trainers exist, so a run never gets here.
+    is SftSpec, is GrpoSpec -> error("stage ${stage.id} cannot run yet: its trainer is not built")
 }
 
 /** What every stage of one model variant works with, and what the stages leave for later ones. */
