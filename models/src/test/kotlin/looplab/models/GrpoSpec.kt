@@ -32,7 +32,7 @@ class GrpoSpec : FunSpec({
     // token shorter; the policy's logits are the parameter, the rest constants.
     val n = 4; val t = 3; val v = 5
     val registry = ParamRegistry()
-    val logitsRef = registry.scope("").tensor("logits", listOf(n, t, v), Init.Normal(1.0), decay = false)
+    val logitsRef = registry.scope("").tensor("logits", listOf(n, t, v), Init.Normal(1.0), looplab.dsl.ParamRole.Control)
     val store = ParameterStore(registry, testBackend, seed = 11)
     val z = store.snapshot().getValue("logits")
     val targets = IntArray(n * t) { (it * 3 + 1) % v }
