@@ -29,6 +29,8 @@ internal object ProgramDump {
             when (input) {
                 is ProgramInput.Ints -> """{"dtype": "int64", "shape": ${input.shape}, "low": ${input.values.minOrNull() ?: 0}, "high": ${(input.values.maxOrNull() ?: 0) + 1}}"""
                 is ProgramInput.Floats -> """{"dtype": "float32", "shape": ${input.shape}, "ones": ${input.values.all { it == 1f }}}"""
+                // Decoding state on the device; training programs, the ones dumped, take none.
+                is ProgramInput.Bound -> """{"dtype": "${input.array.dataType.asNumpy()}", "shape": ${input.shape}}"""
             }
         }
         val params = registry.all.joinToString(", ", "[", "]") { ref -> ref.shape.toString() }

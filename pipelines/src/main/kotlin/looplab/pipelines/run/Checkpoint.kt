@@ -38,6 +38,17 @@ public class Checkpoint(public val dir: Path) {
         throw CheckpointException("${dir.resolve(STATE)} cannot be read: ${e.message?.lineSequence()?.first()}")
     }
 
+    /** SHA-256 of the weights file, in hex: results name the exact weights they measured. */
+    public fun weightsChecksum(): String {
+        if (!exists) throw CheckpointException("no checkpoint at $dir: the stage that should have written it did not finish")
+        val digest = java.security.MessageDigest.getInstance("SHA-256")
+        Files.newInputStream(dir.resolve(PARAMS)).use { input ->
+            val buffer = ByteArray(1 shl 16)
+            while (true) { val read = input.read(buffer); if (read < 0) break; digest.update(buffer, 0, read) }
+        }
+        return digest.digest().joinToString("") { "%02x".format(it) }
+    }
+
     /** Loads only the weights, for evaluating or fine-tuning what this stage produced. */
     public fun restoreWeights(store: ParameterStore) {
         if (!exists) throw CheckpointException("no checkpoint at $dir: the stage that should have written it did not finish")

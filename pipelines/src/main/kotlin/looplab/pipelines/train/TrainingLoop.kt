@@ -1,5 +1,6 @@
 package looplab.pipelines.train
 
+import looplab.dsl.CheckpointPolicy
 import looplab.dsl.LrSchedule
 import looplab.models.Pass
 import looplab.models.optim.LossScaler
@@ -42,6 +43,8 @@ public class TrainingLoop<B : Any>(
     private val listener: TrainingListener,
     /** fp16 training scales its loss; null for fp32 and bf16. */
     private val scaler: LossScaler? = null,
+    /** Saves between evaluation points (every N steps or minutes) and on a stop request, which ends the run. */
+    private val trigger: CheckpointTrigger = CheckpointTrigger(CheckpointPolicy(every = null, minutes = null)),
 ) {
     /** Trains to the end of the budget, continuing from the last checkpoint when there is one to resume. */
     public fun run(): TrainingState = with(settings) {
@@ -51,7 +54,7 @@ public class TrainingLoop<B : Any>(
         batches.use {
             while (!budget.done(state.step, state.tokens)) {
                 val step = state.step
-                val lr = lr.rateAt(step, budget.totalSteps)
+                val rate = lr.rateAt(step, budget.totalSteps)
                 val batch = batches.next(step)
                 val started = System.nanoTime()
                 // Micro-batches: gradients add up on the parameters, each loss weighted by its share.
@@ -62,22 +65,27 @@ public class TrainingLoop<B : Any>(
                 }
                 if (!loss.loss.isFinite()) diverged(step, "loss is ${loss.loss}")
                 // Clip and step. An fp16 overflow skips the update and lowers the scale; anywhere else it is divergence.
-                val gradNorm = optimizer.step(lr, clipNorm, gradScale = lossScale)
+                val gradNorm = optimizer.step(rate, clipNorm, gradScale = lossScale)
                 if (scaler != null) scaler.update(gradNorm.isFinite())
                 else if (!gradNorm.isFinite()) diverged(step, "the gradient norm is $gradNorm (the update was not applied)")
                 state = state.copy(step = step + 1, tokens = state.tokens + objective.tokens(batch),
                     elapsedSeconds = state.elapsedSeconds + (System.nanoTime() - started) / 1e9)
                 // Log: the first and last steps always, so a record spans the whole stage.
                 val last = budget.done(state.step, state.tokens)
-                val metrics = TrainMetrics(variant, stage, state.step, loss.loss, lr, gradNorm, state.tokens,
+                val metrics = TrainMetrics(variant, stage, state.step, loss.loss, rate, gradNorm, state.tokens,
                     state.tokens / state.elapsedSeconds, state.elapsedSeconds, loss.extra)
                 listener.stepped(metrics, logged = state.step % logEvery == 0L || state.step == 1L || last)
                 // Evaluate and checkpoint.
-                if (last || evaluation.due(state.step)) {
+                val evaluating = last || evaluation.due(state.step)
+                if (evaluating) {
                     listener.evaluated(evaluation.evaluate(state.step))
                     state = state.copy(complete = last)
-                    checkpoints.save(state)
                 }
+                if (evaluating || trigger.due(state.step)) {
+                    checkpoints.save(state)
+                    trigger.saved()
+                }
+                if (trigger.stopping && !last) throw TrainingInterruptedException(variant, stage, state.step, trigger.stopReason)
             }
         }
         listener.finished(variant, stage)
