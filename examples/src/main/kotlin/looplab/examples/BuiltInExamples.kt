@@ -23,6 +23,11 @@ object BuiltInExamples : ExampleCatalog {
         BuiltInExample("crt-v2", "CRT v2 Deep (seed 002): 1 block x 8 loops, 8 TRM cycles per block, aux heads at 2/4/6, early exit, causal convs; --full: 512 wide", full = { crtV2Full }) { crtV2 },
         BuiltInExample("golf-3x3", "the parameter-golf entry (seed 003): 3 x 3 passes, GQA, low-rank keys, U-Net skips, exit gates, TD/GRU carries, confidence; --full: 768 wide", full = { golf3x3Full }) { golf3x3 },
         BuiltInExample("osrt-v3", "nano-osrt v3 (seed 004): 2 blocks x 6 loops with adapters; --full: 104,537,600 parameters", full = { osrtV3Full }) { osrtV3 },
+        BuiltInExample(
+            "osrt-pipeline",
+            "seed 004's post-training: osrt-v3 pretrained on copy/successor/parity, SFT on them as chat questions (HRA adapters), GRPO, eval; --full: 104.5M with HRA rank 256",
+            full = { osrtPipelineFull },
+        ) { osrtPipeline },
         BuiltInExample("osrt-v4", "nano-osrt v4 (seed 004): 3 blocks x 6 loops, dense FFN + 12-expert MoE; --full: ~356M parameters", full = { osrtV4Full }) { osrtV4 },
     )
 }

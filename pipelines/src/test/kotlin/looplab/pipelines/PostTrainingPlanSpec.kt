@@ -23,7 +23,6 @@ class PostTrainingPlanSpec : FunSpec({
             }
         }
         val message = shouldThrow<InvalidSpecException> { Planner().compile(spec) }.message!!
-        message shouldContain "pipeline.sft: sft stages are declared and validated, but this version of looplab cannot run them yet"
         message shouldContain "pipeline.grpo: grpo stages are declared and validated"
     }
 })

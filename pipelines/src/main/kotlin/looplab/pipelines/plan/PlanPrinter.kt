@@ -13,6 +13,7 @@ import looplab.dsl.WsdLr
 import looplab.dsl.GrpoSpec
 import looplab.dsl.SftSpec
 import java.util.Locale
+import looplab.pipelines.sft.SftPlanning
 
 /** Renders a [Plan] for people: what will run, how big it is, what it will cost. */
 public object PlanPrinter {
@@ -88,7 +89,7 @@ public object PlanPrinter {
                     "  ${i + 1}. ${s.id}: evaluate ${s.from}" + (s.algorithmic?.let { ": greedy exact match, ${it.samples} samples per task and length, ≤ ${it.maxNewTokens} new tokens" } ?: "") +
                         (s.language?.let { "; held-out perplexity and bits per byte on ≤ ${it.maxTokens} tokens" } ?: ""),
                 )
-                is SftSpec -> appendLine("  ${i + 1}. ${s.id}: supervised fine-tuning of ${s.from} (not yet runnable)")
+                is SftSpec -> appendLine("  ${i + 1}. ${s.id}: " + SftPlanning.describe(s, stage))
                 is GrpoSpec -> appendLine("  ${i + 1}. ${s.id}: GRPO from ${s.from}, groups of ${s.groupSize} (not yet runnable)")
             }
         }

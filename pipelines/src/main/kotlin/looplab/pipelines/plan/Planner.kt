@@ -16,6 +16,8 @@ import looplab.dsl.TaskSpec
 import looplab.dsl.Tokens
 import looplab.dsl.validate
 import looplab.models.cost.MemoryEstimate
+import looplab.pipelines.sft.SftData
+import looplab.pipelines.sft.SftPlanning
 import kotlin.math.ceil
 
 /** Compiles specs into [Plan]s, checking what the spec alone cannot: tasks exist, examples fit. */
@@ -128,7 +130,7 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
                 check.require("language", stage.language == null || data.language != null) { "measures perplexity, but the data declares no language corpus" }
                 StagePlan(id = stage.id, kind = "eval", from = stage.from)
             }
-            is SftSpec -> notYetRunnable(stage.id, "sft", stage.from, check)
+            is SftSpec -> SftPlanning.plan(stage, spec, data.tokenizer, SftData.tasks(registry, data.mixture), check)
             is GrpoSpec -> notYetRunnable(stage.id, "grpo", stage.from, check)
         }
 
