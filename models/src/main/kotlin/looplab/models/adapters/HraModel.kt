@@ -1,6 +1,7 @@
 package looplab.models.adapters
 
 import looplab.dsl.HraSpec
+import looplab.dsl.ParamRole
 import looplab.models.AdaptiveInference
 import looplab.models.LanguageModel
 import looplab.models.ModelOutput
@@ -47,7 +48,7 @@ public class HraModel(public val base: LanguageModel, public val spec: HraSpec) 
         pairs = targets.map { w ->
             val (inputs, outputs) = w.shape
             require(spec.rank <= minOf(inputs, outputs)) { "rank ${spec.rank} exceeds ${w.name}'s ${inputs}×$outputs" }
-            HraPair(w, root.matrix("${w.name}.hra_a", inputs, spec.rank, spec.initStd), root.zeros("${w.name}.hra_b", listOf(spec.rank, outputs)))
+            HraPair(w, root.matrix("${w.name}.hra_a", inputs, spec.rank, spec.initStd, ParamRole.Adapter), root.zeros("${w.name}.hra_b", listOf(spec.rank, outputs), ParamRole.Adapter))
         }
         byWeight = pairs.associateBy { it.weight }
     }

@@ -129,7 +129,7 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
                 StagePlan(id = stage.id, kind = "eval", from = stage.from)
             }
             is SftSpec -> notYetRunnable(stage.id, "sft", stage.from, check)
-            is GrpoSpec -> notYetRunnable(stage.id, "grpo", stage.from, check)
+            is GrpoSpec -> looplab.pipelines.posttrain.grpo.GrpoPlanning.plan(stage, spec, data, registry, check)
         }
 
     // The stage is declared and validated; its trainer (on the training engine and the generator) is not built yet.
