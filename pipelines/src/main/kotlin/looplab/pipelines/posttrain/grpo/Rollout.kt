@@ -33,7 +33,7 @@ internal class Rollout(
     fun rows(from: Int, until: Int): Rollout {
         val span = from * length until until * length
         return Rollout(index, until - from, length, inputs.sliceArray(span), targets.sliceArray(span), mask.sliceArray(span),
-            advantages.sliceArray(from until until), oldLogProbs.sliceArray(span), refLogProbs?.sliceArray(span), stats)
+            advantages.sliceArray(from until until), if (oldLogProbs.isEmpty()) oldLogProbs else oldLogProbs.sliceArray(span), refLogProbs?.sliceArray(span), stats)
     }
 
     /** Writes this rollout to [path], exactly (token ids are below 2^24, so floats hold them exactly). */
