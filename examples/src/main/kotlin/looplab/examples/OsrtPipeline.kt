@@ -1,7 +1,6 @@
 package looplab.examples
 
 import looplab.dsl.*
-import looplab.pipelines.plan.Planner
 
 /**
  * Seed 004's post-training pipeline, pretrain → SFT → GRPO → eval, at a size a 2-core CPU runs in
@@ -12,7 +11,7 @@ import looplab.pipelines.plan.Planner
  */
 private val chatTasks = listOf(Task.Copy, Task.Successor, Task.Parity)
 
-private fun osrtPipeline(name: String, full: Boolean, grpoStage: Boolean) = experiment(name) {
+private fun osrtPipeline(name: String, full: Boolean) = experiment(name) {
     seed = 1234
     data {
         tokenizer = if (full) Tokenizers.neox else Tokenizers.bytes
@@ -39,7 +38,7 @@ private fun osrtPipeline(name: String, full: Boolean, grpoStage: Boolean) = expe
             evalEvery = if (full) 500.steps else 50.steps
             evalSamples = if (full) 200 else 48
         }
-        val last = if (!grpoStage) tuned else grpo(from = tuned) {
+        val rl = grpo(from = tuned) {
             budget = if (full) 200.steps else 20.steps
             promptsPerStep = if (full) 16 else 4
             groupSize = if (full) 16 else 8
@@ -47,24 +46,9 @@ private fun osrtPipeline(name: String, full: Boolean, grpoStage: Boolean) = expe
             lr = constant(if (full) 1e-6 else 1e-4)
             prompts { taskQuestions(chatTasks) }
         }
-        eval(last) { algorithmic(samples = if (full) 100 else 16, maxNewTokens = 40) }
+        eval(rl) { algorithmic(samples = if (full) 100 else 16, maxNewTokens = 40) }
     }
 }
 
-/**
- * The pipeline with its GRPO stage when this build of looplab can run GRPO stages, without it
- * (pretrain → SFT → eval) while the planner still refuses them, so the example runs either way.
- */
-private fun withGrpoIfRunnable(name: String, full: Boolean): ExperimentSpec {
-    val complete = osrtPipeline(name, full, grpoStage = true)
-    val refused = try {
-        Planner().compile(complete)
-        false
-    } catch (e: InvalidSpecException) {
-        e.errors.any { it.path.startsWith("pipeline.grpo") && "cannot run them yet" in it.message }
-    }
-    return if (refused) osrtPipeline(name, full, grpoStage = false) else complete
-}
-
-val osrtPipeline: ExperimentSpec get() = withGrpoIfRunnable("osrt-pipeline", full = false)
-val osrtPipelineFull: ExperimentSpec get() = withGrpoIfRunnable("osrt-pipeline", full = true)
+val osrtPipeline: ExperimentSpec get() = osrtPipeline("osrt-pipeline", full = false)
+val osrtPipelineFull: ExperimentSpec get() = osrtPipeline("osrt-pipeline", full = true)

@@ -160,7 +160,7 @@ public fun runCli(catalog: ExampleCatalog, args: Array<String>) {
             ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog), EvalCommand(catalog), CompareCommand(),
             SweepCommand(catalog), SweepCellCommand(catalog),
             GenerateCommand(), ChatCommand(), ExportCommand(), ImportCommand(),
-            BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand(), GenerateBenchCommand(), BenchSoakCommand()),
+            BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand(), GenerateBenchCommand(), BenchSoakCommand(), GrpoBenchCommand(), GrpoLearnCommand()),
         ).main(args)
     } catch (e: Throwable) {
         if (System.getenv("LOOPLAB_DEBUG") != null) e.printStackTrace()

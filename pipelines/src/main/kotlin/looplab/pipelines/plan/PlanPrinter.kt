@@ -90,7 +90,7 @@ public object PlanPrinter {
                         (s.language?.let { "; held-out perplexity and bits per byte on ≤ ${it.maxTokens} tokens" } ?: ""),
                 )
                 is SftSpec -> appendLine("  ${i + 1}. ${s.id}: " + SftPlanning.describe(s, stage))
-                is GrpoSpec -> appendLine("  ${i + 1}. ${s.id}: GRPO from ${s.from}, groups of ${s.groupSize} (not yet runnable)")
+                is GrpoSpec -> appendLine("  ${i + 1}. ${s.id}: GRPO from ${s.from}: ${s.budget.steps} generation batches x ${s.promptsPerStep} prompts x ${s.groupSize} completions, ${s.updatesPerBatch} update(s) each, β ${s.beta}")
             }
         }
     }

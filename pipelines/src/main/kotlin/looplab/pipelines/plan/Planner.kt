@@ -131,14 +131,8 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
                 StagePlan(id = stage.id, kind = "eval", from = stage.from)
             }
             is SftSpec -> SftPlanning.plan(stage, spec, data.tokenizer, SftData.tasks(registry, data.mixture), check)
-            is GrpoSpec -> notYetRunnable(stage.id, "grpo", stage.from, check)
+            is GrpoSpec -> looplab.pipelines.posttrain.grpo.GrpoPlanning.plan(stage, spec, data, registry, check)
         }
-
-    // The stage is declared and validated; its trainer (on the training engine and the generator) is not built yet.
-    private fun notYetRunnable(id: String, kind: String, from: String, check: SpecChecker): StagePlan {
-        check.require("", false) { "$kind stages are declared and validated, but this version of looplab cannot run them yet (their trainer is not built)" }
-        return StagePlan(id = id, kind = kind, from = from)
-    }
 
     public companion object {
         /** New tokens that greedy decoding needs for the longest answer of the grid, its EOS included. */

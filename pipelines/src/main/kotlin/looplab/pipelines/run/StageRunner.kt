@@ -31,8 +31,7 @@ internal fun runnerFor(stage: StageSpec, plan: StagePlan): StageRunner = when (s
     is PretrainSpec -> PretrainRunner(stage, plannedSteps = plan.steps!!)
     is EvalSpec -> EvalRunner(stage)
     is SftSpec -> SftRunner(stage, plannedSteps = plan.steps!!)
-    // Declared and validated; the planner refuses to plan them until their trainers exist, so a run never gets here.
-    is GrpoSpec -> error("stage ${stage.id} cannot run yet: its trainer is not built")
+    is GrpoSpec -> GrpoRunner(stage, plannedSteps = plan.steps!!)
 }
 
 /** What every stage of one model variant works with, and what the stages leave for later ones. */

@@ -1,0 +1,87 @@
+package looplab.pipelines.posttrain.grpo
+
+import looplab.curriculum.chat.ChatMixture
+import looplab.curriculum.text.Tokenizer
+import looplab.dsl.Backend
+import looplab.dsl.CheckpointPolicy
+import looplab.dsl.GrpoSpec
+import looplab.dsl.ParamRole
+import looplab.models.Executor
+import looplab.models.LanguageModel
+import looplab.models.adapters.HraModel
+import looplab.models.decode.Generator
+import looplab.models.eager.EagerBackend
+import looplab.models.eager.ParameterStore
+import looplab.models.optim.LossScaler
+import looplab.pipelines.metrics.TrainingListener
+import looplab.pipelines.run.Checkpoint
+import looplab.pipelines.run.StageCheckpoint
+import looplab.pipelines.train.CheckpointTrigger
+import looplab.pipelines.train.Execution
+import looplab.pipelines.train.LoopSettings
+import looplab.pipelines.train.StageBudget
+import looplab.pipelines.train.StopRequest
+import looplab.pipelines.train.TrainingLoop
+import looplab.pipelines.train.TrainingState
+
+/**
+ * One GRPO stage on the shared [TrainingLoop]: its batches sample and score ([RolloutMaker]), its
+ * objective is the clipped-ratio loss ([GrpoObjective]), evaluation is held-out greedy accuracy
+ * ([GrpoEvaluation]). The loop counts optimizer steps: `budget × μ`, μ per generation batch.
+ *
+ * [store] holds the starting weights when this is made: they are copied into the frozen reference
+ * (when β > 0) before a resumed stage's checkpoint replaces them.
+ */
+internal class GrpoTraining(
+    private val stage: GrpoSpec,
+    private val variant: String,
+    private val model: LanguageModel,
+    private val store: ParameterStore,
+    private val backend: EagerBackend,
+    private val executor: Executor,
+    private val kind: Backend,
+    private val tokenizer: Tokenizer,
+    private val prompts: ChatMixture,
+    private val seed: Long,
+    private val checkpoint: Checkpoint,
+    private val resume: Boolean,
+    private val listener: TrainingListener,
+    private val scaler: LossScaler? = null,
+    private val stop: StopRequest = StopRequest(),
+) {
+    private val generator = Generator(model, store, executor, backend.manager)
+
+    /** Held-out accuracy, greedy; the runner also measures it before the first step. */
+    val evaluation: GrpoEvaluation = GrpoEvaluation(
+        variant, stage.id, stage.evalEvery?.let { it.steps * stage.updatesPerBatch }, generator, tokenizer, prompts, stage.evalSamples, stage.maxNewTokens, stage.reward,
+    )
+
+    /** Trains to the end of the budget (from the checkpoint when resuming one); measures the start first on a fresh stage. */
+    fun run(): TrainingState {
+        val multipliers = if (stage.adaptersOnly) adaptersOnly() else emptyMap()
+        val reference = if (stage.beta > 0.0) ParameterStore(model.parameters, backend, seed).also { it.load(store.snapshot()) } else null
+        val optimizer = Execution.optimizer(kind, stage.optimizer, store, backend, stage.lr.peak, multipliers)
+        try {
+            val batches = GrpoBatches(RolloutMaker(stage, model, store, reference, executor, generator, tokenizer, prompts, seed), stage.updatesPerBatch)
+            val checkpoints = GrpoCheckpoint(checkpoint, StageCheckpoint(checkpoint, store, optimizer, resume = resume), batches, stage.updatesPerBatch)
+            if (!(resume && checkpoint.exists)) listener.evaluated(evaluation.evaluate(0))
+            return TrainingLoop(
+                LoopSettings(variant, stage.id, StageBudget(stage.budget.steps * stage.updatesPerBatch), stage.lr, stage.clipNorm, stage.logEvery.steps, seed = seed),
+                optimizer, GrpoObjective(stage, executor, model, store), batches, evaluation, checkpoints, listener, scaler,
+                CheckpointTrigger(CheckpointPolicy(every = null, minutes = null), stop),
+            ).run()
+        } finally {
+            (optimizer as? AutoCloseable)?.close()
+            reference?.close()
+        }
+    }
+
+    /** Learning-rate multipliers that leave every parameter but the HRA adapters where it is (a rate of 0 moves nothing, decay included). */
+    private fun adaptersOnly(): Map<ParamRole, Double> {
+        val hra = model as? HraModel ?: throw GrpoDataException(
+            "stage ${stage.id} trains only the adapters, but the model it starts from has none (add adapters(...) to the sft stage it continues)",
+        )
+        check(hra.adapterParameters.all { it.role == ParamRole.Adapter })
+        return ParamRole.entries.associateWith { if (it == ParamRole.Adapter) 1.0 else 0.0 }
+    }
+}
