@@ -92,7 +92,7 @@ public class CurriculumBuilder internal constructor() {
      * phase(tokens = 8.M, algorithmic = 0.2, language = 0.8)  // then mostly language
      * ```
      */
-    public fun phase(tokens: Count, algorithmic: Double = PHASE.algorithmic, language: Double = PHASE.language, taskWeights: Map<TaskId, Double> = emptyMap()) {
+    public fun phase(tokens: Count, algorithmic: Double = PHASE.algorithmic, language: Double = PHASE.language, taskWeights: Map<TaskId, Double> = PHASE.taskWeights.mapKeys { TaskId(it.key) }) {
         spec = spec.copy(phases = spec.phases + PhaseSpec(tokens.value, algorithmic, language, taskWeights.mapKeys { it.key.name }))
     }
 

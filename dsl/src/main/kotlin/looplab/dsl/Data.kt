@@ -83,7 +83,7 @@ public class DataBuilder internal constructor() {
      * Trains on an equal mixture of [tasks]; with [tokens], a split curriculum trains on them first,
      * then on the language data: `algorithmic(tasks = Task.all, tokens = 10.M)`.
      */
-    public fun algorithmic(tasks: List<TaskId> = Task.all, tokens: Count? = null, loss: LossScope = ALGORITHMIC.loss) {
+    public fun algorithmic(tasks: List<TaskId> = Task.all, tokens: Count? = ALGORITHMIC.tokens?.let(::Count), loss: LossScope = ALGORITHMIC.loss) {
         algorithmic {
             tasks.forEach { task(it) }
             this.tokens = tokens
@@ -97,7 +97,7 @@ public class DataBuilder internal constructor() {
      */
     public fun language(
         corpus: CorpusSpec = LANGUAGE.corpus,
-        tokens: Count? = null,
+        tokens: Count? = LANGUAGE.tokens?.let(::Count),
         sequenceLength: Int? = LANGUAGE.sequenceLength,
         validationEvery: Int = LANGUAGE.validationEvery,
     ) {
@@ -146,7 +146,7 @@ public class AlgorithmicBuilder internal constructor() {
         set(value) { spec = spec.copy(tokens = value?.value) }
 
     /** Adds [task] to the mixture with a sampling [weight] and optional length overrides (null: the task's own). */
-    public fun task(task: TaskId, weight: Double = TaskSpec(task).weight, train: IntRange? = null, ood: List<Int>? = TaskSpec(task).ood) {
+    public fun task(task: TaskId, weight: Double = TaskSpec(task).weight, train: IntRange? = TaskSpec(task).train?.let { it.min..it.max }, ood: List<Int>? = TaskSpec(task).ood) {
         spec = spec.copy(tasks = spec.tasks + TaskSpec(task, weight, train?.toLengths(), ood))
     }
 

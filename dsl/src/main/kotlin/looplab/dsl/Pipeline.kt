@@ -190,7 +190,7 @@ public class PretrainBuilder internal constructor(private val id: String) {
 
     /** How long to train: `2_000.steps` or `10.M.tokens`. Required. */
     public var budget: Budget
-        get() = setBudget ?: throw missingBudget()
+        get() = setBudget ?: throw missingBudget(id, "2_000.steps or 10.M.tokens")
         set(value) { setBudget = value }
     public var batchSize: Int by spec(PretrainSpec::batchSize) { s, v -> s.copy(batchSize = v) }
     public var microBatches: Int by spec(PretrainSpec::microBatches) { s, v -> s.copy(microBatches = v) }
@@ -208,8 +208,6 @@ public class PretrainBuilder internal constructor(private val id: String) {
     }
 
     internal fun build(): PretrainSpec = spec.copy(budget = budget)
-
-    private fun missingBudget() = InvalidSpecException(listOf(SpecError("pipeline.$id.budget", "is required (e.g. budget = 2_000.steps or 10.M.tokens)")))
 
     private fun <T> spec(read: (PretrainSpec) -> T, write: (PretrainSpec, T) -> PretrainSpec) = SpecField({ spec }, { spec = it }, read, write)
 }
@@ -262,6 +260,10 @@ public class EvalBuilder internal constructor(id: String, from: String) {
         val LOOPS = LoopEvalSpec()
     }
 }
+
+/** A training stage built without its budget: an error at the budget's path, as validation reports it. */
+internal fun missingBudget(stage: String, example: String): InvalidSpecException =
+    InvalidSpecException(listOf(SpecError("pipeline.$stage.budget", "is required (e.g. budget = $example)")))
 
 /** [CheckpointPolicy]'s defaults, for builder parameters that read them. */
 private val DEFAULT_CHECKPOINT = CheckpointPolicy()

@@ -120,3 +120,27 @@ class BuilderDefaultsSpec : FunSpec({
         )
     }
 })
+
+class PostTrainingBuilderDefaultsSpec : FunSpec({
+    test("sft and grpo told only their budget are their specs' defaults, chat data and rewards included") {
+        val stages = experiment("x") {
+            pipeline {
+                val base = pretrain { budget = 1.steps }
+                val tuned = sft(from = base) { budget = 3.steps; data { wordProblems(); taskQuestions(); jsonl("c.jsonl"); generator("g") } }
+                grpo(from = tuned) { budget = 2.steps; reward() }
+                sft(from = base) { budget = 4.steps; data {}; adapters(rank = 8) }
+            }
+        }.pipeline.stages
+        stages[1] shouldBe SftSpec("sft", "pretrain", Steps(3), data = ChatDataSpec(listOf(WordProblems(), TaskQuestions(), ChatJsonl("c.jsonl"), CustomChat("g"))))
+        stages[2] shouldBe GrpoSpec("grpo", "sft", Steps(2))
+        stages[3] shouldBe SftSpec("sft-2", "pretrain", Steps(4), adapters = HraSpec(8))
+    }
+
+    test("a training stage without a budget is an error naming its path, not a sentinel") {
+        fun message(block: PipelineBuilder.() -> Unit) =
+            io.kotest.assertions.throwables.shouldThrow<InvalidSpecException> { experiment("x") { pipeline(block) } }.errors.single().toString()
+        message { pretrain { } } shouldBe "pipeline.pretrain.budget: is required (e.g. budget = 2_000.steps or 10.M.tokens)"
+        message { sft(from = pretrain { budget = 1.steps }) { } } shouldBe "pipeline.sft.budget: is required (e.g. budget = 300.steps or 1.M.tokens)"
+        message { grpo(from = pretrain { budget = 1.steps }) { } } shouldBe "pipeline.grpo.budget: is required (e.g. budget = 100.steps)"
+    }
+})
