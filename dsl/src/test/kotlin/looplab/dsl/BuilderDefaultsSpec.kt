@@ -18,6 +18,7 @@ class BuilderDefaultsSpec : FunSpec({
         experiment("x") { data {} }.data shouldBe DataSpec()
         experiment("x") { data { curriculum {} } }.data.curriculum shouldBe CurriculumSpec()
         experiment("x") { seed = 7; seeds = 3 }.seeds shouldBe listOf(7L, 8L, 9L)
+        sweep(spec) { grid {}; slurm {} } shouldBe SweepSpec(spec)
     }
 
     test("every model part called without arguments is its spec's default") {
