@@ -116,98 +116,90 @@ public data class LoopLoss(val weight: Double = 0.1)
 
 /**
  * Builds a [Recursion]. Block-level parts (mixer, MoE, convolution, low-rank keys) and loop-level
- * parts (adapters, injection, norms, skips, gates, dropout, losses) can only be declared here.
+ * parts (adapters, injection, norms, skips, gates, dropout, losses) can only be declared here;
+ * every default is the spec's own.
  */
 @LooplabDsl
-public class RecursionBuilder internal constructor(private val blocks: Int, private val loops: Int) {
+public class RecursionBuilder internal constructor(blocks: Int, loops: Int) {
+    private var spec = Recursion(blocks, loops)
+
     /** Logs the RMS of the stream after every loop. */
-    public var telemetry: Boolean = true
-    private var mixer: Mixer = AttentionMixer
-    private var keyRank: Int? = null
-    private var conv: FfnConv? = null
-    private var moe: Moe? = null
-    private var trm: TrmCycles? = null
-    private var inject = false
-    private var adapters: Adapters? = null
-    private var passControls = false
-    private var interLoopNorm = false
-    private var skips = false
-    private var exitGate = false
-    private var tdCarry: LowRankCarry? = null
-    private var gruCarry: LowRankCarry? = null
-    private var confidence = false
-    private var randomDepth: RandomDepth? = null
-    private var loopLoss: LoopLoss? = null
+    public var telemetry: Boolean
+        get() = spec.telemetry
+        set(value) { spec = spec.copy(telemetry = value) }
 
     /** A mixture of experts beside (or instead of) the dense FFN; see [Moe]. */
     public fun moe(
-        experts: Int, topK: Int, shared: Int = 1, hidden: Int? = null, keepDense: Boolean = true,
-        loopAware: Boolean = true, zLossWeight: Double = 1e-3, capacityFactor: Double? = 1.25, group: Int = 64,
+        experts: Int, topK: Int, shared: Int = MOE.shared, hidden: Int? = MOE.hidden, keepDense: Boolean = MOE.keepDense,
+        loopAware: Boolean = MOE.loopAware, zLossWeight: Double = MOE.zLossWeight, capacityFactor: Double? = MOE.capacityFactor, group: Int = MOE.group,
     ) {
-        moe = Moe(experts, topK, shared, hidden, keepDense, loopAware, zLossWeight, capacityFactor, group)
+        spec = spec.copy(moe = Moe(experts, topK, shared, hidden, keepDense, loopAware, zLossWeight, capacityFactor, group))
     }
 
     /** A causal depthwise convolution inside the FFN. */
-    public fun conv(kernel: Int = 3, dilation: Int = 1) {
-        conv = FfnConv(kernel, dilation)
+    public fun conv(kernel: Int = CONV.kernel, dilation: Int = CONV.dilation) {
+        spec = spec.copy(conv = FfnConv(kernel, dilation))
     }
 
     /**
      * Runs every block's FFN (and its [conv], if any) as [cycles] TRM cycles with a carried state;
      * see [TrmCycles]. `recursive(blocks = 1, loops = 8) { conv(kernel = 3); trm(cycles = 8) }` is CRT's block.
      */
-    public fun trm(cycles: Int = 8) {
-        trm = TrmCycles(cycles)
+    public fun trm(cycles: Int = TRM.cycles) {
+        spec = spec.copy(trm = TrmCycles(cycles))
     }
 
     /** Replaces attention by a Mamba-2 mixer (keeps it too when [attention]); see [SsmMixer]. */
-    public fun ssm(state: Int = 16, headSize: Int = 32, expand: Int = 2, convKernel: Int = 4, chunk: Int = 16, attention: Boolean = false) {
-        mixer = SsmMixer(state, headSize, expand, convKernel, chunk, attention)
+    public fun ssm(
+        state: Int = SSM.state, headSize: Int = SSM.headSize, expand: Int = SSM.expand,
+        convKernel: Int = SSM.convKernel, chunk: Int = SSM.chunk, attention: Boolean = SSM.attention,
+    ) {
+        spec = spec.copy(mixer = SsmMixer(state, headSize, expand, convKernel, chunk, attention))
     }
 
     /** Keys through a rank-[rank] bottleneck. */
     public fun lowRankKeys(rank: Int) {
-        keyRank = rank
+        spec = spec.copy(keyRank = rank)
     }
 
     /** Re-adds the embedding at the start of every loop after the first (input injection). */
     public fun inject() {
-        inject = true
+        spec = spec.copy(inject = true)
     }
 
     /** A residual adapter per (block, loop). */
-    public fun adapters(rank: Int = 16, scale: Double = 1.0, std: Double = 0.01) {
-        adapters = Adapters(rank, scale, std)
+    public fun adapters(rank: Int = ADAPTERS.rank, scale: Double = ADAPTERS.scale, std: Double = ADAPTERS.std) {
+        spec = spec.copy(adapters = Adapters(rank, scale, std))
     }
 
     /** Learned attention scale, MLP scale and residual mix per (block, loop). */
     public fun passControls() {
-        passControls = true
+        spec = spec.copy(passControls = true)
     }
 
     /** RMSNorm between loops. */
     public fun interLoopNorm() {
-        interLoopNorm = true
+        spec = spec.copy(interLoopNorm = true)
     }
 
     /** U-Net skips across passes. */
     public fun unetSkips() {
-        skips = true
+        spec = spec.copy(skips = true)
     }
 
     /** A per-token exit gate per pass. */
     public fun exitGate() {
-        exitGate = true
+        spec = spec.copy(exitGate = true)
     }
 
     /** Adds the change of the stream between passes, through rank [rank], to the next pass; see [LowRankCarry]. */
-    public fun tdCarry(rank: Int = 16, std: Double = 0.02) {
-        tdCarry = LowRankCarry(rank, std)
+    public fun tdCarry(rank: Int = CARRY.rank, std: Double = CARRY.std) {
+        spec = spec.copy(tdCarry = LowRankCarry(rank, std))
     }
 
     /** Carries a rank-[rank] GRU state from pass to pass; see [LowRankCarry]. */
-    public fun gruCarry(rank: Int = 16, std: Double = 0.02) {
-        gruCarry = LowRankCarry(rank, std)
+    public fun gruCarry(rank: Int = CARRY.rank, std: Double = CARRY.std) {
+        spec = spec.copy(gruCarry = LowRankCarry(rank, std))
     }
 
     /**
@@ -216,38 +208,29 @@ public class RecursionBuilder internal constructor(private val blocks: Int, priv
      * (starting at zero). Needs [exitGate].
      */
     public fun confidence() {
-        confidence = true
+        spec = spec.copy(confidence = true)
     }
 
     /** Trains with loops drawn from [min]..loops each step. */
     public fun randomDepth(min: Int) {
-        randomDepth = RandomDepth(min)
+        spec = spec.copy(randomDepth = RandomDepth(min))
     }
 
     /** An auxiliary LM loss after every loop but the last. */
-    public fun loopLoss(weight: Double = 0.1) {
-        loopLoss = LoopLoss(weight)
+    public fun loopLoss(weight: Double = LOOP_LOSS.weight) {
+        spec = spec.copy(loopLoss = LoopLoss(weight))
     }
 
-    internal fun build(): Recursion = Recursion(
-        blocks = blocks,
-        loops = loops,
-        mixer = mixer,
-        keyRank = keyRank,
-        conv = conv,
-        moe = moe,
-        trm = trm,
-        inject = inject,
-        adapters = adapters,
-        passControls = passControls,
-        interLoopNorm = interLoopNorm,
-        skips = skips,
-        exitGate = exitGate,
-        tdCarry = tdCarry,
-        gruCarry = gruCarry,
-        confidence = confidence,
-        randomDepth = randomDepth,
-        loopLoss = loopLoss,
-        telemetry = telemetry,
-    )
+    internal fun build(): Recursion = spec
+
+    private companion object {
+        // The specs hold the defaults; the builder's parameters read them from there.
+        val MOE = Moe(experts = 2, topK = 1)
+        val CONV = FfnConv()
+        val TRM = TrmCycles()
+        val SSM = SsmMixer()
+        val ADAPTERS = Adapters()
+        val CARRY = LowRankCarry()
+        val LOOP_LOSS = LoopLoss()
+    }
 }

@@ -33,10 +33,10 @@ public object Corpus {
     public val Sotu: CorpusSpec = SotuCorpus
 
     /** Plain text with a document separator, e.g. TinyStories' `TinyStories-train.txt`. */
-    public fun text(path: String, separator: String = "<|endoftext|>"): CorpusSpec = TextFileCorpus(path, separator)
+    public fun text(path: String, separator: String = TextFileCorpus(path).separator): CorpusSpec = TextFileCorpus(path, separator)
 
     /** JSON Lines with the document in [field]. */
-    public fun jsonl(path: String, field: String = "text"): CorpusSpec = JsonlCorpus(path, field)
+    public fun jsonl(path: String, field: String = JsonlCorpus(path).field): CorpusSpec = JsonlCorpus(path, field)
 }
 
 /**

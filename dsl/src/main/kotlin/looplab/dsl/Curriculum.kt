@@ -74,14 +74,15 @@ public data class DagSpec(
 @Serializable
 public data class DagStageSpec(val tasks: List<TaskId>, val threshold: Double = 0.9)
 
-/** Builds a [CurriculumSpec]. */
+/** Builds a [CurriculumSpec]; every default is the spec's own. */
 @LooplabDsl
 public class CurriculumBuilder internal constructor() {
-    private val phases = mutableListOf<PhaseSpec>()
-    private val lengths = mutableListOf<SequenceLengthStep>()
+    private var spec = CurriculumSpec()
 
     /** The per-task curriculum: [competence] or [dag]. */
-    public var tasks: TaskCurriculumSpec? = null
+    public var tasks: TaskCurriculumSpec?
+        get() = spec.tasks
+        set(value) { spec = spec.copy(tasks = value) }
 
     /**
      * Adds a phase of [tokens] tokens, batches drawn algorithmic : language in the ratio of the weights.
@@ -91,27 +92,35 @@ public class CurriculumBuilder internal constructor() {
      * phase(tokens = 8.M, algorithmic = 0.2, language = 0.8)  // then mostly language
      * ```
      */
-    public fun phase(tokens: Count, algorithmic: Double = 1.0, language: Double = 0.0, taskWeights: Map<TaskId, Double> = emptyMap()) {
-        phases += PhaseSpec(tokens.value, algorithmic, language, taskWeights.mapKeys { it.key.name })
+    public fun phase(tokens: Count, algorithmic: Double = PHASE.algorithmic, language: Double = PHASE.language, taskWeights: Map<TaskId, Double> = PHASE.taskWeights.mapKeys { TaskId(it.key) }) {
+        spec = spec.copy(phases = spec.phases + PhaseSpec(tokens.value, algorithmic, language, taskWeights.mapKeys { it.key.name }))
     }
 
     /** Language sequences of [length] tokens from step [from] on, e.g. `sequenceLength(15_000.steps, 4096)`. */
     public fun sequenceLength(from: Steps, length: Int) {
-        lengths += SequenceLengthStep(from, length)
+        spec = spec.copy(sequenceLength = spec.sequenceLength + SequenceLengthStep(from, length))
     }
 
     /** Competence tracking per task (see [CompetenceSpec]). */
     public fun competence(
-        emaDecay: Double = 0.5, raiseAt: Double = 0.9, lowerAt: Double = 0.3,
-        cooldown: Steps = Steps(0), minEvals: Int = 2, jitter: Double = 0.1,
+        emaDecay: Double = COMPETENCE.emaDecay, raiseAt: Double = COMPETENCE.raiseAt, lowerAt: Double = COMPETENCE.lowerAt,
+        cooldown: Steps = COMPETENCE.cooldown, minEvals: Int = COMPETENCE.minEvals, jitter: Double = COMPETENCE.jitter,
     ): CompetenceSpec = CompetenceSpec(emaDecay, raiseAt, lowerAt, cooldown, minEvals, jitter)
 
     /** Staged unlocking (see [DagSpec]); `stage(Task.Copy, Task.Parity)` builds a stage. */
-    public fun dag(vararg stages: DagStageSpec, emaDecay: Double = 0.5, patience: Int = 2, replay: Double = 0.3): DagSpec =
+    public fun dag(vararg stages: DagStageSpec, emaDecay: Double = DAG.emaDecay, patience: Int = DAG.patience, replay: Double = DAG.replay): DagSpec =
         DagSpec(stages.toList(), emaDecay, patience, replay)
 
     /** One stage of a [dag]. */
-    public fun stage(vararg tasks: TaskId, threshold: Double = 0.9): DagStageSpec = DagStageSpec(tasks.toList(), threshold)
+    public fun stage(vararg tasks: TaskId, threshold: Double = DAG_STAGE.threshold): DagStageSpec = DagStageSpec(tasks.toList(), threshold)
 
-    internal fun build(): CurriculumSpec = CurriculumSpec(phases.toList(), tasks, lengths.toList())
+    internal fun build(): CurriculumSpec = spec
+
+    private companion object {
+        // The specs hold the defaults; the builder's parameters read them from there.
+        val PHASE = PhaseSpec(tokens = 0)
+        val COMPETENCE = CompetenceSpec()
+        val DAG = DagSpec(stages = emptyList())
+        val DAG_STAGE = DagStageSpec(tasks = emptyList())
+    }
 }

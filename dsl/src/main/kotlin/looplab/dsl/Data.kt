@@ -53,14 +53,15 @@ public enum class LossScope {
     All,
 }
 
-/** Builds a [DataSpec]. */
+/** Builds a [DataSpec]; every default is the spec's own. */
 @LooplabDsl
 public class DataBuilder internal constructor() {
+    private var spec = DataSpec()
+
     /** The tokenizer for every stage. */
-    public var tokenizer: TokenizerSpec = CharTokenizerSpec
-    private var algorithmic: AlgorithmicDataSpec? = null
-    private var language: LanguageDataSpec? = null
-    private var curriculum: CurriculumSpec? = null
+    public var tokenizer: TokenizerSpec
+        get() = spec.tokenizer
+        set(value) { spec = spec.copy(tokenizer = value) }
 
     /**
      * Trains on a mixture of algorithmic tasks.
@@ -70,7 +71,7 @@ public class DataBuilder internal constructor() {
      * ```
      */
     public fun algorithmic(block: AlgorithmicBuilder.() -> Unit) {
-        algorithmic = AlgorithmicBuilder().apply(block).build()
+        spec = spec.copy(algorithmic = AlgorithmicBuilder().apply(block).build())
     }
 
     /** Trains on an equal mixture of [tasks], each with its default lengths. */
@@ -82,7 +83,7 @@ public class DataBuilder internal constructor() {
      * Trains on an equal mixture of [tasks]; with [tokens], a split curriculum trains on them first,
      * then on the language data: `algorithmic(tasks = Task.all, tokens = 10.M)`.
      */
-    public fun algorithmic(tasks: List<TaskId> = Task.all, tokens: Count? = null, loss: LossScope = LossScope.Answer) {
+    public fun algorithmic(tasks: List<TaskId> = Task.all, tokens: Count? = ALGORITHMIC.tokens?.let(::Count), loss: LossScope = ALGORITHMIC.loss) {
         algorithmic {
             tasks.forEach { task(it) }
             this.tokens = tokens
@@ -94,8 +95,13 @@ public class DataBuilder internal constructor() {
      * Trains on text from [corpus]: `language(Corpus.Austen, tokens = 10.M)`. With [tokens] after an
      * algorithmic token count, the split curriculum trains on algorithmic tokens first, then these.
      */
-    public fun language(corpus: CorpusSpec = Corpus.Austen, tokens: Count? = null, sequenceLength: Int? = null, validationEvery: Int = 20) {
-        language = LanguageDataSpec(corpus, tokens?.value, sequenceLength, validationEvery)
+    public fun language(
+        corpus: CorpusSpec = LANGUAGE.corpus,
+        tokens: Count? = LANGUAGE.tokens?.let(::Count),
+        sequenceLength: Int? = LANGUAGE.sequenceLength,
+        validationEvery: Int = LANGUAGE.validationEvery,
+    ) {
+        spec = spec.copy(language = LanguageDataSpec(corpus, tokens?.value, sequenceLength, validationEvery))
     }
 
     /**
@@ -112,27 +118,37 @@ public class DataBuilder internal constructor() {
      * ```
      */
     public fun curriculum(block: CurriculumBuilder.() -> Unit) {
-        curriculum = CurriculumBuilder().apply(block).build()
+        spec = spec.copy(curriculum = CurriculumBuilder().apply(block).build())
     }
 
-    internal fun build(): DataSpec = DataSpec(tokenizer, algorithmic, language, curriculum)
+    internal fun build(): DataSpec = spec
+
+    private companion object {
+        // The specs hold the defaults; the builder's parameters read them from there.
+        val ALGORITHMIC = AlgorithmicDataSpec(tasks = emptyList())
+        val LANGUAGE = LanguageDataSpec()
+    }
 }
 
-/** Builds an [AlgorithmicDataSpec]. */
+/** Builds an [AlgorithmicDataSpec]; every default is the spec's own. */
 @LooplabDsl
 public class AlgorithmicBuilder internal constructor() {
-    private val tasks = mutableListOf<TaskSpec>()
+    private var spec = AlgorithmicDataSpec(tasks = emptyList())
 
     /** Which tokens carry loss; [LossScope.Answer] by default. */
-    public var loss: LossScope = LossScope.Answer
+    public var loss: LossScope
+        get() = spec.loss
+        set(value) { spec = spec.copy(loss = value) }
 
     /** Algorithmic tokens of a split curriculum, trained before the language data; null: no split. */
-    public var tokens: Count? = null
+    public var tokens: Count?
+        get() = spec.tokens?.let(::Count)
+        set(value) { spec = spec.copy(tokens = value?.value) }
 
-    /** Adds [task] to the mixture with a sampling [weight] and optional length overrides. */
-    public fun task(task: TaskId, weight: Double = 1.0, train: IntRange? = null, ood: List<Int>? = null) {
-        tasks += TaskSpec(task, weight, train?.toLengths(), ood)
+    /** Adds [task] to the mixture with a sampling [weight] and optional length overrides (null: the task's own). */
+    public fun task(task: TaskId, weight: Double = TaskSpec(task).weight, train: IntRange? = TaskSpec(task).train?.let { it.min..it.max }, ood: List<Int>? = TaskSpec(task).ood) {
+        spec = spec.copy(tasks = spec.tasks + TaskSpec(task, weight, train?.toLengths(), ood))
     }
 
-    internal fun build(): AlgorithmicDataSpec = AlgorithmicDataSpec(tasks.toList(), loss, tokens?.value)
+    internal fun build(): AlgorithmicDataSpec = spec
 }

@@ -46,13 +46,15 @@ public data class ExperimentSpec(
 public fun experiment(name: String, block: ExperimentBuilder.() -> Unit): ExperimentSpec =
     ExperimentBuilder(name).apply(block).build()
 
-/** Builds an [ExperimentSpec]. */
+/** Builds an [ExperimentSpec]; every default is the spec's own. */
 @LooplabDsl
-public class ExperimentBuilder internal constructor(private val name: String) {
-    public var seed: Long = 1234
-    public var device: DeviceSpec = Cpu
-    public var backend: Backend = Backend.Eager
-    public var precision: Precision = Precision.Fp32
+public class ExperimentBuilder internal constructor(name: String) {
+    private var spec = ExperimentSpec(name)
+
+    public var seed: Long by spec(ExperimentSpec::seed) { s, v -> s.copy(seed = v) }
+    public var device: DeviceSpec by spec(ExperimentSpec::device) { s, v -> s.copy(device = v) }
+    public var backend: Backend by spec(ExperimentSpec::backend) { s, v -> s.copy(backend = v) }
+    public var precision: Precision by spec(ExperimentSpec::precision) { s, v -> s.copy(precision = v) }
 
     /** Trains every variant with this many seeds: [seed], seed + 1, ... (1: one run). */
     public var seeds: Int = 1
@@ -63,27 +65,24 @@ public class ExperimentBuilder internal constructor(private val name: String) {
         seedList = list.toList()
     }
 
-    private var data = DataSpec()
-    private val models = mutableListOf<ModelSpec>()
-    private var pipeline = PipelineSpec(emptyList())
-
     /** Declares the training data. */
     public fun data(block: DataBuilder.() -> Unit) {
-        data = DataBuilder().apply(block).build()
+        spec = spec.copy(data = DataBuilder().apply(block).build())
     }
 
     /** Declares a model variant named [name]; every variant runs the same pipeline. */
     public fun model(name: String, block: ModelBuilder.() -> Unit) {
-        models += ModelBuilder(name).apply(block).build()
+        spec = spec.copy(models = spec.models + ModelBuilder(name).apply(block).build())
     }
 
     /** Declares the stages every model variant goes through. */
     public fun pipeline(block: PipelineBuilder.() -> Unit) {
-        pipeline = PipelineBuilder().apply(block).build()
+        spec = spec.copy(pipeline = PipelineBuilder().apply(block).build())
     }
 
-    internal fun build(): ExperimentSpec {
-        val axis = seedList ?: if (seeds <= 1) emptyList() else (0 until seeds).map { seed + it }
-        return ExperimentSpec(name, seed, axis, device, backend, precision, data, models.toList(), pipeline)
-    }
+    // `seeds = n` counts up from the seed as it is when the experiment is built, whatever the order of the settings.
+    internal fun build(): ExperimentSpec =
+        spec.copy(seeds = seedList ?: if (seeds <= 1) emptyList() else (0 until seeds).map { seed + it })
+
+    private fun <T> spec(read: (ExperimentSpec) -> T, write: (ExperimentSpec, T) -> ExperimentSpec) = SpecField({ spec }, { spec = it }, read, write)
 }

@@ -115,38 +115,36 @@ public data class Recursion(
     val telemetry: Boolean = true,
 )
 
-/** Builds a [ModelSpec]; every setting starts at [Size.Nano]'s width, depth and heads. */
+/**
+ * Builds a [ModelSpec]; width, depth, heads and context start at [Size.Nano]'s, and every other
+ * setting is the spec's own default.
+ */
 @LooplabDsl
 public class ModelBuilder internal constructor(private val name: String) {
-    public var width: Int = Size.Nano.width
-    public var heads: Int = Size.Nano.heads
+    private var spec = startingSpec(name)
+    private var recursion: Recursion? = null
+
+    public var width: Int by spec(ModelSpec::width) { s, v -> s.copy(width = v) }
+    public var heads: Int by spec(ModelSpec::heads) { s, v -> s.copy(heads = v) }
     /** Key/value heads (GQA); null means one per query head. */
-    public var kvHeads: Int? = null
+    public var kvHeads: Int? by spec(ModelSpec::kvHeads) { s, v -> s.copy(kvHeads = v) }
     /** Depth of a plain stack; ignored once [recursive] is called. */
     public var layers: Int = Size.Nano.layers
-    public var contextLength: Int = Size.Nano.contextLength
-    public var ffnHidden: Int? = null
-    public var normEps: Double = 1e-5
-    public var initStd: Double = 0.02
+    public var contextLength: Int by spec(ModelSpec::contextLength) { s, v -> s.copy(contextLength = v) }
+    public var ffnHidden: Int? by spec(ModelSpec::ffnHidden) { s, v -> s.copy(ffnHidden = v) }
+    public var normEps: Double by spec(ModelSpec::normEps) { s, v -> s.copy(normEps = v) }
+    public var initStd: Double by spec(ModelSpec::initStd) { s, v -> s.copy(initStd = v) }
     /** Embedding rows; null means the tokenizer's vocabulary. */
-    public var vocabSize: Int? = null
+    public var vocabSize: Int? by spec(ModelSpec::vocabSize) { s, v -> s.copy(vocabSize = v) }
     /** Rotary by default; `positions = LearnedPositions` is the absolute-embedding control. */
-    public var positions: Positions = Rope()
+    public var positions: Positions by spec(ModelSpec::positions) { s, v -> s.copy(positions = v) }
     /** Whether the LM head reuses the embedding table. */
-    public var tiedEmbeddings: Boolean = true
-    public var embeddingInit: EmbeddingInit = EmbeddingInit.Normal
+    public var tiedEmbeddings: Boolean by spec({ it.embedding.tied }) { s, v -> s.copy(embedding = s.embedding.copy(tied = v)) }
+    public var embeddingInit: EmbeddingInit by spec({ it.embedding.init }) { s, v -> s.copy(embedding = s.embedding.copy(init = v)) }
     /** Unique blocks before the loop. */
-    public var prelude: Int = 0
+    public var prelude: Int by spec(ModelSpec::prelude) { s, v -> s.copy(prelude = v) }
     /** Unique blocks after the loop. */
-    public var coda: Int = 0
-    private var recursion: Recursion? = null
-    private var valueEmbeddings = false
-    private var refine: ConvRefine? = null
-    private var latent: Latent? = null
-    private var act: Act? = null
-    private var memory: MemoryTokens? = null
-    private val auxHeads = mutableListOf<AuxHead>()
-    private var earlyExit: EarlyExit? = null
+    public var coda: Int by spec(ModelSpec::coda) { s, v -> s.copy(coda = v) }
 
     /** Takes width, depth, heads, context length and vocabulary from a rung of the size ladder. */
     public fun preset(size: Size) {
@@ -164,23 +162,14 @@ public class ModelBuilder internal constructor(private val name: String) {
      * keeps the architecture at a CPU size.
      */
     public fun preset(architecture: Architecture) {
-        resetToDefaults()
+        spec = startingSpec(name)
+        layers = Size.Nano.layers
+        recursion = null
         architecture.configure(this)
     }
 
-    /** Every setting back to its default: an architecture preset replaces whatever came before it. */
-    private fun resetToDefaults() {
-        val fresh = ModelBuilder(name)
-        width = fresh.width; heads = fresh.heads; kvHeads = fresh.kvHeads; layers = fresh.layers
-        contextLength = fresh.contextLength; ffnHidden = fresh.ffnHidden; normEps = fresh.normEps; initStd = fresh.initStd
-        vocabSize = fresh.vocabSize; positions = fresh.positions; tiedEmbeddings = fresh.tiedEmbeddings
-        embeddingInit = fresh.embeddingInit; prelude = fresh.prelude; coda = fresh.coda
-        recursion = null; valueEmbeddings = false; refine = null; latent = null; act = null; memory = null
-        auxHeads.clear(); earlyExit = null
-    }
-
     /** Rotary positions with base [base]; [ntk] rescales the base for sequences beyond [contextLength]. */
-    public fun rope(base: Double = 10_000.0, ntk: Boolean = false) {
+    public fun rope(base: Double = ROPE.base, ntk: Boolean = ROPE.ntk) {
         positions = Rope(base, ntk)
     }
 
@@ -197,65 +186,66 @@ public class ModelBuilder internal constructor(private val name: String) {
 
     /** Adds a learned value embedding (one table, gated per block) to the attention values. */
     public fun valueEmbeddings() {
-        valueEmbeddings = true
+        spec = spec.copy(embedding = spec.embedding.copy(valueEmbeddings = true))
     }
 
     /** Refines the embeddings by [cycles] passes of a shared causal conv + linear step before the loop. */
-    public fun refineEmbeddings(cycles: Int = 3, kernel: Int = 3, dilation: Int = 1) {
-        refine = ConvRefine(cycles, kernel, dilation)
+    public fun refineEmbeddings(cycles: Int = REFINE.cycles, kernel: Int = REFINE.kernel, dilation: Int = REFINE.dilation) {
+        spec = spec.copy(embedding = spec.embedding.copy(refine = ConvRefine(cycles, kernel, dilation)))
     }
 
     /** [thoughts] slots per position, refined [refinements] times against the token stream (causal). */
-    public fun latent(thoughts: Int = 4, refinements: Int = 2) {
-        latent = Latent(thoughts, refinements)
+    public fun latent(thoughts: Int = LATENT.thoughts, refinements: Int = LATENT.refinements) {
+        spec = spec.copy(latent = Latent(thoughts, refinements))
     }
 
     /** Per-position adaptive halting over the loops, at most `loops` of them. */
-    public fun act(threshold: Double = 0.99, ponderWeight: Double = 0.01) {
-        act = Act(threshold, ponderWeight)
+    public fun act(threshold: Double = ACT.threshold, ponderWeight: Double = ACT.ponderWeight) {
+        spec = spec.copy(act = Act(threshold, ponderWeight))
     }
 
     /** [tokens] learned memory tokens before the sequence, visible to every position. */
-    public fun memory(tokens: Int = 8) {
-        memory = MemoryTokens(tokens)
+    public fun memory(tokens: Int = MEMORY.tokens) {
+        spec = spec.copy(memory = MemoryTokens(tokens))
     }
 
     /** An auxiliary prediction head after [loop] (1-based), its loss added with [weight]. */
-    public fun auxHead(loop: Int, weight: Double = 0.3) {
-        auxHeads += AuxHead(loop, weight)
+    public fun auxHead(loop: Int, weight: Double = AUX_HEAD.weight) {
+        spec = spec.copy(auxHeads = spec.auxHeads + AuxHead(loop, weight))
     }
 
     /** Auxiliary heads after each of [loops], all with [weight]. */
-    public fun auxHeads(vararg loops: Int, weight: Double = 0.3) {
+    public fun auxHeads(vararg loops: Int, weight: Double = AUX_HEAD.weight) {
         loops.forEach { auxHead(it, weight) }
     }
 
     /** At inference, stop after [loop] (1-based) and predict from there. */
     public fun earlyExit(loop: Int) {
-        earlyExit = EarlyExit(loop)
+        spec = spec.copy(earlyExit = EarlyExit(loop))
     }
 
-    internal fun build(): ModelSpec = ModelSpec(
-        name = name,
-        width = width,
-        heads = heads,
-        recursive = recursion ?: Recursion(layers, 1),
-        contextLength = contextLength,
-        ffnHidden = ffnHidden,
-        normEps = normEps,
-        initStd = initStd,
-        kvHeads = kvHeads,
-        vocabSize = vocabSize,
-        positions = positions,
-        embedding = EmbeddingSpec(tiedEmbeddings, embeddingInit, valueEmbeddings, refine),
-        prelude = prelude,
-        coda = coda,
-        latent = latent,
-        act = act,
-        memory = memory,
-        auxHeads = auxHeads.toList(),
-        earlyExit = earlyExit,
-    )
+    internal fun build(): ModelSpec = spec.copy(recursive = recursion ?: Recursion(layers, 1))
+
+    private fun <T> spec(read: (ModelSpec) -> T, write: (ModelSpec, T) -> ModelSpec) = SpecField({ spec }, { spec = it }, read, write)
+
+    private companion object {
+        // The specs hold the defaults; the builder's parameters read them from there.
+        val ROPE = Rope()
+        val REFINE = ConvRefine()
+        val LATENT = Latent()
+        val ACT = Act()
+        val MEMORY = MemoryTokens()
+        val AUX_HEAD = AuxHead(loop = 1)
+
+        /** The spec before any setting: Size.Nano's shape, everything else the spec's defaults. */
+        fun startingSpec(name: String) = ModelSpec(
+            name = name,
+            width = Size.Nano.width,
+            heads = Size.Nano.heads,
+            recursive = Recursion(Size.Nano.layers, 1),
+            contextLength = Size.Nano.contextLength,
+        )
+    }
 }
 
 /**

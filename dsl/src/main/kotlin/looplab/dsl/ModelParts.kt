@@ -87,7 +87,7 @@ public data class MemoryTokens(val tokens: Int = 8)
 
 /** An auxiliary prediction head after [loop] (1-based): its own RMSNorm, the tied head, loss weight [weight]. */
 @Serializable
-public data class AuxHead(val loop: Int, val weight: Double)
+public data class AuxHead(val loop: Int, val weight: Double = 0.3)
 
 /**
  * At inference, stop after [loop] (1-based): with an auxiliary head at that loop, predict through it;

@@ -5,7 +5,13 @@ import kotlinx.serialization.Serializable
 
 /** The update rule of a training stage. */
 @Serializable
-public sealed interface OptimizerSpec
+public sealed interface OptimizerSpec {
+    /**
+     * Decoupled weight decay, applied to the parameters whose role decays (matrices and embeddings,
+     * never gains); 0 turns it off. Every rule has one, so it is checked and read in one place.
+     */
+    public val weightDecay: Double
+}
 
 /**
  * AdamW (decoupled weight decay). Decay applies to matrices and embeddings only, never to norm
@@ -17,7 +23,7 @@ public data class AdamW(
     val beta1: Double = 0.9,
     val beta2: Double = 0.95,
     val eps: Double = 1e-8,
-    val weightDecay: Double = 0.1,
+    override val weightDecay: Double = 0.1,
 ) : OptimizerSpec
 
 /**
@@ -32,7 +38,7 @@ public data class Lion(
     val beta1: Double = 0.9,
     /** Momentum decay (slower than [beta1]: the momentum remembers longer than the update looks). */
     val beta2: Double = 0.99,
-    val weightDecay: Double = 1.0,
+    override val weightDecay: Double = 1.0,
 ) : OptimizerSpec
 
 /**
@@ -50,7 +56,7 @@ public data class Muon(
     val nesterov: Boolean = true,
     /** Newton-Schulz iterations: 5 bring the singular values into about [0.5, 1.5]. */
     val steps: Int = 5,
-    val weightDecay: Double = 0.01,
+    override val weightDecay: Double = 0.01,
     /** The optimizer of every parameter Muon does not update. */
     val adamw: AdamW = AdamW(),
 ) : OptimizerSpec

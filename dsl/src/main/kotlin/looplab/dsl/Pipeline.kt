@@ -190,7 +190,7 @@ public class PretrainBuilder internal constructor(private val id: String) {
 
     /** How long to train: `2_000.steps` or `10.M.tokens`. Required. */
     public var budget: Budget
-        get() = setBudget ?: throw missingBudget()
+        get() = setBudget ?: throw missingBudget(id, "2_000.steps or 10.M.tokens")
         set(value) { setBudget = value }
     public var batchSize: Int by spec(PretrainSpec::batchSize) { s, v -> s.copy(batchSize = v) }
     public var microBatches: Int by spec(PretrainSpec::microBatches) { s, v -> s.copy(microBatches = v) }
@@ -203,63 +203,67 @@ public class PretrainBuilder internal constructor(private val id: String) {
     public var logEvery: Steps by spec(PretrainSpec::logEvery) { s, v -> s.copy(logEvery = v) }
 
     /** Save a checkpoint every [every] steps and every [minutes] of training (null: not on that clock). */
-    public fun checkpoint(every: Steps? = null, minutes: Double? = 10.0) {
+    public fun checkpoint(every: Steps? = DEFAULT_CHECKPOINT.every, minutes: Double? = DEFAULT_CHECKPOINT.minutes) {
         spec = spec.copy(checkpoint = CheckpointPolicy(every, minutes))
     }
 
     internal fun build(): PretrainSpec = spec.copy(budget = budget)
 
-    private fun missingBudget() = InvalidSpecException(listOf(SpecError("pipeline.$id.budget", "is required (e.g. budget = 2_000.steps or 10.M.tokens)")))
-
     private fun <T> spec(read: (PretrainSpec) -> T, write: (PretrainSpec, T) -> PretrainSpec) = SpecField({ spec }, { spec = it }, read, write)
 }
 
-/** Builds an [EvalSpec]. */
+/** Builds an [EvalSpec]; every default is the spec's own. */
 @LooplabDsl
-public class EvalBuilder internal constructor(private val id: String, private val from: String) {
-    private var algorithmic: AlgorithmicEvalSpec? = null
-    private var language: LanguageEvalSpec? = null
-    private var needles: NeedleEvalSpec? = null
-    private var loops: LoopEvalSpec? = null
+public class EvalBuilder internal constructor(id: String, from: String) {
+    // Nothing measured until a suite is named; build() falls back to the spec's own choice.
+    private var spec = EvalSpec(id, from, algorithmic = null)
 
-    /** Greedy exact-match accuracy per task, in and out of distribution; the defaults are [AlgorithmicEvalSpec]'s. */
-    public fun algorithmic(samples: Int = DEFAULT_ALGORITHMIC.samples, maxNewTokens: Int = DEFAULT_ALGORITHMIC.maxNewTokens) {
-        algorithmic = AlgorithmicEvalSpec(samples, maxNewTokens)
+    /** Greedy exact-match accuracy per task, in and out of distribution; see [AlgorithmicEvalSpec]. */
+    public fun algorithmic(samples: Int = ALGORITHMIC.samples, maxNewTokens: Int = ALGORITHMIC.maxNewTokens) {
+        spec = spec.copy(algorithmic = AlgorithmicEvalSpec(samples, maxNewTokens))
     }
 
     /**
      * Held-out perplexity and bits per byte of the language data in sliding windows moving [stride]
      * tokens (null: non-overlapping), beside gzip and xz on the same text.
      */
-    public fun perplexity(maxTokens: Int = DEFAULT_LANGUAGE.maxTokens, stride: Int? = null) {
-        language = LanguageEvalSpec(maxTokens, stride)
+    public fun perplexity(maxTokens: Int = LANGUAGE.maxTokens, stride: Int? = LANGUAGE.stride) {
+        spec = spec.copy(language = LanguageEvalSpec(maxTokens, stride))
     }
 
     /** Needle-in-a-haystack retrieval: exact match of a code put at each depth of filler text of each length. */
     public fun needles(
-        lengths: List<Int> = listOf(1_024, 2_048, 4_096),
-        depths: List<Double> = listOf(0.0, 0.25, 0.5, 0.75, 1.0),
-        samples: Int = 10,
-        digits: Int = 5,
-        corpus: CorpusSpec = AustenCorpus,
+        lengths: List<Int> = NEEDLES.lengths,
+        depths: List<Double> = NEEDLES.depths,
+        samples: Int = NEEDLES.samples,
+        digits: Int = NEEDLES.digits,
+        corpus: CorpusSpec = NEEDLES.corpus,
     ) {
-        needles = NeedleEvalSpec(lengths, depths, samples, digits, corpus)
+        spec = spec.copy(needles = NeedleEvalSpec(lengths, depths, samples, digits, corpus))
     }
 
     /** Per-loop readout, early-exit curve and depth extrapolation to [multiples]× the trained loops. */
-    public fun loops(samples: Int = 32, multiples: Int = 4, maxTokens: Int = 8_192) {
-        loops = LoopEvalSpec(samples, multiples, maxTokens)
+    public fun loops(samples: Int = LOOPS.samples, multiples: Int = LOOPS.multiples, maxTokens: Int = LOOPS.maxTokens) {
+        spec = spec.copy(loops = LoopEvalSpec(samples, multiples, maxTokens))
+    }
+
+    // With nothing named, the spec's own suite (the algorithmic grid) is measured.
+    internal fun build(): EvalSpec = with(spec) {
+        if (language == null && needles == null && loops == null && algorithmic == null) copy(algorithmic = EvalSpec(id, from).algorithmic) else this
     }
 
     private companion object {
         // The specs hold the defaults; the builder's parameters read them from there.
-        val DEFAULT_ALGORITHMIC = AlgorithmicEvalSpec()
-        val DEFAULT_LANGUAGE = LanguageEvalSpec()
-    }
-
-    // With nothing named, the algorithmic grid is measured, as before the other suites existed.
-    internal fun build(): EvalSpec {
-        val none = language == null && needles == null && loops == null
-        return EvalSpec(id, from, algorithmic ?: if (none) AlgorithmicEvalSpec() else null, language, needles, loops)
+        val ALGORITHMIC = AlgorithmicEvalSpec()
+        val LANGUAGE = LanguageEvalSpec()
+        val NEEDLES = NeedleEvalSpec()
+        val LOOPS = LoopEvalSpec()
     }
 }
+
+/** A training stage built without its budget: an error at the budget's path, as validation reports it. */
+internal fun missingBudget(stage: String, example: String): InvalidSpecException =
+    InvalidSpecException(listOf(SpecError("pipeline.$stage.budget", "is required (e.g. budget = $example)")))
+
+/** [CheckpointPolicy]'s defaults, for builder parameters that read them. */
+private val DEFAULT_CHECKPOINT = CheckpointPolicy()

@@ -179,86 +179,112 @@ public fun PipelineBuilder.grpo(from: ModelRef, id: String = uniqueId("grpo"), b
     return ModelRef(id)
 }
 
-/** Builds a [ChatDataSpec]. */
+/** Builds a [ChatDataSpec]; every default is the spec's own (no source named: the spec's sources). */
 @LooplabDsl
 public class ChatDataBuilder internal constructor() {
-    private val sources = mutableListOf<ChatSourceSpec>()
+    private var spec = ChatDataSpec(sources = emptyList())
 
     /** Every one in [every] seeds of each generator is held out for evaluation. */
-    public var heldOutEvery: Int = 20
+    public var heldOutEvery: Int
+        get() = spec.heldOutEvery
+        set(value) { spec = spec.copy(heldOutEvery = value) }
 
-    public fun jsonl(path: String, weight: Double = 1.0) { sources += ChatJsonl(path, weight) }
-    public fun taskQuestions(tasks: List<TaskId> = Task.all, weight: Double = 1.0) { sources += TaskQuestions(tasks, weight) }
-    public fun wordProblems(weight: Double = 1.0) { sources += WordProblems(weight) }
+    public fun jsonl(path: String, weight: Double = ChatJsonl(path).weight) { add(ChatJsonl(path, weight)) }
+    public fun taskQuestions(tasks: List<TaskId> = TASK_QUESTIONS.tasks, weight: Double = TASK_QUESTIONS.weight) { add(TaskQuestions(tasks, weight)) }
+    public fun wordProblems(weight: Double = WordProblems().weight) { add(WordProblems(weight)) }
 
     /** A generator registered by the script under [id]. */
-    public fun generator(id: String, weight: Double = 1.0) { sources += CustomChat(id, weight) }
+    public fun generator(id: String, weight: Double = CustomChat(id).weight) { add(CustomChat(id, weight)) }
 
-    internal fun build(): ChatDataSpec = ChatDataSpec(sources.ifEmpty { listOf(WordProblems()) }.toList(), heldOutEvery)
+    private fun add(source: ChatSourceSpec) {
+        spec = spec.copy(sources = spec.sources + source)
+    }
+
+    internal fun build(): ChatDataSpec = if (spec.sources.isEmpty()) spec.copy(sources = ChatDataSpec().sources) else spec
+
+    private companion object {
+        val TASK_QUESTIONS = TaskQuestions()
+    }
 }
 
-/** Builds an [SftSpec]. */
+/** Builds an [SftSpec]; every default is the spec's own, and the budget is required. */
 @LooplabDsl
-public class SftBuilder internal constructor(private val id: String, private val from: String) {
-    /** How long to train: `300.steps` or `1.M.tokens`. Required. */
-    public var budget: Budget = Steps(0)
-    public var batchSize: Int = 16
-    public var lr: LrSchedule = CosineLr(1e-4, warmup = Steps(20))
-    public var optimizer: OptimizerSpec = AdamW()
-    public var clipNorm: Double? = 1.0
-    /** Whole conversations packed per row with a document-causal mask; false: one per row. */
-    public var packing: Boolean = true
-    public var evalEvery: Steps? = null
-    public var evalSamples: Int = 32
-    public var logEvery: Steps = Steps(10)
-    private var data = ChatDataSpec()
-    private var adapters: HraSpec? = null
+public class SftBuilder internal constructor(private val id: String, from: String) {
+    // The held spec's budget is never used: build() takes the one set here, and there is no default.
+    private var spec = SftSpec(id, from, budget = Steps(1))
+    private var setBudget: Budget? = null
 
-    public fun data(block: ChatDataBuilder.() -> Unit) { data = ChatDataBuilder().apply(block).build() }
+    /** How long to train: `300.steps` or `1.M.tokens`. Required. */
+    public var budget: Budget
+        get() = setBudget ?: throw missingBudget(id, "300.steps or 1.M.tokens")
+        set(value) { setBudget = value }
+    public var batchSize: Int by spec(SftSpec::batchSize) { s, v -> s.copy(batchSize = v) }
+    public var lr: LrSchedule by spec(SftSpec::lr) { s, v -> s.copy(lr = v) }
+    public var optimizer: OptimizerSpec by spec(SftSpec::optimizer) { s, v -> s.copy(optimizer = v) }
+    public var clipNorm: Double? by spec(SftSpec::clipNorm) { s, v -> s.copy(clipNorm = v) }
+    /** Whole conversations packed per row with a document-causal mask; false: one per row. */
+    public var packing: Boolean by spec(SftSpec::packing) { s, v -> s.copy(packing = v) }
+    public var evalEvery: Steps? by spec(SftSpec::evalEvery) { s, v -> s.copy(evalEvery = v) }
+    public var evalSamples: Int by spec(SftSpec::evalSamples) { s, v -> s.copy(evalSamples = v) }
+    public var logEvery: Steps by spec(SftSpec::logEvery) { s, v -> s.copy(logEvery = v) }
+
+    public fun data(block: ChatDataBuilder.() -> Unit) { spec = spec.copy(data = ChatDataBuilder().apply(block).build()) }
 
     /** HRA adapters of [rank] around [targets]; see [HraSpec]. */
     public fun adapters(
         rank: Int,
-        targets: List<AdapterTarget> = AdapterTarget.entries.toList(),
-        initStd: Double = 0.02,
-        lrMultiplier: Double = 5.0,
-        freezeBase: Boolean = false,
-    ) { adapters = HraSpec(rank, targets, initStd, lrMultiplier, freezeBase) }
+        targets: List<AdapterTarget> = HraSpec(rank).targets,
+        initStd: Double = HraSpec(rank).initStd,
+        lrMultiplier: Double = HraSpec(rank).lrMultiplier,
+        freezeBase: Boolean = HraSpec(rank).freezeBase,
+    ) { spec = spec.copy(adapters = HraSpec(rank, targets, initStd, lrMultiplier, freezeBase)) }
 
-    internal fun build(): SftSpec = SftSpec(id, from, budget, batchSize, lr, optimizer, clipNorm, data, packing, adapters, evalEvery, evalSamples, logEvery)
+    internal fun build(): SftSpec = spec.copy(budget = budget)
+
+    private fun <T> spec(read: (SftSpec) -> T, write: (SftSpec, T) -> SftSpec) = SpecField({ spec }, { spec = it }, read, write)
 }
 
-/** Builds a [GrpoSpec]. */
+/** Builds a [GrpoSpec]; every default is the spec's own, and the budget is required. */
 @LooplabDsl
-public class GrpoBuilder internal constructor(private val id: String, private val from: String) {
-    /** Generation batches. Required. */
-    public var budget: Steps = Steps(0)
-    public var promptsPerStep: Int = 8
-    public var groupSize: Int = 16
-    public var updatesPerBatch: Int = 1
-    public var epsilon: Double = 0.2
-    public var beta: Double = 0.04
-    public var scaleByStd: Boolean = true
-    public var aggregation: LossAggregation = LossAggregation.Token
-    public var temperature: Double = 1.0
-    public var maxNewTokens: Int = 128
-    public var reward: RewardSpec = RewardSpec()
-    public var lr: LrSchedule = ConstantLr(1e-6)
-    public var optimizer: OptimizerSpec = AdamW()
-    public var clipNorm: Double? = 1.0
-    public var adaptersOnly: Boolean = false
-    public var evalEvery: Steps? = null
-    public var evalSamples: Int = 32
-    public var logEvery: Steps = Steps(1)
-    private var prompts = ChatDataSpec()
+public class GrpoBuilder internal constructor(private val id: String, from: String) {
+    // The held spec's budget is never used: build() takes the one set here, and there is no default.
+    private var spec = GrpoSpec(id, from, budget = Steps(1))
+    private var setBudget: Steps? = null
 
-    public fun prompts(block: ChatDataBuilder.() -> Unit) { prompts = ChatDataBuilder().apply(block).build() }
+    /** Generation batches. Required. */
+    public var budget: Steps
+        get() = setBudget ?: throw missingBudget(id, "100.steps")
+        set(value) { setBudget = value }
+    public var promptsPerStep: Int by spec(GrpoSpec::promptsPerStep) { s, v -> s.copy(promptsPerStep = v) }
+    public var groupSize: Int by spec(GrpoSpec::groupSize) { s, v -> s.copy(groupSize = v) }
+    public var updatesPerBatch: Int by spec(GrpoSpec::updatesPerBatch) { s, v -> s.copy(updatesPerBatch = v) }
+    public var epsilon: Double by spec(GrpoSpec::epsilon) { s, v -> s.copy(epsilon = v) }
+    public var beta: Double by spec(GrpoSpec::beta) { s, v -> s.copy(beta = v) }
+    public var scaleByStd: Boolean by spec(GrpoSpec::scaleByStd) { s, v -> s.copy(scaleByStd = v) }
+    public var aggregation: LossAggregation by spec(GrpoSpec::aggregation) { s, v -> s.copy(aggregation = v) }
+    public var temperature: Double by spec(GrpoSpec::temperature) { s, v -> s.copy(temperature = v) }
+    public var maxNewTokens: Int by spec(GrpoSpec::maxNewTokens) { s, v -> s.copy(maxNewTokens = v) }
+    public var reward: RewardSpec by spec(GrpoSpec::reward) { s, v -> s.copy(reward = v) }
+    public var lr: LrSchedule by spec(GrpoSpec::lr) { s, v -> s.copy(lr = v) }
+    public var optimizer: OptimizerSpec by spec(GrpoSpec::optimizer) { s, v -> s.copy(optimizer = v) }
+    public var clipNorm: Double? by spec(GrpoSpec::clipNorm) { s, v -> s.copy(clipNorm = v) }
+    public var adaptersOnly: Boolean by spec(GrpoSpec::adaptersOnly) { s, v -> s.copy(adaptersOnly = v) }
+    public var evalEvery: Steps? by spec(GrpoSpec::evalEvery) { s, v -> s.copy(evalEvery = v) }
+    public var evalSamples: Int by spec(GrpoSpec::evalSamples) { s, v -> s.copy(evalSamples = v) }
+    public var logEvery: Steps by spec(GrpoSpec::logEvery) { s, v -> s.copy(logEvery = v) }
+
+    public fun prompts(block: ChatDataBuilder.() -> Unit) { spec = spec.copy(prompts = ChatDataBuilder().apply(block).build()) }
 
     /** Rewards: [correct] for the exact answer in the tags, [format] for a well-formed completion, nothing beyond [maxTokens]. */
-    public fun reward(correct: Double = 1.0, format: Double = 0.1, maxTokens: Int? = null) { reward = RewardSpec(correct, format, maxTokens) }
+    public fun reward(correct: Double = REWARD.correct, format: Double = REWARD.format, maxTokens: Int? = REWARD.maxTokens) {
+        reward = RewardSpec(correct, format, maxTokens)
+    }
 
-    internal fun build(): GrpoSpec = GrpoSpec(
-        id, from, budget, promptsPerStep, groupSize, updatesPerBatch, epsilon, beta, scaleByStd, aggregation, temperature,
-        maxNewTokens, reward, lr, optimizer, clipNorm, adaptersOnly, prompts, evalEvery, evalSamples, logEvery,
-    )
+    internal fun build(): GrpoSpec = spec.copy(budget = budget)
+
+    private fun <T> spec(read: (GrpoSpec) -> T, write: (GrpoSpec, T) -> GrpoSpec) = SpecField({ spec }, { spec = it }, read, write)
+
+    private companion object {
+        val REWARD = RewardSpec()
+    }
 }

@@ -16,7 +16,7 @@ public sealed interface LrSchedule {
 /** The same rate at every step after a linear warmup. */
 @Serializable
 @SerialName("constant")
-public data class ConstantLr(override val peak: Double, override val warmup: Steps = Steps(0)) : LrSchedule
+public data class ConstantLr(override val peak: Double, override val warmup: Steps = NO_WARMUP) : LrSchedule
 
 /**
  * Linear warmup to [peak], then cosine decay to `peak * floor` at the end of the stage's budget
@@ -26,7 +26,7 @@ public data class ConstantLr(override val peak: Double, override val warmup: Ste
 @SerialName("cosine")
 public data class CosineLr(
     override val peak: Double,
-    override val warmup: Steps = Steps(0),
+    override val warmup: Steps = NO_WARMUP,
     val floor: Double = 0.1,
 ) : LrSchedule
 
@@ -35,7 +35,7 @@ public data class CosineLr(
 @SerialName("linear")
 public data class LinearLr(
     override val peak: Double,
-    override val warmup: Steps = Steps(0),
+    override val warmup: Steps = NO_WARMUP,
     val floor: Double = 0.0,
 ) : LrSchedule
 
@@ -61,23 +61,32 @@ public enum class DecayShape {
 @SerialName("wsd")
 public data class WsdLr(
     override val peak: Double,
-    override val warmup: Steps = Steps(0),
+    override val warmup: Steps = NO_WARMUP,
     /** Share of the stage's steps spent decaying, at its end. */
     val decayFraction: Double = 0.2,
     val shape: DecayShape = DecayShape.Linear,
     val floor: Double = 0.0,
 ) : LrSchedule
 
+/** Every schedule starts at its peak unless it names a warmup. */
+private val NO_WARMUP = Steps(0)
+
+// The functions below are the DSL's spelling of the schedules; each default is read from its spec.
+
 /** A straight line from [peak] to `peak * floor` after [warmup] steps of linear warmup. */
-public fun linear(peak: Double, warmup: Steps = Steps(0), floor: Double = 0.0): LinearLr = LinearLr(peak, warmup, floor)
+public fun linear(peak: Double, warmup: Steps = NO_WARMUP, floor: Double = LinearLr(peak).floor): LinearLr = LinearLr(peak, warmup, floor)
 
 /** Warmup, a stable peak, then a decay of [shape] over the last [decayFraction] of the stage. */
-public fun wsd(peak: Double, warmup: Steps = Steps(0), decayFraction: Double = 0.2, shape: DecayShape = DecayShape.Linear, floor: Double = 0.0): WsdLr =
-    WsdLr(peak, warmup, decayFraction, shape, floor)
+public fun wsd(
+    peak: Double,
+    warmup: Steps = NO_WARMUP,
+    decayFraction: Double = WsdLr(peak).decayFraction,
+    shape: DecayShape = WsdLr(peak).shape,
+    floor: Double = WsdLr(peak).floor,
+): WsdLr = WsdLr(peak, warmup, decayFraction, shape, floor)
 
 /** Cosine decay after [warmup] steps of linear warmup; ends at `peak * floor`. */
-public fun cosine(peak: Double, warmup: Steps = Steps(0), floor: Double = 0.1): CosineLr =
-    CosineLr(peak, warmup, floor)
+public fun cosine(peak: Double, warmup: Steps = NO_WARMUP, floor: Double = CosineLr(peak).floor): CosineLr = CosineLr(peak, warmup, floor)
 
 /** A constant rate after [warmup] steps of linear warmup. */
-public fun constant(peak: Double, warmup: Steps = Steps(0)): ConstantLr = ConstantLr(peak, warmup)
+public fun constant(peak: Double, warmup: Steps = NO_WARMUP): ConstantLr = ConstantLr(peak, warmup)

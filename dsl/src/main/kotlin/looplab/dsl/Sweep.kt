@@ -113,50 +113,51 @@ public data class SlurmResources(
 public fun sweep(experiment: ExperimentSpec, block: SweepBuilder.() -> Unit): SweepSpec =
     SweepBuilder(experiment).apply(block).build()
 
-/** Builds a [SweepSpec]. */
+/** Builds a [SweepSpec]; every default is the spec's own. */
 @LooplabDsl
-public class SweepBuilder internal constructor(private val experiment: ExperimentSpec) {
-    private var grid = SweepGrid()
-    private var slurm = SlurmResources()
+public class SweepBuilder internal constructor(experiment: ExperimentSpec) {
+    private var spec = SweepSpec(experiment)
 
     /** The axes: variants, seeds and sizes. */
     public fun grid(block: SweepGridBuilder.() -> Unit) {
-        grid = SweepGridBuilder().apply(block).build()
+        spec = spec.copy(grid = SweepGridBuilder().apply(block).build())
     }
 
     /** What each Slurm array task asks for. */
     public fun slurm(block: SlurmResourcesBuilder.() -> Unit) {
-        slurm = SlurmResourcesBuilder().apply(block).build()
+        spec = spec.copy(slurm = SlurmResourcesBuilder().apply(block).build())
     }
 
-    internal fun build(): SweepSpec = SweepSpec(experiment, grid, slurm)
+    internal fun build(): SweepSpec = spec
 }
 
-/** Builds a [SweepGrid]. */
+/** Builds a [SweepGrid]; an axis not named keeps the spec's default. */
 @LooplabDsl
 public class SweepGridBuilder internal constructor() {
-    private val variants = mutableListOf<String>()
-    private val seeds = mutableListOf<Long>()
-    private val sizes = mutableListOf<Size>()
+    private var spec = SweepGrid()
 
-    public fun variants(vararg names: String) { variants += names }
-    public fun seeds(vararg values: Long) { seeds += values.toList() }
-    public fun seeds(range: LongRange) { seeds += range }
-    public fun seeds(range: IntRange) { seeds += range.map { it.toLong() } }
-    public fun sizes(vararg rungs: Size) { sizes += rungs }
+    public fun variants(vararg names: String) { spec = spec.copy(variants = spec.variants + names) }
+    public fun seeds(vararg values: Long) { spec = spec.copy(seeds = spec.seeds + values.toList()) }
+    public fun seeds(range: LongRange) { spec = spec.copy(seeds = spec.seeds + range) }
+    public fun seeds(range: IntRange) { spec = spec.copy(seeds = spec.seeds + range.map { it.toLong() }) }
+    public fun sizes(vararg rungs: Size) { spec = spec.copy(sizes = spec.sizes + rungs) }
 
-    internal fun build(): SweepGrid = SweepGrid(variants.toList(), seeds.toList(), sizes.toList())
+    internal fun build(): SweepGrid = spec
 }
 
-/** Builds [SlurmResources]. */
+/** Builds [SlurmResources]; every default is the spec's own. */
 @LooplabDsl
 public class SlurmResourcesBuilder internal constructor() {
-    public var partition: String? = null
-    public var account: String? = null
-    public var time: String? = null
-    public var gpusPerTask: Int? = null
-    public var cpusPerTask: Int = 1
-    public var parallel: Int? = null
+    private var spec = SlurmResources()
 
-    internal fun build(): SlurmResources = SlurmResources(partition, account, time, gpusPerTask, cpusPerTask, parallel)
+    public var partition: String? by spec(SlurmResources::partition) { s, v -> s.copy(partition = v) }
+    public var account: String? by spec(SlurmResources::account) { s, v -> s.copy(account = v) }
+    public var time: String? by spec(SlurmResources::time) { s, v -> s.copy(time = v) }
+    public var gpusPerTask: Int? by spec(SlurmResources::gpusPerTask) { s, v -> s.copy(gpusPerTask = v) }
+    public var cpusPerTask: Int by spec(SlurmResources::cpusPerTask) { s, v -> s.copy(cpusPerTask = v) }
+    public var parallel: Int? by spec(SlurmResources::parallel) { s, v -> s.copy(parallel = v) }
+
+    internal fun build(): SlurmResources = spec
+
+    private fun <T> spec(read: (SlurmResources) -> T, write: (SlurmResources, T) -> SlurmResources) = SpecField({ spec }, { spec = it }, read, write)
 }

@@ -61,5 +61,5 @@ public object Tokenizers {
     public fun huggingFace(path: String): TokenizerSpec = HuggingFaceTokenizerSpec(path)
 
     /** A byte-level BPE trained on [corpus] (nano-osrt trains its own). */
-    public fun bpe(vocabSize: Int, corpus: CorpusSpec = AustenCorpus): TokenizerSpec = TrainedBpeSpec(vocabSize, corpus)
+    public fun bpe(vocabSize: Int, corpus: CorpusSpec = TrainedBpeSpec(vocabSize).corpus): TokenizerSpec = TrainedBpeSpec(vocabSize, corpus)
 }

@@ -79,13 +79,8 @@ private fun validatePipeline(pipeline: PipelineSpec, check: SpecChecker) {
         at.require("", seen.add(stage.id)) { "stage id \"${stage.id}\" is used twice" }
         when (stage) {
             is PretrainSpec -> {
+                stage.from?.let { requireEarlier(it, earlierModelStages, at) }
                 validatePretrain(stage, at)
-                stage.from?.let { from ->
-                    at.require("from", from in earlierModelStages) {
-                        "refers to \"$from\", which is not an earlier training stage" +
-                            if (earlierModelStages.isEmpty()) "" else " (earlier: ${earlierModelStages.joinToString()})"
-                    }
-                }
             }
             is SftSpec -> {
                 requireEarlier(stage.from, earlierModelStages, at)
@@ -96,10 +91,7 @@ private fun validatePipeline(pipeline: PipelineSpec, check: SpecChecker) {
                 validateGrpo(stage, at)
             }
             is EvalSpec -> {
-                at.require("from", stage.from in earlierModelStages) {
-                    "refers to \"${stage.from}\", which is not an earlier training stage" +
-                        if (earlierModelStages.isEmpty()) "" else " (earlier: ${earlierModelStages.joinToString()})"
-                }
+                requireEarlier(stage.from, earlierModelStages, at)
                 stage.language?.let {
                     at.at("language").atLeast("maxTokens", it.maxTokens, 2)
                     it.stride?.let { stride -> at.at("language").atLeast("stride", stride, 1) }
@@ -128,28 +120,27 @@ private fun validatePipeline(pipeline: PipelineSpec, check: SpecChecker) {
 
 private fun validateOptimizer(optimizer: OptimizerSpec, at: SpecChecker) {
     fun beta(name: String, value: Double) = at.require(name, value in 0.0..<1.0) { "must be within [0, 1), was $value" }
+    at.atLeast("weightDecay", optimizer.weightDecay, 0)
     when (optimizer) {
         is AdamW -> {
             beta("beta1", optimizer.beta1)
             beta("beta2", optimizer.beta2)
             at.require("eps", optimizer.eps > 0.0) { "must be > 0, was ${optimizer.eps}" }
-            at.atLeast("weightDecay", optimizer.weightDecay, 0)
         }
         is Lion -> {
             beta("beta1", optimizer.beta1)
             beta("beta2", optimizer.beta2)
-            at.atLeast("weightDecay", optimizer.weightDecay, 0)
         }
         is Muon -> {
             at.require("lr", optimizer.lr > 0.0 && optimizer.lr.isFinite()) { "must be > 0, was ${optimizer.lr}" }
             beta("momentum", optimizer.momentum)
             at.atLeast("steps", optimizer.steps, 1)
-            at.atLeast("weightDecay", optimizer.weightDecay, 0)
             validateOptimizer(optimizer.adamw, at.at("adamw"))
         }
     }
 }
 
+/** A stage's `from` names a training stage declared before it: the one check for every kind of stage. */
 private fun requireEarlier(from: String, earlier: Set<String>, check: SpecChecker) {
     check.require("from", from in earlier) {
         "refers to \"$from\", which is not an earlier training stage" + if (earlier.isEmpty()) "" else " (earlier: ${earlier.joinToString()})"

@@ -11,6 +11,10 @@ object BuiltInExamples : ExampleCatalog {
             "baseline (4 layers) vs shared_loop (1 block x 4 loops) on parity, addition and copy; a few minutes on 2 CPU cores",
         ) { nanoAblation },
         BuiltInExample(
+            "nano-optimizers",
+            "nano-ablation's models trained from scratch with AdamW, Lion and Muon, one pretrain stage each; loss.png holds the three curves",
+        ) { nanoOptimizers },
+        BuiltInExample(
             "austen-split",
             "split curriculum: parity, addition, copy and a user-defined sort task first, then Jane Austen (bytes); accuracy, perplexity and bits per byte; a few minutes on 2 CPU cores",
             tasks = listOf(SortLetters),

@@ -27,14 +27,13 @@ public object ParamGroups {
 
     /** The groups of [refs] under [spec], in the order their first parameter was declared. */
     public fun of(refs: List<ParamRef>, spec: OptimizerSpec, multipliers: Map<ParamRole, Double> = emptyMap()): List<ParamGroup> = when (spec) {
-        is AdamW -> split("adamw", refs, spec.weightDecay > 0, multipliers)
-        is Lion -> split("lion", refs, spec.weightDecay > 0, multipliers)
-        is Muon -> split("muon", refs.filter(::takesMuon), spec.weightDecay > 0, multipliers) +
-            split("adamw", refs.filterNot(::takesMuon), spec.adamw.weightDecay > 0, multipliers)
+        is AdamW -> split("adamw", refs, spec, multipliers)
+        is Lion -> split("lion", refs, spec, multipliers)
+        is Muon -> split("muon", refs.filter(::takesMuon), spec, multipliers) + of(refs.filterNot(::takesMuon), spec.adamw, multipliers)
     }
 
     /** [refs] by (decay, multiplier); decay only where the role decays and the rule has any. */
-    private fun split(rule: String, refs: List<ParamRef>, decays: Boolean, multipliers: Map<ParamRole, Double>): List<ParamGroup> =
-        refs.groupBy { (decays && it.decay) to (multipliers[it.role] ?: 1.0) }
+    private fun split(rule: String, refs: List<ParamRef>, spec: OptimizerSpec, multipliers: Map<ParamRole, Double>): List<ParamGroup> =
+        refs.groupBy { (spec.weightDecay > 0 && it.decay) to (multipliers[it.role] ?: 1.0) }
             .map { (key, members) -> ParamGroup(rule, key.first, key.second, members) }
 }

@@ -81,7 +81,7 @@ public object PlanPrinter {
                 is PretrainSpec -> {
                     val memory = stage.memoryBytes.entries.joinToString(", ") { (m, b) -> "$m ${Format.bytes(b)}" }
                     val start = s.from?.let { "continues $it's weights" } ?: "from scratch"
-                    appendLine("  ${i + 1}. ${s.id} ($start): ${Format.exact(stage.steps!!)} steps x ${s.batchSize} sequences ≈ ${Format.count(stage.tokens!!)} tokens, ${describe(s.lr)}")
+                    appendLine("  ${i + 1}. ${s.id} ($start): ${Format.exact(stage.steps!!)} steps x ${s.batchSize} sequences ≈ ${Format.count(stage.tokens!!)} tokens, ${describe(s.lr)}, ${s.optimizer}")
                     appendLine("     est. training memory: $memory; evaluation ${s.evalEvery?.let { "every ${it.steps} steps" } ?: "at the end"}; " +
                         "checkpoints ${checkpoints(s.checkpoint)}")
                 }

@@ -125,6 +125,9 @@ public object Plots {
         return ByteArrayOutputStream().also { ImageIO.write(image, "png", it) }.toByteArray()
     }
 
+    /** Series whose names fit in one legend row under a chart (about 1,000 pixels of names). */
+    private const val MAX_SERIES_BELOW = 5
+
     private class Plot(title: String, yTitle: String, width: Int) {
         val chart: XYChart = XYChartBuilder().width(width).height(600).title(title).xAxisTitle("step").yAxisTitle(yTitle).build().apply {
             styler.legendPosition = Styler.LegendPosition.OutsideS
@@ -139,6 +142,11 @@ public object Plots {
         fun finished(): XYChart {
             // XChart refuses to draw a chart without series.
             if (series == 0) add("no data yet", listOf(0.0), listOf(1.0))
+            // A one-row legend below the chart is cut off at its width: many series are listed beside it instead.
+            if (series > MAX_SERIES_BELOW) {
+                chart.styler.legendPosition = Styler.LegendPosition.OutsideE
+                chart.styler.legendLayout = Styler.LegendLayout.Vertical
+            }
             return chart
         }
     }
