@@ -22,7 +22,7 @@ class PostTrainingPlanSpec : FunSpec({
         model("m") { width = 32; heads = 4; layers = 1; contextLength = 256 }
         pipeline {
             val base = pretrain { budget = 10.steps }
-            val tuned = sft(from = base) { budget = 5.steps }
+            val tuned = sft(from = base) { budget = 50.steps }
             grpo(from = tuned) { budget = 2.steps; updatesPerBatch = 3; promptsPerStep = 2; groupSize = 4; maxNewTokens = maxNew }
         }
     }
@@ -30,7 +30,7 @@ class PostTrainingPlanSpec : FunSpec({
     test("pretrain -> sft -> grpo plans: sft in its own steps, grpo in optimizer steps (budget × μ)") {
         val plan = Planner().compile(spec(bytes = true))
         plan.stages.map { it.kind } shouldBe listOf("pretrain", "sft", "grpo")
-        plan.stages.single { it.kind == "sft" }.steps shouldBe 5L
+        plan.stages.single { it.kind == "sft" }.steps shouldBe 50L
         val grpo = plan.stages.single { it.kind == "grpo" }
         grpo.steps shouldBe 6L
         grpo.batchSize shouldBe 8
