@@ -1,7 +1,6 @@
 package looplab.models.compiled
 
 import ai.djl.ndarray.NDArray
-import ai.djl.ndarray.index.NDIndex
 import ai.djl.pytorch.engine.PtNDArray
 import ai.djl.pytorch.engine.PtNDManager
 import ai.djl.pytorch.engine.PtSymbolBlock
@@ -74,7 +73,8 @@ public class FusedAdamW(private val store: ParameterStore, private val backend: 
 
     override fun load(state: OptimizerState) {
         moments.load(state)
-        for (ref in refs) stepCounts.getValue(ref).set(NDIndex(), state.steps.toFloat())
+        // Copied from the host: set(index, value) fails on a 0-d array and would leave a scalar in this long-lived manager.
+        for (ref in refs) stepCounts.getValue(ref).set(floatArrayOf(state.steps.toFloat()))
         steps = state.steps
     }
 

@@ -15,7 +15,7 @@ import java.util.Random
  * is computed on the host from (seed, parameter name), so it is the same on every device and does
  * not depend on the order parameters are created in.
  */
-public class ParameterStore(public val registry: ParamRegistry, backend: EagerBackend, seed: Long) : Params, AutoCloseable {
+public class ParameterStore(public val registry: ParamRegistry, private val backend: EagerBackend, seed: Long) : Params, AutoCloseable {
     private val manager = backend.manager.newSubManager()
     private val arrays: Map<ParamRef, NDArray> = registry.all.associateWith { ref ->
         manager.create(initialValues(ref, seed), ref.shape.toShape()).also { it.setRequiresGradient(true) }
@@ -35,9 +35,13 @@ public class ParameterStore(public val registry: ParamRegistry, backend: EagerBa
     /** The gradient accumulated on [ref]; a new handle, owned by the array's current manager. */
     public fun gradient(ref: ParamRef): NDArray = array(ref).gradient
 
-    /** Sets every gradient to zero; DJL's collector never does, so gradients would accumulate. */
-    public fun zeroGradients() {
-        arrays.values.forEach { array -> array.gradient.use { it.set(NDIndex("..."), 0) } }
+    /**
+     * Sets every gradient to zero; DJL's collector never does, so gradients would accumulate. It runs
+     * in a scope: `set(index, 0)` makes a scalar array in the target's manager, which for a
+     * parameter's gradient would be the store's own and live (leak) until the model is closed.
+     */
+    public fun zeroGradients(): Unit = backend.scoped(arrays.values) { _, _ ->
+        arrays.values.forEach { array -> array.gradient.set(NDIndex("..."), 0) }
     }
 
     /** A host copy of every parameter, by name. */

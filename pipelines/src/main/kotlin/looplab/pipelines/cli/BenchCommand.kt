@@ -28,7 +28,7 @@ import java.util.Locale
 
 /** `looplab bench`: measurements, not tests. */
 public class BenchCommand : CliktCommand(name = "bench") {
-    override fun help(context: Context): String = "Measure speed: training throughput (train) and data generation (data)."
+    override fun help(context: Context): String = "Measure: training throughput (train), data generation (data), memory over many steps (soak)."
     override fun run(): Unit = Unit
 }
 

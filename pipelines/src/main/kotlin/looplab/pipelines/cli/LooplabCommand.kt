@@ -13,6 +13,7 @@ import com.github.ajalt.clikt.parameters.arguments.optional
 import com.github.ajalt.clikt.parameters.options.default
 import com.github.ajalt.clikt.parameters.options.flag
 import com.github.ajalt.clikt.parameters.options.option
+import com.github.ajalt.clikt.parameters.options.validate
 import com.github.ajalt.clikt.parameters.types.int
 import com.github.ajalt.clikt.parameters.types.path
 import looplab.curriculum.tasks.TaskRegistry
@@ -33,7 +34,12 @@ public class LooplabCommand : CliktCommand(name = "looplab") {
     override fun help(context: Context): String =
         "Declare recursive language-model experiments in Kotlin, see their plan, run them and compare the variants."
 
-    override fun run(): Unit = Unit
+    private val threads by option("--threads", help = "PyTorch intra-op threads (default: OMP_NUM_THREADS, else the cores available to this process).")
+        .int().validate { require(it >= 1) { "must be ≥ 1, was $it" } }
+
+    override fun run() {
+        TorchThreads.apply(TorchThreads.choose(threads).first)
+    }
 }
 
 private const val FULL_HELP =
@@ -131,7 +137,7 @@ public fun runCli(catalog: ExampleCatalog, args: Array<String>) {
     try {
         LooplabCommand().subcommands(
             ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog),
-            BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand()),
+            BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand(), BenchSoakCommand()),
         ).main(args)
     } catch (e: Throwable) {
         if (System.getenv("LOOPLAB_DEBUG") != null) e.printStackTrace()
