@@ -171,9 +171,9 @@ public class ModelBuilder internal constructor(private val name: String) {
         auxHeads.clear(); earlyExit = null
     }
 
-    /** Rotary positions with base [base]; [ntk] rescales the base for sequences beyond [contextLength]. */
-    public fun rope(base: Double = 10_000.0, ntk: Boolean = false) {
-        positions = Rope(base, ntk)
+    /** Rotary positions with base [base]; [ntk] scales the base, at every length, for reading up to [ntkFactor] × [contextLength] tokens. */
+    public fun rope(base: Double = 10_000.0, ntk: Boolean = false, ntkFactor: Double = 4.0) {
+        positions = Rope(base, ntk, ntkFactor)
     }
 
     /**

@@ -35,6 +35,8 @@ public data class PretrainSpec(
     val evalSamples: Int = 32,
     /** Write a metrics line this often. */
     val logEvery: Steps = Steps(10),
+    /** A NaN or infinite loss or gradient stops the variant, or skips the step and lowers the learning rate. */
+    val onNonFinite: OnNonFinite = StopOnNonFinite,
 ) : ModelStageSpec
 
 /** Measures the weights produced by stage [from]. */
@@ -122,8 +124,11 @@ public class PretrainBuilder internal constructor(private val id: String) {
     public var evalSamples: Int = 32
     public var logEvery: Steps = Steps(10)
 
+    /** `StopOnNonFinite` (default), or `SkipNonFinite(maxSkips = 3, lrFactor = 0.5)`: skip such steps, lowering the learning rate each time. */
+    public var onNonFinite: OnNonFinite = StopOnNonFinite
+
     internal fun build(): PretrainSpec =
-        PretrainSpec(id, budget, batchSize, lr, optimizer, clipNorm, evalEvery, evalSamples, logEvery)
+        PretrainSpec(id, budget, batchSize, lr, optimizer, clipNorm, evalEvery, evalSamples, logEvery, onNonFinite)
 }
 
 /** Builds an [EvalSpec]. */

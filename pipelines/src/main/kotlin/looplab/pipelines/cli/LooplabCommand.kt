@@ -93,6 +93,7 @@ public class RunCommand(private val catalog: ExampleCatalog) : CliktCommand(name
     private val full by option("--full", help = FULL_HELP).flag()
 
     override fun run(): Unit = reportingErrors {
+        if (Files.exists(runsDir) && !Files.isDirectory(runsDir)) throw UsageError("--runs-dir $runsDir: not a folder")
         val loaded = when {
             resume != null -> resumedExperiment(resume!!)
             experiment != null -> ExperimentSource(catalog).loadWithTasks(experiment!!, full)

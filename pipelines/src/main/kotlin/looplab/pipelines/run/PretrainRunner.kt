@@ -30,9 +30,9 @@ internal class PretrainRunner(private val stage: PretrainSpec, private val plann
                 curriculum = curriculum,
             )
             TrainingLoop(
-                LoopSettings(spec.name, stage.id, StageBudget.of(stage.budget, plannedSteps), stage.lr, stage.clipNorm, stage.logEvery.steps, seed = experiment.seed),
+                LoopSettings(spec.name, stage.id, StageBudget.of(stage.budget, plannedSteps), stage.lr, stage.clipNorm, stage.logEvery.steps, seed = experiment.seed, onNonFinite = stage.onNonFinite),
                 optimizer, objective, CurriculumBatches(trainingData, curriculum, stage.evalEvery?.steps, producers), evaluation,
-                StageCheckpoint(dir.checkpoint(spec.name, stage.id), store, optimizer, curriculum, resume), listeners, Execution.lossScaler(experiment),
+                StageCheckpoint(checkpoint(stage.id), store, optimizer, curriculum, resume), listeners, Execution.lossScaler(experiment),
             ).run()
         } finally {
             // The optimizer's state is the stage's own; the weights stay for the stages after it.

@@ -8,6 +8,7 @@ import looplab.dsl.Gpu
 import looplab.dsl.Precision
 import looplab.models.compiled.GpuSettings
 import looplab.dsl.ModelSpec
+import looplab.dsl.Rope
 import looplab.dsl.SpecJson
 import looplab.models.Models
 import looplab.models.checks.ModelChecks
@@ -66,9 +67,15 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
         // fp32 matrix products use TF32 on a GPU, as PyTorch's allow_tf32 does.
         if (resolved.device is Gpu && resolved.precision == Precision.Fp32) GpuSettings.allowTf32()
         EagerBackend(EagerBackend.device((resolved.device as? Gpu)?.index)).use { backend ->
-            dir.write("plan.json", SpecJson.json.encodeToString(Plan.serializer(), plan) + "\n")
-            dir.write("env.json", SpecJson.json.encodeToString(Environment.serializer(), Environment.capture(backend.device.toString(), options.command)) + "\n")
-            val recorder = RunRecorder(dir, plan, if (options.resume != null) previousEvents(dir) else emptyList())
+            // A resumed run keeps its record of how it started; the resume is noted beside it.
+            val environment = SpecJson.json.encodeToString(Environment.serializer(), Environment.capture(backend.device.toString(), options.command)) + "\n"
+            if (options.resume == null) {
+                dir.write("plan.json", SpecJson.json.encodeToString(Plan.serializer(), plan) + "\n")
+                dir.write("env.json", environment)
+            } else {
+                dir.write("env-resumed.json", environment)
+            }
+            val recorder = RunRecorder(dir, plan, if (options.resume != null) MetricsHistory.read(dir) { terminal.println("Note: $it") } else emptyList())
             val listeners = Listeners(listOf(recorder, ProgressDisplay(terminal)) + options.listeners)
             val evalResults = mutableListOf<VariantResults>()
             var failures = 0
@@ -78,7 +85,12 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
                     recorder.variantDone(modelSpec.name)
                 } catch (e: RuntimeException) {
                     // A variant that diverges or fails its checks is recorded as failed, and the next one runs.
-                    if (e !is TrainingDivergedException && e !is ModelCheckException) throw e
+                    if (e !is TrainingDivergedException && e !is ModelCheckException && e !is NonFiniteStateException) {
+                        // Anything else ends the run; the record says so instead of "running".
+                        recorder.variantFailed(modelSpec.name, e.message ?: e::class.simpleName.orEmpty())
+                        recorder.close("failed")
+                        throw e
+                    }
                     failures++; recorder.variantFailed(modelSpec.name, e.message!!); terminal.println("[${modelSpec.name}] ${e.message}")
                 }
             }
@@ -102,17 +114,23 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
             val store = ParameterStore(model.parameters, backend, experiment.seed).also { resources += it }
             val executor = Execution.executor(experiment, backend).also { if (it is AutoCloseable) resources += it }
             // The checks run on the executor that trains, so a compiled program is checked too.
-            val checks = listOf(
+            val tolerance = Execution.checkTolerance(experiment.precision)
+            val shortLength = minOf(spec.contextLength - 4, 16)
+            val checks = listOfNotNull(
                 ModelChecks.causality(model, store, executor, length = minOf(spec.contextLength, 24)),
-                ModelChecks.paddingInvariance(model, store, executor, length = minOf(spec.contextLength - 4, 16), padding = 4,
-                    tolerance = Execution.checkTolerance(experiment.precision)),
+                ModelChecks.paddingInvariance(model, store, executor, length = shortLength, padding = 4, tolerance = tolerance),
+                // Rotary positions run past the context (evaluation, generation): padding must not move the loss there either.
+                if (spec.positions is Rope && spec.contextLength <= PADDING_PAST_CONTEXT_LIMIT) {
+                    ModelChecks.paddingInvariance(model, store, executor, length = shortLength, padding = spec.contextLength - shortLength + 4, tolerance = tolerance)
+                } else null,
             )
             recorder.checked(spec.name, checks.map { (if (it.passed) "passed: " else "FAILED: ") + it.detail })
             checks.firstOrNull { !it.passed }?.let { throw ModelCheckException("model check failed, not training: ${it.detail}") }
 
             val evaluator = AlgorithmicEvaluator(GreedyDecoder(model, store, backend, data.tokenizer.eos), data.tokenizer, experiment.seed)
             val languageEvaluator = data.language?.let { LanguageEvaluator(model, store, backend, it, data.lengths.lengths.max()) }
-            val variant = VariantContext(spec, plan, data, backend, dir, model, store, executor, evaluator, languageEvaluator, listeners, resume, producers)
+            val variant = VariantContext(spec, plan, data, backend, dir, model, store, executor, evaluator, languageEvaluator, listeners, resume, producers,
+                notes = { terminal.println("[${spec.name}] $it") })
             experiment.pipeline.stages.forEachIndexed { index, stage -> runnerFor(stage, plan.stages[index]).run(variant) }
             return variant.results
         } finally {
@@ -139,9 +157,8 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
         return output
     }
 
-    private fun previousEvents(dir: RunDirectory): List<MetricEvent> {
-        val file = dir.file("metrics.jsonl")
-        if (!Files.exists(file)) return emptyList()
-        return Files.readAllLines(file).filter { it.isNotBlank() }.map { RunRecorder.compact.decodeFromString(MetricEvent.serializer(), it) }
+    private companion object {
+        /** Longer contexts skip the padding check past the context: one forward pass of that length costs too much on a CPU. */
+        const val PADDING_PAST_CONTEXT_LIMIT = 4_096
     }
 }

@@ -41,7 +41,12 @@ internal class VariantContext(
     val listeners: TrainingListener,
     val resume: Boolean,
     val producers: Int,
+    /** Where notes for the user go (which checkpoint a resume took). */
+    val notes: (String) -> Unit = {},
 ) {
+    /** The checkpoints of stage [id] of this variant. */
+    fun checkpoint(id: String): Checkpoint = dir.checkpoint(spec.name, id, plan.experiment.name, notes)
+
     /** The stage whose weights the store holds now. */
     var weightsOf: String? = null
 
@@ -51,7 +56,7 @@ internal class VariantContext(
     /** Puts the weights stage [id] produced into the store, unless they are already there. */
     fun loadWeightsOf(id: String) {
         if (weightsOf == id) return
-        dir.checkpoint(spec.name, id).restoreWeights(store)
+        checkpoint(id).restoreWeights(store)
         weightsOf = id
     }
 }
