@@ -29,13 +29,13 @@ internal class NonFiniteGuard(private val policy: OnNonFinite, private val where
             gradNorm != null && !gradNorm.isFinite() -> "the gradient norm is $gradNorm (the update was not applied)"
             else -> return true
         }
-        when (policy) {
+        return when (policy) {
             StopOnNonFinite -> diverged(step, what, lastCheckpoint())
             is SkipNonFinite -> {
                 if (skipped >= policy.maxSkips) diverged(step, "$what, after ${policy.maxSkips} skipped steps", lastCheckpoint())
                 skipped += 1
                 lrScale *= policy.lrFactor
-                return false
+                false
             }
         }
     }
