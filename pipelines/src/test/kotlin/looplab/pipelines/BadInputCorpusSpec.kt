@@ -46,6 +46,8 @@ class BadInputCorpusSpec : FunSpec({
         BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand(), BenchSoakCommand()),
     ).test(args)
 
+    val rewritten = setOf("summary.json", "loss.png", "accuracy.png")
+
     fun snapshot(dir: Path): Map<String, List<Byte>> = Files.walk(dir).use { paths ->
         paths.filter { Files.isRegularFile(it) }.toList().associate { dir.relativize(it).toString() to Files.readAllBytes(it).toList() }
     }
@@ -68,7 +70,6 @@ class BadInputCorpusSpec : FunSpec({
         for ((file, bytes) in before.filterKeys { Path.of(it).fileName.toString() !in rewritten }) withClue("${case.name}: $file was changed or removed") { after[file] shouldBe bytes }
     }
 
-    val rewritten = setOf("summary.json", "loss.png", "accuracy.png")
     val cliCases = CorpusCases.cli()
     val jsonCases = CorpusCases.json()
     val dataCases = CorpusCases.dataFiles()
