@@ -1,32 +1,45 @@
 #!/usr/bin/env bash
-# Assembles dist/gpu/: what travels to a GPU machine that has no JVM and no internet. A jlink'd
-# JRE from the local JDK, looplab's jars and their dependencies minus the PyTorch natives (that
-# machine's own libtorch is used) and minus the embedded Kotlin compiler (scripts are not run
-# there), and run.sh, which points DJL at the machine's PyTorch. Needs a JDK 17 with jlink.
-# The package is for `looplab bench train`: what only full runs need (plots, tokenizers) stays behind.
+# Assembles dist/gpu.tar.xz: what travels to a GPU machine that has no JVM and no internet, for whole
+# runs (train, evaluate, record, plot) as well as benchmarks. Inside: a jlink'd JRE from the local
+# JDK, looplab's jars and their dependencies minus the PyTorch natives (that machine's own libtorch
+# is used) and minus the embedded Kotlin compiler (scripts are compiled here, not there), and
+# run.sh, which points DJL at the machine's PyTorch. Needs a JDK 17 with jlink.
+#
+# Why one .tar.xz: a call can carry 64 MiB in all. Jars and jlink's image are zip-compressed entry
+# by entry; stored uncompressed and compressed as one xz stream they take about half the space,
+# which is what lets plots (java.desktop, XChart) and every tokenizer travel: measured, the package
+# is 141 MB unpacked (JRE 74, jars 67) and 35.4 MB as .tar.xz, against 53 MiB for the earlier
+# benchmark-only package without plots or tokenizers. Unpack there with
+# `tar -xJf dist/gpu.tar.xz -C /tmp` (or python3's tarfile), then run /tmp/gpu/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=dist/gpu
-mvn -B -q package -DskipTests
-rm -rf "$out"
+[[ "${SKIP_BUILD:-}" == 1 ]] || mvn -B -q package -DskipTests
+rm -rf "$out" dist/gpu.tar.xz
 mkdir -p "$out/lib"
-cp examples/target/looplab.jar "$out/"
+restore() { # a jar re-stored without compression (xz compresses the whole package better)
+  local jar=$1 target=$2 tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && unzip -q "$jar" && shift 2 && for drop in "$@"; do rm -rf $drop; done && zip -q -0 -r -X "$target" .)
+  rm -rf "$tmp"
+}
+restore "$PWD/examples/target/looplab.jar" "$PWD/$out/looplab.jar"
 for jar in examples/target/lib/*.jar; do
-  case "$(basename "$jar")" in
+  name=$(basename "$jar")
+  case "$name" in
+    # that machine's libtorch replaces these; scripts are compiled here, not there
     pytorch-native-*|pytorch-jni-*|kotlin-compiler-embeddable-*|kotlin-scripting-*|kotlin-daemon-*|kotlin-build-tools-*|kotlin-script-runtime-*) ;;
-    # So are what benchmarks never touch and the 64 MiB limit cannot spare: other tokenizers
-    # (jtokkit's ranks, DJL's Hugging Face natives), plotting (XChart, which needs java.desktop),
-    # archive and reflection libraries, and Mordant's non-JNA terminal backends.
-    tokenizers-*|jtokkit-*|xchart-*|commons-compress-*|commons-io-*|kotlin-reflect-*|mordant-jvm-ffm-*|mordant-jvm-graal-ffi-*) ;;
-    *) cp "$jar" "$out/lib/" ;;
+    # Hugging Face tokenizers: only the Linux x86-64 native library (14 of its 55 MB)
+    tokenizers-*) restore "$PWD/$jar" "$PWD/$out/lib/$name" native/lib/win-x86_64 native/lib/osx-aarch64 native/lib/linux-aarch64 ;;
+    *) restore "$PWD/$jar" "$PWD/$out/lib/$name" ;;
   esac
 done
 # Modules from `jdeps --print-module-deps` over these jars, plus jdk.unsupported, which libraries
-# reach through reflection (sun.misc.Unsafe) where jdeps cannot see it. java.desktop is left out to
-# stay under the 64 MiB that can travel: only plotting (XChart) and DJL's image classes need it,
-# and benchmarks use neither. Native debug symbols go too (libjvm.so drops from 23 to ~20 MB).
-jlink --add-modules java.base,java.compiler,java.logging,java.management,jdk.unsupported \
-  --strip-debug --strip-native-debug-symbols=objcopy=$(command -v objcopy) --no-header-files --no-man-pages --compress=2 --output "$out/jre"
+# reach through reflection (sun.misc.Unsafe) where jdeps cannot see it, and java.desktop for
+# plotting (XChart). Native debug symbols go (libjvm.so drops from 23 to ~20 MB).
+jlink --add-modules java.base,java.compiler,java.desktop,java.logging,java.management,jdk.unsupported \
+  --strip-debug --strip-native-debug-symbols=objcopy=$(command -v objcopy) --no-header-files --no-man-pages --compress=0 --output "$out/jre"
 cp bench/run-gpu.sh "$out/run.sh"
 chmod +x "$out/run.sh"
-du -sh "$out" "$out/jre" "$out/lib"
+tar -C dist -cf - gpu | xz -6 -T0 > dist/gpu.tar.xz
+du -sh "$out" "$out/jre" "$out/lib" dist/gpu.tar.xz

@@ -1,8 +1,9 @@
 """Plain-PyTorch reference for `looplab bench train`: the same architectures, trained the way a
-PyTorch user would (eager, bf16 autocast, scaled_dot_product_attention, fused AdamW), timed the
-same way (warm-up steps, then timed steps each ending with the loss on the host).
+PyTorch user would (bf16 autocast, scaled_dot_product_attention, fused AdamW), eager or under
+`torch.compile` (default mode), timed the same way (warm-up steps, then timed steps each ending
+with the loss on the host). Compilation happens in the warm-up steps, which are not timed.
 
-    python3 bench/reference.py --models nano,125m,osrt-v3 --seq 2048 --steps 10 --json out.jsonl
+    python3 bench/reference.py --models nano,125m,osrt-v3 --modes eager,compile --seq 2048 --steps 10 --json out.jsonl
 """
 import argparse
 import json
@@ -135,7 +136,7 @@ def training_flops_per_token(model, name, seq):
     return 6 * per_token + 3 * blocks * loops * 4 * seq * width
 
 
-def measure(name, seq, steps, warmup, peak_flops, profile=None, batch=None):
+def measure(name, seq, steps, warmup, peak_flops, profile=None, batch=None, compiled=False):
     kwargs, default_batch = MODELS[name]
     batch = batch or default_batch
     torch.manual_seed(1)
@@ -144,6 +145,8 @@ def measure(name, seq, steps, warmup, peak_flops, profile=None, batch=None):
     torch.cuda.reset_peak_memory_stats()
     free_before, _ = torch.cuda.mem_get_info()
     model = Decoder(NEOX_VOCAB, **kwargs).to(device)
+    step_model = torch.compile(model) if compiled else model
+    mode = "pytorch-compile-bf16autocast" if compiled else "pytorch-eager-bf16autocast"
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=0.1, fused=True)
     tokens = torch.randint(0, NEOX_VOCAB, (batch, seq + 1), device=device)
     inputs, targets = tokens[:, :-1].contiguous(), tokens[:, 1:].contiguous()
@@ -159,7 +162,7 @@ def measure(name, seq, steps, warmup, peak_flops, profile=None, batch=None):
         start = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast("cuda", dtype=torch.bfloat16):
-            out = model(inputs, targets)
+            out = step_model(inputs, targets)
         out.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -168,14 +171,14 @@ def measure(name, seq, steps, warmup, peak_flops, profile=None, batch=None):
             timed += time.perf_counter() - start
         if profiler is not None:
             profiler.__exit__(None, None, None)
-            profiler.export_chrome_trace(f"{profile}/{name}-pytorch.json")
+            profiler.export_chrome_trace(f"{profile}/{name}-{mode}.json")
         free, _ = torch.cuda.mem_get_info()
         peak_used = max(peak_used, free_before - free)
     tokens_per_second = batch * seq * steps / timed
     flops = training_flops_per_token(model, name, seq)
     params = sum(p.numel() for p in model.parameters())
-    del model, optimizer
-    return dict(model=name, mode="pytorch-eager-bf16autocast", batch=batch, sequence=seq, physicalParams=params,
+    del model, step_model, optimizer
+    return dict(model=name, mode=mode, batch=batch, sequence=seq, physicalParams=params,
                 trainingFlopsPerToken=flops, steps=steps, stepMillis=1000 * timed / steps, tokensPerSecond=tokens_per_second,
                 mfu=tokens_per_second * flops / peak_flops, peakMemoryBytes=peak_used,
                 maxMemoryReserved=torch.cuda.max_memory_reserved(), finalLoss=loss)
@@ -191,12 +194,16 @@ def main():
     parser.add_argument("--json")
     parser.add_argument("--batch", type=int, help="sequences per step (default: each model's own)")
     parser.add_argument("--profile", help="folder for a Chrome trace of one timed step per model")
+    parser.add_argument("--modes", default="eager", help="eager, compile, or both (eager,compile)")
+    parser.add_argument("--compile", action="store_true", help="the same as --modes compile")
     args = parser.parse_args()
-    for name in args.models.split(","):
+    modes = ["compile"] if args.compile else args.modes.split(",")
+    for name, mode in [(n, m) for n in args.models.split(",") for m in modes]:
         try:
-            result = measure(name, args.seq, args.steps, args.warmup, args.peak_tflops * 1e12, args.profile, args.batch)
+            result = measure(name, args.seq, args.steps, args.warmup, args.peak_tflops * 1e12, args.profile, args.batch,
+                             compiled=(mode == "compile"))
         except torch.OutOfMemoryError as e:
-            result = dict(model=name, mode="pytorch-eager-bf16autocast", error=str(e).splitlines()[0])
+            result = dict(model=name, mode=f"pytorch-{mode}-bf16autocast", error=str(e).splitlines()[0])
             torch.cuda.empty_cache()
         print(f"{name} {result.get('mode')}: {result.get('tokensPerSecond', 0):,.0f} tok/s, MFU {100 * result.get('mfu', 0):.1f}%,"
               f" peak {result.get('peakMemoryBytes', 0) / 2**30:.2f} GiB {result.get('error', '')}", flush=True)

@@ -14,14 +14,17 @@ KINDS = [  # first match wins
     ("optimizer (fused adamw / foreach)", r"adam|foreach|multi_tensor"),
     ("softmax / cross-entropy", r"softmax|nll|cross_entropy|log_softmax"),
     ("norm", r"norm"),
-    ("copies / casts", r"copy|cast|convert"),
+    # A cast is a copy whose load or store converts (LoadWithCast / StoreWithCast) or an explicit
+    # conversion; "nocast" in PyTorch's gpu_kernel_impl_nocast names an ordinary element-wise kernel
+    # and is removed before matching (it used to double the share counted as casts).
+    ("copies / casts", r"copy|memcpy|memset|withcast|\bcast|convert|_to_copy"),
     ("reductions", r"reduce"),
     ("element-wise", r"elementwise|vectorized|unrolled|pointwise|index"),
 ]
 
 
 def kind(name):
-    lowered = name.lower()
+    lowered = name.lower().replace("nocast", "").replace("withoutcast", "")
     for label, pattern in KINDS:
         if re.search(pattern, lowered):
             return label

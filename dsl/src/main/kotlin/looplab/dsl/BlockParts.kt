@@ -80,6 +80,28 @@ public data class Moe(
     val capacity: Int get() = capacityFactor?.let { minOf(group, kotlin.math.ceil(group * topK * it / routed).toInt()) } ?: group
 }
 
+/**
+ * CRT's "TRM recursive reasoning" inside a block (after the Tiny Recursive Model): the block's FFN,
+ * with its convolution when the block has one, becomes a small inner recurrence run [cycles] times
+ * per block and loop with the same weights, its state `z` (one width-sized vector per position,
+ * starting at zero) carried from cycle to cycle:
+ * `z ← z + ffn(norm(h + z))`, and the block adds the final `z` to the stream `h`. Each cycle sees
+ * the block's input `h` again (TRM's re-injection of the question); everything is per position
+ * except the causal convolution, so the block stays causal. One cycle is the plain FFN.
+ */
+@Serializable
+public data class TrmCycles(val cycles: Int = 8)
+
+/**
+ * A rank-[rank] carry between passes (parameter golf): for the temporal-difference carry, the change
+ * `Δ = x_i - x_(i-1)` of the stream between the starts of consecutive passes, added to pass i as
+ * `Δ·A·B`; for the GRU carry, a [rank]-sized state per position updated from each pass's output by
+ * a GRU cell and read into the next pass through a `rank × width` projection. The output
+ * projections start at zero, so both carries start as no-ops. Everything is per position.
+ */
+@Serializable
+public data class LowRankCarry(val rank: Int = 16, val std: Double = 0.02)
+
 /** `x + scale·(x·A·B)` before each (block, loop), A ~ N(0, std²) and B = 0: a no-op at initialisation. */
 @Serializable
 public data class Adapters(val rank: Int = 16, val scale: Double = 1.0, val std: Double = 0.01)
@@ -104,12 +126,16 @@ public class RecursionBuilder internal constructor(private val blocks: Int, priv
     private var keyRank: Int? = null
     private var conv: FfnConv? = null
     private var moe: Moe? = null
+    private var trm: TrmCycles? = null
     private var inject = false
     private var adapters: Adapters? = null
     private var passControls = false
     private var interLoopNorm = false
     private var skips = false
     private var exitGate = false
+    private var tdCarry: LowRankCarry? = null
+    private var gruCarry: LowRankCarry? = null
+    private var confidence = false
     private var randomDepth: RandomDepth? = null
     private var loopLoss: LoopLoss? = null
 
@@ -124,6 +150,14 @@ public class RecursionBuilder internal constructor(private val blocks: Int, priv
     /** A causal depthwise convolution inside the FFN. */
     public fun conv(kernel: Int = 3, dilation: Int = 1) {
         conv = FfnConv(kernel, dilation)
+    }
+
+    /**
+     * Runs every block's FFN (and its [conv], if any) as [cycles] TRM cycles with a carried state;
+     * see [TrmCycles]. `recursive(blocks = 1, loops = 8) { conv(kernel = 3); trm(cycles = 8) }` is CRT's block.
+     */
+    public fun trm(cycles: Int = 8) {
+        trm = TrmCycles(cycles)
     }
 
     /** Replaces attention by a Mamba-2 mixer (keeps it too when [attention]); see [SsmMixer]. */
@@ -166,6 +200,25 @@ public class RecursionBuilder internal constructor(private val blocks: Int, priv
         exitGate = true
     }
 
+    /** Adds the change of the stream between passes, through rank [rank], to the next pass; see [LowRankCarry]. */
+    public fun tdCarry(rank: Int = 16, std: Double = 0.02) {
+        tdCarry = LowRankCarry(rank, std)
+    }
+
+    /** Carries a rank-[rank] GRU state from pass to pass; see [LowRankCarry]. */
+    public fun gruCarry(rank: Int = 16, std: Double = 0.02) {
+        gruCarry = LowRankCarry(rank, std)
+    }
+
+    /**
+     * Confidence conditioning: every pass after the first adds `c·a_i + (1 - c)·b_i` to its input,
+     * `c` the previous pass's exit-gate value at that position and `a_i`, `b_i` learned per pass
+     * (starting at zero). Needs [exitGate].
+     */
+    public fun confidence() {
+        confidence = true
+    }
+
     /** Trains with loops drawn from [min]..loops each step. */
     public fun randomDepth(min: Int) {
         randomDepth = RandomDepth(min)
@@ -183,12 +236,16 @@ public class RecursionBuilder internal constructor(private val blocks: Int, priv
         keyRank = keyRank,
         conv = conv,
         moe = moe,
+        trm = trm,
         inject = inject,
         adapters = adapters,
         passControls = passControls,
         interLoopNorm = interLoopNorm,
         skips = skips,
         exitGate = exitGate,
+        tdCarry = tdCarry,
+        gruCarry = gruCarry,
+        confidence = confidence,
         randomDepth = randomDepth,
         loopLoss = loopLoss,
         telemetry = telemetry,

@@ -12,6 +12,11 @@ public data class ExperimentSpec(
     val name: String,
     /** Seeds initialisation, data order and evaluation samples. */
     val seed: Long = 1234,
+    /**
+     * Seeds as an axis: every variant is trained once per seed (each seed a run of its own, the
+     * experiment with `seed` set to it). Empty: one run with [seed].
+     */
+    val seeds: List<Long> = emptyList(),
     val device: DeviceSpec = Cpu,
     /** Eager op-by-op execution, or compiled TorchScript programs. */
     val backend: Backend = Backend.Eager,
@@ -48,6 +53,16 @@ public class ExperimentBuilder internal constructor(private val name: String) {
     public var device: DeviceSpec = Cpu
     public var backend: Backend = Backend.Eager
     public var precision: Precision = Precision.Fp32
+
+    /** Trains every variant with this many seeds: [seed], seed + 1, ... (1: one run). */
+    public var seeds: Int = 1
+    private var seedList: List<Long>? = null
+
+    /** Trains every variant once per seed of [list]. */
+    public fun seeds(vararg list: Long) {
+        seedList = list.toList()
+    }
+
     private var data = DataSpec()
     private val models = mutableListOf<ModelSpec>()
     private var pipeline = PipelineSpec(emptyList())
@@ -67,5 +82,8 @@ public class ExperimentBuilder internal constructor(private val name: String) {
         pipeline = PipelineBuilder().apply(block).build()
     }
 
-    internal fun build(): ExperimentSpec = ExperimentSpec(name, seed, device, backend, precision, data, models.toList(), pipeline)
+    internal fun build(): ExperimentSpec {
+        val axis = seedList ?: if (seeds <= 1) emptyList() else (0 until seeds).map { seed + it }
+        return ExperimentSpec(name, seed, axis, device, backend, precision, data, models.toList(), pipeline)
+    }
 }

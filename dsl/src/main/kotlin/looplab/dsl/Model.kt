@@ -87,6 +87,8 @@ public data class Recursion(
     val conv: FfnConv? = null,
     /** A mixture of experts in every block, beside (or instead of) the dense FFN. */
     val moe: Moe? = null,
+    /** The FFN (with its convolution) run as a small inner recurrence of `cycles` steps per block and loop (CRT's TRM cycles). */
+    val trm: TrmCycles? = null,
     /** Re-adds the (refined) embedding at the start of every loop after the first. */
     val inject: Boolean = false,
     /** A low-rank residual adapter per (block, loop). */
@@ -99,6 +101,12 @@ public data class Recursion(
     val skips: Boolean = false,
     /** A per-token, per-pass gate deciding how much of each pass to keep. */
     val exitGate: Boolean = false,
+    /** The change of the stream between passes, through a rank-r projection, added to the next pass (parameter golf). */
+    val tdCarry: LowRankCarry? = null,
+    /** A rank-r GRU state carried from pass to pass, read into every pass after the first (parameter golf). */
+    val gruCarry: LowRankCarry? = null,
+    /** Each pass after the first sees the previous pass's exit-gate value per position (parameter golf). */
+    val confidence: Boolean = false,
     /** Loop dropout: training draws the number of loops from a range at every step. */
     val randomDepth: RandomDepth? = null,
     /** An auxiliary LM loss at every loop but the last, through the final norm and head. */

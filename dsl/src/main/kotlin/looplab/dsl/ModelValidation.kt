@@ -6,6 +6,8 @@ package looplab.dsl
  */
 internal fun validateModel(model: ModelSpec, check: SpecChecker) {
     check.atLeast("width", model.width, 1)
+    // Upper bounds keep every count of the plan (parameters, FLOPs, memory) inside a Long.
+    check.atMost("width", model.width, MAX_WIDTH)
     check.atLeast("heads", model.heads, 1)
     val headsDivide = model.width >= 1 && model.heads >= 1 && model.width % model.heads == 0
     if (model.width >= 1 && model.heads >= 1) {
@@ -20,9 +22,10 @@ internal fun validateModel(model: ModelSpec, check: SpecChecker) {
             check.require("kvHeads", model.heads % kv == 0) { "must divide heads ${model.heads} (each key/value head serves a group of query heads), was $kv" }
         }
     }
-    model.vocabSize?.let { check.atLeast("vocabSize", it, 2) }
+    model.vocabSize?.let { check.atLeast("vocabSize", it, 2); check.atMost("vocabSize", it, MAX_VOCAB) }
     check.atLeast("contextLength", model.contextLength, 2)
-    model.ffnHidden?.let { check.atLeast("ffnHidden", it, 1) }
+    check.atMost("contextLength", model.contextLength, MAX_CONTEXT)
+    model.ffnHidden?.let { check.atLeast("ffnHidden", it, 1); check.atMost("ffnHidden", it, MAX_FFN) }
     check.require("normEps", model.normEps > 0.0) { "must be > 0, was ${model.normEps}" }
     check.require("initStd", model.initStd > 0.0) { "must be > 0, was ${model.initStd}" }
     when (val positions = model.positions) {
@@ -34,6 +37,8 @@ internal fun validateModel(model: ModelSpec, check: SpecChecker) {
     }
     check.atLeast("prelude", model.prelude, 0)
     check.atLeast("coda", model.coda, 0)
+    check.atMost("prelude", model.prelude, MAX_DEPTH)
+    check.atMost("coda", model.coda, MAX_DEPTH)
     validateEmbedding(model, check.at("embedding"))
     validateRecursion(model, check.at("recursive"))
     validateModelParts(model, check)
@@ -56,6 +61,8 @@ private fun validateRecursion(model: ModelSpec, check: SpecChecker) {
     val r = model.recursive
     check.atLeast("blocks", r.blocks, 1)
     check.atLeast("loops", r.loops, 1)
+    check.atMost("blocks", r.blocks, MAX_DEPTH)
+    check.atMost("loops", r.loops, MAX_DEPTH)
     val looped = r.loops >= 2
     fun needsLoops(field: String, what: String) =
         check.require(field, looped) { "$what needs loops ≥ 2, was ${r.loops}" }
@@ -85,6 +92,16 @@ private fun validateRecursion(model: ModelSpec, check: SpecChecker) {
         check.at("conv").atLeast("dilation", conv.dilation, 1)
     }
     r.moe?.let { validateMoe(it, check.at("moe")) }
+    r.trm?.let { trm ->
+        check.at("trm").atLeast("cycles", trm.cycles, 1)
+        check.require("trm", r.moe == null) { "TRM cycles run the dense FFN as a recurrence; cycling a mixture of experts (and its routing) is not defined, drop moe or trm" }
+    }
+    r.tdCarry?.let { validateCarry(it, check.at("tdCarry")); needsLoops("tdCarry", "a carry between passes") }
+    r.gruCarry?.let { validateCarry(it, check.at("gruCarry")); needsLoops("gruCarry", "a carry between passes") }
+    if (r.confidence) {
+        needsLoops("confidence", "conditioning on the previous pass")
+        check.require("confidence", r.exitGate) { "confidence conditioning reads the previous pass's exit gate: add exitGate()" }
+    }
     r.adapters?.let { adapters ->
         check.at("adapters").atLeast("rank", adapters.rank, 1)
         check.at("adapters").require("scale", adapters.scale.isFinite()) { "must be finite, was ${adapters.scale}" }
@@ -103,6 +120,11 @@ private fun validateRecursion(model: ModelSpec, check: SpecChecker) {
         check.at("loopLoss").require("weight", loss.weight > 0.0 && loss.weight.isFinite()) { "must be > 0, was ${loss.weight}" }
         needsLoops("loopLoss", "a loss at every loop but the last")
     }
+}
+
+private fun validateCarry(carry: LowRankCarry, check: SpecChecker) {
+    check.atLeast("rank", carry.rank, 1)
+    check.require("std", carry.std >= 0.0 && carry.std.isFinite()) { "must be ≥ 0, was ${carry.std}" }
 }
 
 private fun validateMoe(moe: Moe, check: SpecChecker) {
@@ -161,3 +183,9 @@ private fun validateModelParts(model: ModelSpec, check: SpecChecker) {
         at.require("loop", exit.loop <= r.loops) { "must be ≤ recursive.loops (${r.loops}), was ${exit.loop}" }
     }
 }
+
+private const val MAX_WIDTH = 65_536
+private const val MAX_FFN = 1_048_576
+private const val MAX_CONTEXT = 1_048_576
+private const val MAX_VOCAB = 16_777_216
+private const val MAX_DEPTH = 4_096

@@ -17,7 +17,10 @@ public sealed interface StageSpec {
 @Serializable
 public sealed interface ModelStageSpec : StageSpec
 
-/** Pretraining from random initialisation on the experiment's data. */
+/**
+ * Pretraining on the experiment's data: from random initialisation, or, with [from], continuing the
+ * weights an earlier training stage produced (its batches then continue after that stage's last one).
+ */
 @Serializable
 @SerialName("pretrain")
 public data class PretrainSpec(
@@ -25,8 +28,15 @@ public data class PretrainSpec(
     val budget: Budget,
     /** Sequences per optimizer step. */
     val batchSize: Int = 32,
+    /**
+     * The step's batch runs as this many micro-batches (gradient accumulation), each of
+     * `batchSize / microBatches` sequences: less memory, the same update.
+     */
+    val microBatches: Int = 1,
     val lr: LrSchedule = CosineLr(3e-4),
     val optimizer: OptimizerSpec = AdamW(),
+    /** Learning-rate multipliers by parameter role (e.g. adapters faster than the rest); a role not named gets 1. */
+    val lrMultipliers: Map<ParamRole, Double> = emptyMap(),
     /** Global gradient-norm clipping threshold; null disables clipping. */
     val clipNorm: Double? = 1.0,
     /** Evaluate (held-out loss and accuracy) this often, and at the end; null: only at the end. */
@@ -35,9 +45,23 @@ public data class PretrainSpec(
     val evalSamples: Int = 32,
     /** Write a metrics line this often. */
     val logEvery: Steps = Steps(10),
+    /** The id of an earlier training stage whose weights this one continues; null: from scratch. */
+    val from: String? = null,
+    /** When to save a checkpoint besides the evaluation points and the end of the stage. */
+    val checkpoint: CheckpointPolicy = CheckpointPolicy(),
     /** A NaN or infinite loss or gradient stops the variant, or skips the step and lowers the learning rate. */
     val onNonFinite: OnNonFinite = StopOnNonFinite,
 ) : ModelStageSpec
+
+/**
+ * Checkpoints are saved at every evaluation point, at the end of a stage, on Ctrl-C or SIGTERM, and
+ * also every [every] steps or [minutes] of training, whichever comes first (null: not on that clock).
+ */
+@Serializable
+public data class CheckpointPolicy(
+    val every: Steps? = null,
+    val minutes: Double? = 10.0,
+)
 
 /** Measures the weights produced by stage [from]. */
 @Serializable
@@ -49,13 +73,51 @@ public data class EvalSpec(
     val algorithmic: AlgorithmicEvalSpec? = AlgorithmicEvalSpec(),
     /** Held-out perplexity and bits per byte on the language data's validation documents; null: not measured. */
     val language: LanguageEvalSpec? = null,
+    /** Needle-in-a-haystack retrieval over lengths and depths; null: not measured. */
+    val needles: NeedleEvalSpec? = null,
+    /** Per-loop readout, early-exit curve and depth extrapolation of looped models; null: not measured. */
+    val loops: LoopEvalSpec? = null,
 ) : StageSpec
 
-/** Perplexity and bits per byte on held-out documents, in windows of the training sequence length. */
+/**
+ * Perplexity and bits per byte on held-out documents in sliding windows of the training sequence
+ * length: each token is scored once, with at least `window − stride` tokens of context once past
+ * the start. A null [stride] is the window itself (consecutive windows).
+ */
 @Serializable
 public data class LanguageEvalSpec(
     /** At most this many held-out tokens are scored (the whole validation split if it is smaller). */
     val maxTokens: Int = 65_536,
+    /** Tokens each window moves on; null: the window length (non-overlapping windows). */
+    val stride: Int? = null,
+)
+
+/**
+ * Needle in a haystack: a random code of [digits] digits is put at each depth (0 = start, 1 = just
+ * before the question) into filler text of [corpus], and must be returned exactly after the
+ * question at the end. Lengths are prompt tokens; a length past the model's context is reported so.
+ */
+@Serializable
+public data class NeedleEvalSpec(
+    val lengths: List<Int> = listOf(1_024, 2_048, 4_096),
+    val depths: List<Double> = listOf(0.0, 0.25, 0.5, 0.75, 1.0),
+    /** Problems per (length, depth) cell. */
+    val samples: Int = 10,
+    val digits: Int = 5,
+    val corpus: CorpusSpec = AustenCorpus,
+)
+
+/**
+ * Looped models read out after every loop, run at every depth up to the trained one (the early-exit
+ * curve) and at 1× to [multiples]× the trained loops (depth extrapolation).
+ */
+@Serializable
+public data class LoopEvalSpec(
+    /** Algorithmic problems per task and length. */
+    val samples: Int = 32,
+    val multiples: Int = 4,
+    /** Held-out language tokens scored per depth, when the experiment has language data. */
+    val maxTokens: Int = 8_192,
 )
 
 /**
@@ -86,16 +148,21 @@ public class PipelineBuilder internal constructor() {
     private val stages = mutableListOf<StageSpec>()
 
     /**
-     * Pretrains every model variant from scratch.
+     * Pretrains every model variant: from scratch, or, given [from], continuing the weights that
+     * stage produced (a stage without `from` never inherits weights from the one before it).
      *
      * ```
      * val base = pretrain { budget = 2_000.steps; lr = cosine(3e-3, warmup = 100.steps) }
+     * val more = pretrain(from = base) { budget = 1_000.steps; lr = constant(3e-4) }
      * ```
      */
-    public fun pretrain(id: String = uniqueId("pretrain"), block: PretrainBuilder.() -> Unit): ModelRef {
-        stages += PretrainBuilder(id).apply(block).build()
+    public fun pretrain(id: String = uniqueId("pretrain"), from: ModelRef? = null, block: PretrainBuilder.() -> Unit): ModelRef {
+        stages += PretrainBuilder(id).apply(block).build().copy(from = from?.id)
         return ModelRef(id)
     }
+
+    /** Continues the weights of [from]: `pretrain(base) { ... }`. */
+    public fun pretrain(from: ModelRef, block: PretrainBuilder.() -> Unit): ModelRef = pretrain(uniqueId("pretrain"), from, block)
 
     /** Evaluates the weights of stage [model]. */
     public fun eval(model: ModelRef, id: String = uniqueId("eval"), block: EvalBuilder.() -> Unit = {}): EvalRef {
@@ -103,7 +170,12 @@ public class PipelineBuilder internal constructor() {
         return EvalRef(id)
     }
 
-    private fun uniqueId(base: String): String {
+    /** Appends [stage]: how stage functions defined outside this class (sft, grpo) add theirs. */
+    internal fun add(stage: StageSpec) {
+        stages += stage
+    }
+
+    internal fun uniqueId(base: String): String {
         val taken = stages.map { it.id }.toSet()
         return if (base !in taken) base else generateSequence(2) { it + 1 }.map { "$base-$it" }.first { it !in taken }
     }
@@ -111,24 +183,40 @@ public class PipelineBuilder internal constructor() {
     internal fun build(): PipelineSpec = PipelineSpec(stages.toList())
 }
 
-/** Builds a [PretrainSpec]. */
+/** Builds a [PretrainSpec]; every default is the spec's own. */
 @LooplabDsl
 public class PretrainBuilder internal constructor(private val id: String) {
+    // The held spec's budget is never used: build() takes the one set here, and there is no default.
+    private var spec = PretrainSpec(id, budget = Steps(1))
+    private var setBudget: Budget? = null
+
     /** How long to train: `2_000.steps` or `10.M.tokens`. Required. */
-    public var budget: Budget = Steps(0)
-    public var batchSize: Int = 32
-    public var lr: LrSchedule = CosineLr(3e-4)
-    public var optimizer: OptimizerSpec = AdamW()
-    public var clipNorm: Double? = 1.0
-    public var evalEvery: Steps? = null
-    public var evalSamples: Int = 32
-    public var logEvery: Steps = Steps(10)
+    public var budget: Budget
+        get() = setBudget ?: throw missingBudget()
+        set(value) { setBudget = value }
+    public var batchSize: Int by spec(PretrainSpec::batchSize) { s, v -> s.copy(batchSize = v) }
+    public var microBatches: Int by spec(PretrainSpec::microBatches) { s, v -> s.copy(microBatches = v) }
+    public var lr: LrSchedule by spec(PretrainSpec::lr) { s, v -> s.copy(lr = v) }
+    public var optimizer: OptimizerSpec by spec(PretrainSpec::optimizer) { s, v -> s.copy(optimizer = v) }
+    public var lrMultipliers: Map<ParamRole, Double> by spec(PretrainSpec::lrMultipliers) { s, v -> s.copy(lrMultipliers = v) }
+    public var clipNorm: Double? by spec(PretrainSpec::clipNorm) { s, v -> s.copy(clipNorm = v) }
+    public var evalEvery: Steps? by spec(PretrainSpec::evalEvery) { s, v -> s.copy(evalEvery = v) }
+    public var evalSamples: Int by spec(PretrainSpec::evalSamples) { s, v -> s.copy(evalSamples = v) }
+    public var logEvery: Steps by spec(PretrainSpec::logEvery) { s, v -> s.copy(logEvery = v) }
 
     /** `StopOnNonFinite` (default), or `SkipNonFinite(maxSkips = 3, lrFactor = 0.5)`: skip such steps, lowering the learning rate each time. */
-    public var onNonFinite: OnNonFinite = StopOnNonFinite
+    public var onNonFinite: OnNonFinite by spec(PretrainSpec::onNonFinite) { s, v -> s.copy(onNonFinite = v) }
 
-    internal fun build(): PretrainSpec =
-        PretrainSpec(id, budget, batchSize, lr, optimizer, clipNorm, evalEvery, evalSamples, logEvery, onNonFinite)
+    /** Save a checkpoint every [every] steps and every [minutes] of training (null: not on that clock). */
+    public fun checkpoint(every: Steps? = null, minutes: Double? = 10.0) {
+        spec = spec.copy(checkpoint = CheckpointPolicy(every, minutes))
+    }
+
+    internal fun build(): PretrainSpec = spec.copy(budget = budget)
+
+    private fun missingBudget() = InvalidSpecException(listOf(SpecError("pipeline.$id.budget", "is required (e.g. budget = 2_000.steps or 10.M.tokens)")))
+
+    private fun <T> spec(read: (PretrainSpec) -> T, write: (PretrainSpec, T) -> PretrainSpec) = SpecField({ spec }, { spec = it }, read, write)
 }
 
 /** Builds an [EvalSpec]. */
@@ -136,17 +224,47 @@ public class PretrainBuilder internal constructor(private val id: String) {
 public class EvalBuilder internal constructor(private val id: String, private val from: String) {
     private var algorithmic: AlgorithmicEvalSpec? = null
     private var language: LanguageEvalSpec? = null
+    private var needles: NeedleEvalSpec? = null
+    private var loops: LoopEvalSpec? = null
 
-    /** Greedy exact-match accuracy per task, in and out of distribution. */
-    public fun algorithmic(samples: Int = 100, maxNewTokens: Int = 24) {
+    /** Greedy exact-match accuracy per task, in and out of distribution; the defaults are [AlgorithmicEvalSpec]'s. */
+    public fun algorithmic(samples: Int = DEFAULT_ALGORITHMIC.samples, maxNewTokens: Int = DEFAULT_ALGORITHMIC.maxNewTokens) {
         algorithmic = AlgorithmicEvalSpec(samples, maxNewTokens)
     }
 
-    /** Held-out perplexity and bits per byte of the language data (compare bits per byte with gzip's and xz's). */
-    public fun perplexity(maxTokens: Int = 65_536) {
-        language = LanguageEvalSpec(maxTokens)
+    /**
+     * Held-out perplexity and bits per byte of the language data in sliding windows moving [stride]
+     * tokens (null: non-overlapping), beside gzip and xz on the same text.
+     */
+    public fun perplexity(maxTokens: Int = DEFAULT_LANGUAGE.maxTokens, stride: Int? = null) {
+        language = LanguageEvalSpec(maxTokens, stride)
     }
 
-    // With nothing named, the algorithmic grid is measured, as before perplexity existed.
-    internal fun build(): EvalSpec = EvalSpec(id, from, algorithmic ?: if (language == null) AlgorithmicEvalSpec() else null, language)
+    /** Needle-in-a-haystack retrieval: exact match of a code put at each depth of filler text of each length. */
+    public fun needles(
+        lengths: List<Int> = listOf(1_024, 2_048, 4_096),
+        depths: List<Double> = listOf(0.0, 0.25, 0.5, 0.75, 1.0),
+        samples: Int = 10,
+        digits: Int = 5,
+        corpus: CorpusSpec = AustenCorpus,
+    ) {
+        needles = NeedleEvalSpec(lengths, depths, samples, digits, corpus)
+    }
+
+    /** Per-loop readout, early-exit curve and depth extrapolation to [multiples]× the trained loops. */
+    public fun loops(samples: Int = 32, multiples: Int = 4, maxTokens: Int = 8_192) {
+        loops = LoopEvalSpec(samples, multiples, maxTokens)
+    }
+
+    private companion object {
+        // The specs hold the defaults; the builder's parameters read them from there.
+        val DEFAULT_ALGORITHMIC = AlgorithmicEvalSpec()
+        val DEFAULT_LANGUAGE = LanguageEvalSpec()
+    }
+
+    // With nothing named, the algorithmic grid is measured, as before the other suites existed.
+    internal fun build(): EvalSpec {
+        val none = language == null && needles == null && loops == null
+        return EvalSpec(id, from, algorithmic ?: if (none) AlgorithmicEvalSpec() else null, language, needles, loops)
+    }
 }

@@ -30,6 +30,51 @@ public data class CosineLr(
     val floor: Double = 0.1,
 ) : LrSchedule
 
+/** Linear warmup to [peak], then a straight line down to `peak * floor` at the end of the stage. */
+@Serializable
+@SerialName("linear")
+public data class LinearLr(
+    override val peak: Double,
+    override val warmup: Steps = Steps(0),
+    val floor: Double = 0.0,
+) : LrSchedule
+
+/** How the decay phase of a [WsdLr] falls from the peak to the floor. */
+@Serializable
+public enum class DecayShape {
+    /** A straight line. */
+    Linear,
+
+    /** Half a cosine. */
+    Cosine,
+
+    /** `1 - sqrt(progress)`: falls fast at first, then slowly (MiniCPM's choice). */
+    Sqrt,
+}
+
+/**
+ * Warmup-stable-decay: linear warmup to [peak], the peak held, then a decay to `peak * floor` over
+ * the last [decayFraction] of the stage. A run can be extended from a stable-phase checkpoint and
+ * decayed later, which cosine's budget-dependent shape does not allow.
+ */
+@Serializable
+@SerialName("wsd")
+public data class WsdLr(
+    override val peak: Double,
+    override val warmup: Steps = Steps(0),
+    /** Share of the stage's steps spent decaying, at its end. */
+    val decayFraction: Double = 0.2,
+    val shape: DecayShape = DecayShape.Linear,
+    val floor: Double = 0.0,
+) : LrSchedule
+
+/** A straight line from [peak] to `peak * floor` after [warmup] steps of linear warmup. */
+public fun linear(peak: Double, warmup: Steps = Steps(0), floor: Double = 0.0): LinearLr = LinearLr(peak, warmup, floor)
+
+/** Warmup, a stable peak, then a decay of [shape] over the last [decayFraction] of the stage. */
+public fun wsd(peak: Double, warmup: Steps = Steps(0), decayFraction: Double = 0.2, shape: DecayShape = DecayShape.Linear, floor: Double = 0.0): WsdLr =
+    WsdLr(peak, warmup, decayFraction, shape, floor)
+
 /** Cosine decay after [warmup] steps of linear warmup; ends at `peak * floor`. */
 public fun cosine(peak: Double, warmup: Steps = Steps(0), floor: Double = 0.1): CosineLr =
     CosineLr(peak, warmup, floor)

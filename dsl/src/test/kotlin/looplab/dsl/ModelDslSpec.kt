@@ -73,6 +73,26 @@ class ModelDslSpec : FunSpec({
         )
     }
 
+    test("TRM cycles, the carries and confidence conditioning are validated with their paths") {
+        val spec = models {
+            model("t") { recursive(blocks = 1, loops = 2) { trm(cycles = 0); moe(experts = 4, topK = 1) } }
+            model("c") { recursive(blocks = 1, loops = 1) { tdCarry(rank = 0); gruCarry(rank = 4, std = -1.0); confidence() } }
+        }
+        val errors = spec.validate().map { it.toString() }
+        errors shouldContainAll listOf(
+            "model[t].recursive.trm.cycles: must be ≥ 1, was 0",
+            "model[t].recursive.trm: TRM cycles run the dense FFN as a recurrence; cycling a mixture of experts (and its routing) is not defined, drop moe or trm",
+            "model[c].recursive.tdCarry.rank: must be ≥ 1, was 0",
+            "model[c].recursive.tdCarry: a carry between passes needs loops ≥ 2, was 1",
+            "model[c].recursive.gruCarry.std: must be ≥ 0, was -1.0",
+            "model[c].recursive.gruCarry: a carry between passes needs loops ≥ 2, was 1",
+            "model[c].recursive.confidence: conditioning on the previous pass needs loops ≥ 2, was 1",
+            "model[c].recursive.confidence: confidence conditioning reads the previous pass's exit gate: add exitGate()",
+        )
+        models { model("ok") { recursive(blocks = 1, loops = 3) { conv(); trm(cycles = 4); exitGate(); confidence(); tdCarry(); gruCarry() } } }
+            .validate().shouldBeEmpty()
+    }
+
     test("every part survives a JSON round trip") {
         val spec = models {
             model("everything") {
@@ -85,6 +105,9 @@ class ModelDslSpec : FunSpec({
                     lowRankKeys(16); inject(); adapters(rank = 8); passControls(); interLoopNorm(); unetSkips(); exitGate()
                     randomDepth(min = 3); loopLoss(0.05); telemetry = false
                 }
+            }
+            model("golf-carries") {
+                recursive(blocks = 1, loops = 3) { conv(kernel = 3); trm(cycles = 4); exitGate(); tdCarry(rank = 8); gruCarry(rank = 4, std = 0.01); confidence() }
             }
             model("act") { positions = LearnedPositions; recursive(blocks = 1, loops = 3); act(threshold = 0.9, ponderWeight = 0.02) }
             model("osrt") { preset(Architecture.OsrtV4) }

@@ -32,7 +32,7 @@ class ValidationSpec : FunSpec({
             model("shared_loop") { width = 30; heads = 4; recursive(blocks = 1, loops = 0) }
             model("shared_loop") { width = 64; heads = 4 }
             pipeline {
-                pretrain { batchSize = 0; lr = cosine(peak = -1.0) }
+                pretrain { budget = 0.steps; batchSize = 0; lr = cosine(peak = -1.0) }
             }
         }
         val messages = spec.validate().map { it.toString() }

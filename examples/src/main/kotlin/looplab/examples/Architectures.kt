@@ -19,13 +19,13 @@ private fun fullSize(name: String, architecture: Architecture) = experiment(name
     model(name) { preset(architecture) }
 }
 
-/** CRT v2 Deep: one block looped 8 times, auxiliary heads at loops 2, 4, 6, early exit at 6, causal convolutions. */
+/** CRT v2 Deep: one block looped 8 times, its conv FFN run as 8 TRM cycles, auxiliary heads at loops 2, 4, 6, early exit at 6. */
 val crtV2 = architecture("crt-v2", Architecture.CrtV2) {}
 val crtV2Full = fullSize("crt-v2", Architecture.CrtV2)
 
 /**
  * The parameter-golf entry: 3 layers × 3 passes with GQA, low-rank keys, value embeddings, U-Net
- * skips, per-pass controls and exit gates. At CPU size it is 96 wide (4 heads of 24, 2 key/value
+ * skips, per-pass controls, exit gates, rank-16 TD and GRU carries and confidence conditioning. At CPU size it is 96 wide (4 heads of 24, 2 key/value
  * heads), so that its rank-32 keys are still a bottleneck.
  */
 val golf3x3 = architecture("golf-3x3", Architecture.Golf3x3) { width = 96; kvHeads = 2 }

@@ -17,11 +17,11 @@ val nanoAblation = experiment("nano-ablation") {
     model("shared_loop") { small(); recursive(blocks = 1, loops = 4) }
     pipeline {
         val base = pretrain {
-            budget = 3_000.steps
+            budget = 1_200.steps
             batchSize = 32
-            lr = cosine(peak = 1e-3, warmup = 100.steps)
-            evalEvery = 1_000.steps
+            lr = cosine(peak = 2e-3, warmup = 60.steps)
+            evalEvery = 400.steps
         }
-        eval(base) { algorithmic(samples = 100, maxNewTokens = 40) }
+        eval(base) { algorithmic(samples = 50, maxNewTokens = 40) }
     }
 }

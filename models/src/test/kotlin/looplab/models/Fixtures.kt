@@ -21,3 +21,18 @@ fun tinyModel(name: String = "tiny", block: looplab.dsl.ModelBuilder.() -> Unit 
 /** Structural errors of [spec] alone (what validation says about the model). */
 fun modelErrors(spec: ModelSpec): List<String> =
     looplab.dsl.ExperimentSpec("t", models = listOf(spec)).validate().filter { it.path.startsWith("model[") }.map { it.toString() }
+
+/**
+ * Gives every zero-initialised parameter (adapter B, carry output projections, gates' weights,
+ * conditioning vectors) small random values, so that checks exercise the paths those parameters
+ * switch off at initialisation.
+ */
+fun looplab.models.eager.ParameterStore.perturbZeros(seed: Int = 17, std: Double = 0.05) {
+    val random = kotlin.random.Random(seed)
+    val values = snapshot()
+    load(registry.all.associate { ref ->
+        val data = values.getValue(ref.name)
+        val zero = ref.init == looplab.models.params.Init.Constant(0.0)
+        ref.name to if (zero) FloatArray(data.size) { (random.nextDouble(-1.0, 1.0) * std * 1.7).toFloat() } else data
+    })
+}

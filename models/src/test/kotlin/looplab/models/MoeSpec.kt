@@ -37,7 +37,7 @@ class MoeSpec : FunSpec({
             testBackend.scoped(store.values) { ops, _ ->
                 val f = Forward(ops, store, Pass.Inference)
                 val x = ops.floats(input, listOf(batch, length, width))
-                val y = if (reference) dense(ops, f, layer, x) else layer.apply(f, x, loop = 1)
+                val y = if (reference) dense(ops, f, layer, x) else layer.apply(f, x, loop = 1, name = "moe")
                 collector.backward(ops.sumAll(ops.mul(y, ops.floats(probe, listOf(batch, length, width)))).array)
                 y.array.toFloatArray()
             }

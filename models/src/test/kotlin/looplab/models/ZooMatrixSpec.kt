@@ -36,6 +36,12 @@ val zoo: Map<String, ModelSpec> = mapOf(
     "refined embeddings" to tinyModel { refineEmbeddings(cycles = 2, kernel = 3) },
     "low-rank keys + value embeddings" to tinyModel { kvHeads = 2; valueEmbeddings(); recursive(blocks = 2, loops = 2) { lowRankKeys(rank = 4) } },
     "spectral init, untied head" to tinyModel { embeddingInit = EmbeddingInit.Spectral; tiedEmbeddings = false },
+    "TRM cycles with a dilated FFN conv" to tinyModel { recursive(blocks = 1, loops = 2) { conv(kernel = 3, dilation = 2); trm(cycles = 3) } },
+    "TRM cycles, prelude, pass controls" to tinyModel { prelude = 1; recursive(blocks = 1, loops = 2) { trm(cycles = 2); passControls() } },
+    "TD + GRU carries" to tinyModel { recursive(blocks = 1, loops = 4) { tdCarry(rank = 4); gruCarry(rank = 4) } },
+    "confidence conditioning + GRU carry" to tinyModel { recursive(blocks = 2, loops = 3) { exitGate(); confidence(); gruCarry(rank = 3) } },
+    "carries with early exit" to tinyModel { recursive(blocks = 1, loops = 4) { tdCarry(rank = 4); gruCarry(rank = 4) }; auxHeads(3); earlyExit(3) },
+    "carries under ACT" to tinyModel { recursive(blocks = 1, loops = 3) { tdCarry(rank = 4); gruCarry(rank = 4) }; act() },
 ) + Architecture.entries.associate { arch ->
     "preset ${arch.name}" to tinyModel(arch.name) { preset(arch); cpuSized() }
 } + Size.entries.associate { size ->
@@ -52,10 +58,12 @@ class ZooMatrixSpec : FunSpec({
         withData(zoo) { spec -> modelErrors(spec).shouldBeEmpty() }
     }
 
+    // Zero-initialised parameters (adapters' B, the carries' output projections, gate weights) get
+    // random values first: at zero they would switch the very paths under test off.
     context("every part and preset is causal") {
         withData(zoo) { spec ->
             val model = Models.build(spec, vocabSize = 23)
-            val store = ParameterStore(model.parameters, testBackend, seed = 5)
+            val store = ParameterStore(model.parameters, testBackend, seed = 5).apply { perturbZeros() }
             val result = ModelChecks.causality(model, store, looplab.models.eager.EagerExecutor(testBackend), length = 12)
             withClue(result.detail) { result.passed shouldBe true }
         }
@@ -64,7 +72,7 @@ class ZooMatrixSpec : FunSpec({
     context("padding never moves the loss of any part or preset") {
         withData(zoo) { spec ->
             val model = Models.build(spec, vocabSize = 23)
-            val store = ParameterStore(model.parameters, testBackend, seed = 6)
+            val store = ParameterStore(model.parameters, testBackend, seed = 6).apply { perturbZeros() }
             val result = ModelChecks.paddingInvariance(model, store, looplab.models.eager.EagerExecutor(testBackend), length = 9, padding = 5)
             withClue(result.detail) { result.passed shouldBe true }
         }

@@ -39,7 +39,7 @@ class RunnerSpec : FunSpec({
         val plan = Json.parseToJsonElement(Files.readString(dir.resolve("plan.json"))).jsonObject
         plan.getValue("experiment").jsonObject.getValue("name").jsonPrimitive.content shouldBe "tiny"
         val env = Json.parseToJsonElement(Files.readString(dir.resolve("env.json"))).jsonObject
-        env.keys shouldContainAll listOf("gitCommit", "java", "djl", "pytorch", "device")
+        env.keys shouldContainAll listOf("looplabCommit", "java", "djl", "pytorch", "device")
 
         val results = Json.parseToJsonElement(Files.readString(dir.resolve("results_algorithmic.json"))).jsonObject
         val meta = results.getValue("metadata").jsonObject

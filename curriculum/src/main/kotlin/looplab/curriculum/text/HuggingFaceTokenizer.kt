@@ -21,7 +21,12 @@ import java.util.zip.GZIPInputStream
  * vocabulary size and the ids of PAD/BOS/EOS; chat tags the file lacks are appended to its
  * `added_tokens` as single tokens, so the native tokenizer itself keeps them whole.
  */
-public class HuggingFaceTokenizer private constructor(private val djl: DjlTokenizer, json: JsonObject, public val source: String) : Tokenizer {
+public class HuggingFaceTokenizer private constructor(
+    private val djl: DjlTokenizer,
+    /** The tokenizer.json document, chat tags included: what an export writes beside the weights. */
+    public val document: JsonObject,
+    public val source: String,
+) : Tokenizer {
     private val idsByToken: Map<String, Int>
     override val vocabSize: Int
     override val pad: Int
@@ -29,8 +34,8 @@ public class HuggingFaceTokenizer private constructor(private val djl: DjlTokeni
     override val eos: Int
 
     init {
-        val vocab = (json["model"] as? JsonObject)?.get("vocab") as? JsonObject
-        val added = (json["added_tokens"] as? JsonArray).orEmpty().mapNotNull { it as? JsonObject }
+        val vocab = (document["model"] as? JsonObject)?.get("vocab") as? JsonObject
+        val added = (document["added_tokens"] as? JsonArray).orEmpty().mapNotNull { it as? JsonObject }
             .mapNotNull { t -> t["content"]?.jsonPrimitive?.contentOrNull?.let { c -> t["id"]?.jsonPrimitive?.intOrNull?.let { c to it } } }
         idsByToken = vocab.orEmpty().mapValues { it.value.jsonPrimitive.intOrNull ?: -1 } + added
         vocabSize = (idsByToken.values.maxOrNull() ?: -1) + 1

@@ -7,7 +7,10 @@ import ai.djl.pytorch.engine.PtSymbolBlock
 import ai.djl.pytorch.jni.IValueUtils
 import ai.djl.pytorch.jni.JniUtils
 import looplab.dsl.Precision
+import ai.djl.ndarray.NDManager
 import looplab.models.Executor
+import looplab.models.StatefulExecutor
+import looplab.models.StatefulOutputs
 import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
 import looplab.models.eager.toShape
@@ -22,7 +25,7 @@ import looplab.models.tensor.Tensor
  * Parameters stay the store's NDArrays and are passed in as a list; gradients reach them through
  * DJL's gradient collector, as in the eager backend.
  */
-public class CompiledExecutor(private val backend: EagerBackend, public val precision: Precision = Precision.Fp32) : Executor, AutoCloseable {
+public class CompiledExecutor(private val backend: EagerBackend, public val precision: Precision = Precision.Fp32) : Executor, StatefulExecutor, AutoCloseable {
     private val programs = object : LinkedHashMap<String, PtSymbolBlock>(16, 0.75f, true) {
         override fun removeEldestEntry(eldest: MutableMap.MutableEntry<String, PtSymbolBlock>): Boolean =
             (size > PROGRAM_CACHE).also { if (it) eldest.value.close() }
@@ -47,7 +50,9 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
         val outputs = compute(ops, ops)
         // The scaled loss is an extra, last output: backward starts there, the caller sees the rest.
         val scaled = train && lossScale != 1.0
-        val program = program(ops.forwardMethod(if (scaled) outputs + ops.scale(outputs.first(), lossScale) else outputs))
+        val method = ops.forwardMethod(if (scaled) outputs + ops.scale(outputs.first(), lossScale) else outputs)
+        if (train && method !in programs) ProgramDump.write(method, ops.inputs, store.registry, if (scaled) outputs.size else 0)
+        val program = program(method)
         return backend.scoped(store.values) { _, scope ->
             val arguments = NDList()
             ops.inputs.forEach { arguments.add(argument(it, scope)) }
@@ -66,6 +71,25 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
                 IValueUtils.forward(program, arguments, true)
             }
             results.take(outputs.size).map { it.toFloatArray() }
+        }
+    }
+
+    override fun runStateful(
+        store: ParameterStore,
+        state: List<NDArray>,
+        keep: NDManager,
+        compute: (Ops, Params, List<Tensor>) -> StatefulOutputs,
+    ): Pair<List<FloatArray>, List<NDArray>> {
+        val ops = ScriptOps(store.registry, low)
+        val outputs = compute(ops, ops, state.map { ops.bind(it) })
+        val program = program(ops.forwardMethod(outputs.host + outputs.state))
+        return backend.scoped(store.values, state) { _, scope ->
+            val arguments = NDList()
+            ops.inputs.forEach { arguments.add(argument(it, scope)) }
+            store.values.forEach { array -> arguments.add(array.also { it.name = PARAMS }) }
+            val results = IValueUtils.forward(program, arguments, true)
+            val host = results.take(outputs.host.size).map { it.toFloatArray() }
+            host to results.drop(outputs.host.size).map { it.also { array -> array.name = null; array.attach(keep) } }
         }
     }
 
@@ -91,6 +115,7 @@ public class CompiledExecutor(private val backend: EagerBackend, public val prec
         return when (input) {
             is ProgramInput.Ints -> scope.create(LongArray(input.values.size) { input.values[it].toLong() }, shape)
             is ProgramInput.Floats -> scope.create(input.values, shape)
+            is ProgramInput.Bound -> input.array.also { it.name = null }
         }
     }
 

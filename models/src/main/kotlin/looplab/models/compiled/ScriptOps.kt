@@ -12,6 +12,9 @@ internal sealed interface ProgramInput {
 
     class Ints(val values: IntArray, override val shape: List<Int>) : ProgramInput
     class Floats(val values: FloatArray, override val shape: List<Int>) : ProgramInput
+
+    /** A device array passed in as it is (decoding state), with no host copy. */
+    class Bound(val array: ai.djl.ndarray.NDArray, override val shape: List<Int>) : ProgramInput
 }
 
 /**
@@ -28,7 +31,8 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
     private val paramIndex = registry.index
     private val paramSyms = HashMap<ParamRef, Sym>()
     private val lowCasts = HashMap<String, Sym>()
-    private val ropeTables = HashMap<String, Pair<Sym, Sym>>()
+    private val ropeTables = HashMap<String, RopeConstants>()
+    private val ropeAtTables = HashMap<String, Pair<Sym, Sym>>()
     val inputs = mutableListOf<ProgramInput>()
 
     /** The method body written so far, indented for a class body. */
@@ -52,6 +56,13 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
 
     override fun floats(values: FloatArray, shape: List<Int>): Tensor {
         inputs += ProgramInput.Floats(values, shape)
+        return Sym("x${inputs.size - 1}", shape, DType.F32)
+    }
+
+    /** A device array the program reads as an input (decoding state kept between calls). */
+    fun bind(array: ai.djl.ndarray.NDArray): Tensor {
+        val shape = array.shape.shape.map { it.toInt() }
+        inputs += ProgramInput.Bound(array, shape)
         return Sym("x${inputs.size - 1}", shape, DType.F32)
     }
 
@@ -144,29 +155,92 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
 
     override fun rope(x: Tensor, base: Double, offset: Int): Tensor {
         val s = sym(x)
-        val length = s.shape[s.shape.size - 2]
-        val headSize = s.shape.last()
+        require(s.shape.size == 4) { "rope expects [batch, heads, time, head size], got ${s.shape}" }
+        val (batch, heads, length, headSize) = s.shape
+        val dtype = s.dtype
+        val tables = ropeTables.getOrPut("$length:$headSize:$base:$offset:${dtype.code}") { ropeConstants(s, base, offset) }
+        // Rotated in the [B, T, H, D] layout that the projection wrote: attention hands rope the
+        // transposed view [B, H, T, D], and element-wise kernels over that strided view fall onto
+        // ATen's slow generic path (measured: the largest single waste of an osrt-v3 step). The
+        // transpose back gives attention the same view as before. x·cos + rotate_half(x)·sin is one addcmul.
+        val contiguous = writer.let("torch.transpose(${s.name}, 1, 2)", listOf(batch, length, heads, headSize), dtype)
         val half = headSize / 2
-        val (cos, sin) = ropeTables.getOrPut("$length:$headSize:$base:$offset") {
-            // Angles in float64, as the eager backend computes them on the host, then rounded to fp32.
+        val turned = tables.swap?.let { swap -> writer.let("torch.matmul(${contiguous.name}, ${swap.name})", contiguous.shape, dtype) }
+            ?: writer.let(
+                "torch.cat([torch.neg(torch.slice(${contiguous.name}, -1, $half, $headSize)), torch.slice(${contiguous.name}, -1, 0, $half)], -1)",
+                contiguous.shape, dtype,
+            )
+        val rotated = writer.let("torch.addcmul(torch.mul(${contiguous.name}, ${tables.cos.name}), ${turned.name}, ${tables.sin.name})", contiguous.shape, dtype)
+        return writer.let("torch.transpose(${rotated.name}, 1, 2)", s.shape, dtype)
+    }
+
+    /**
+     * cos and sin [T, 1, D] in [s]'s precision and, in low precision, the rotate-half matrix P
+     * [D, D] with x·P = cat(-x[D/2:], x[:D/2]): a signed permutation, exact in bf16 and fp16 (one
+     * nonzero term per output), and one GEMM instead of two slices, a negation and a concatenation
+     * whose backward copies slices. In fp32 a GPU's TF32 matrix products would round x, so fp32
+     * keeps the concatenation.
+     */
+    private class RopeConstants(val cos: Sym, val sin: Sym, val swap: Sym?)
+
+    private fun ropeConstants(s: Sym, base: Double, offset: Int): RopeConstants {
+        val (_, _, length, headSize) = s.shape
+        val dtype = s.dtype
+        val half = headSize / 2
+        // Angles in float64, as the eager backend computes them on the host, then rounded to fp32
+        // and from there to the projection's precision (queries and keys enter attention in it).
+        val frequency = writer.let(
+            "torch.reciprocal(torch.pow(${literal(base)}, torch.mul(torch.arange($half, dtype=7, device=${s.name}.device), ${literal(2.0 / headSize)})))",
+            listOf(half), DType.F64,
+        )
+        val positions = writer.let("torch.add(torch.arange($length, dtype=7, device=${s.name}.device), $offset)", listOf(length), DType.F64)
+        val angles = writer.let("torch.outer(${positions.name}, ${frequency.name})", listOf(length, half), DType.F64)
+        val both = writer.let("torch.reshape(torch.cat([${angles.name}, ${angles.name}], -1), [$length, 1, $headSize])", listOf(length, 1, headSize), DType.F64)
+        val cos = writer.let("torch.to(torch.to(torch.cos(${both.name}), 6), ${dtype.code})", both.shape, dtype)
+        val sin = writer.let("torch.to(torch.to(torch.sin(${both.name}), 6), ${dtype.code})", both.shape, dtype)
+        if (dtype == DType.F32) return RopeConstants(cos, sin, null)
+        // Column j < half of P takes -x[j + half], column j ≥ half takes x[j - half].
+        val identity = writer.let("torch.eye($half, dtype=${dtype.code}, device=${s.name}.device)", listOf(half, half), dtype)
+        val zero = writer.let("torch.zeros([$half, $half], dtype=${dtype.code}, device=${s.name}.device)", listOf(half, half), dtype)
+        val swap = writer.let(
+            "torch.cat([torch.cat([${zero.name}, ${identity.name}], 1), torch.cat([torch.neg(${identity.name}), ${zero.name}], 1)], 0)",
+            listOf(headSize, headSize), dtype,
+        )
+        return RopeConstants(cos, sin, swap)
+    }
+
+    override fun ropeAt(x: Tensor, base: Double, positions: IntArray): Tensor {
+        val s = sym(x)
+        val (batch, _, length, headSize) = s.shape
+        require(positions.size == batch * length) { "ropeAt: ${positions.size} positions for a [$batch, $length] batch" }
+        val half = headSize / 2
+        // The positions are an input of the program (one program serves every decoding step); the
+        // tables are made once per positions array and shared by every layer of the pass.
+        val (cos, sin) = ropeAtTables.getOrPut("at:${System.identityHashCode(positions)}:$headSize:$base") {
+            inputs += ProgramInput.Ints(positions, listOf(batch, length))
+            val input = "x${inputs.size - 1}"
             val frequency = writer.let(
-                "torch.reciprocal(torch.pow(${literal(base)}, torch.mul(torch.arange($half, dtype=7, device=${s.name}.device), ${literal(2.0 / headSize)})))",
+                "torch.reciprocal(torch.pow(${literal(base)}, torch.mul(torch.arange($half, dtype=7, device=params[0].device), ${literal(2.0 / headSize)})))",
                 listOf(half), DType.F64,
             )
-            val positions = writer.let("torch.add(torch.arange($length, dtype=7, device=${s.name}.device), $offset)", listOf(length), DType.F64)
-            val angles = writer.let("torch.outer(${positions.name}, ${frequency.name})", listOf(length, half), DType.F64)
-            val both = writer.let("torch.cat([${angles.name}, ${angles.name}], -1)", listOf(length, headSize), DType.F64)
+            val angles = writer.let("torch.mul(torch.unsqueeze(torch.to($input, 7), -1), ${frequency.name})", listOf(batch, length, half), DType.F64)
+            val both = writer.let("torch.unsqueeze(torch.cat([${angles.name}, ${angles.name}], -1), 1)", listOf(batch, 1, length, headSize), DType.F64)
             writer.let("torch.to(torch.cos(${both.name}), 6)", both.shape, DType.F32) to
                 writer.let("torch.to(torch.sin(${both.name}), 6)", both.shape, DType.F32)
         }
         val first = writer.let("torch.slice(${s.name}, -1, 0, $half)", Shapes.slice(s.shape, -1, 0, half), s.dtype)
         val second = writer.let("torch.slice(${s.name}, -1, $half, $headSize)", Shapes.slice(s.shape, -1, half, headSize), s.dtype)
         val rotated = writer.let("torch.cat([torch.neg(${second.name}), ${first.name}], -1)", s.shape, s.dtype)
-        // Queries and keys from a low-precision projection are rotated in that precision (they
-        // enter attention in it anyway), which saves two casts per rotation.
         val c = cast(cos, s.dtype)
         val sn = cast(sin, s.dtype)
         return writer.let("torch.add(torch.mul(${s.name}, ${c.name}), torch.mul(${rotated.name}, ${sn.name}))", s.shape, promote(s.dtype, c.dtype))
+    }
+
+    override fun maskedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor): Tensor {
+        val dtype = low ?: DType.F32
+        val (qs, ks, vs) = listOf(q, k, v).map { cast(sym(it), dtype) }
+        val m = cast(sym(mask), dtype)
+        return writer.let("torch.scaled_dot_product_attention(${qs.name}, ${ks.name}, ${vs.name}, ${m.name}, 0.0, False)", qs.shape.dropLast(1) + vs.shape.last(), dtype)
     }
 
     override fun causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
@@ -176,6 +250,33 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
         // mask, softmax and product: the reason to compile at all.
         return writer.let("torch.scaled_dot_product_attention(${qs.name}, ${ks.name}, ${vs.name}, None, 0.0, True)", qs.shape.dropLast(1) + vs.shape.last(), dtype)
     }
+
+    override fun documentCausalAttention(q: Tensor, k: Tensor, v: Tensor, segments: Tensor): Tensor {
+        val dtype = low ?: DType.F32
+        val (qs, ks, vs) = listOf(q, k, v).map { cast(sym(it), dtype) }
+        val ids = sym(segments)
+        val (batch, length) = ids.shape
+        // A boolean mask (true: may attend) of causal and same-document; SDPA then picks a kernel
+        // that takes a mask (memory-efficient attention on a GPU) instead of flash attention.
+        val allowed = writer.let(
+            "torch.unsqueeze(torch.logical_and(torch.eq(torch.unsqueeze(${ids.name}, -1), torch.unsqueeze(${ids.name}, -2)), " +
+                "torch.tril(torch.ones([$length, $length], dtype=${DType.BOOL.code}, device=${ids.name}.device))), 1)",
+            listOf(batch, 1, length, length), DType.BOOL,
+        )
+        return writer.let("torch.scaled_dot_product_attention(${qs.name}, ${ks.name}, ${vs.name}, ${allowed.name}, 0.0, False)", qs.shape.dropLast(1) + vs.shape.last(), dtype)
+    }
+
+    override fun tokenLogProbs(logits: Tensor, targets: Tensor): Tensor {
+        val l = sym(logits)
+        val t = sym(targets)
+        val logProbs = writer.let("torch.log_softmax(${l.name}, -1, 6)", l.shape, DType.F32)
+        return writer.let("torch.squeeze(torch.gather(${logProbs.name}, -1, torch.unsqueeze(${t.name}, -1)), -1)", t.shape, DType.F32)
+    }
+
+    override fun minimum(a: Tensor, b: Tensor): Tensor = binary("torch.minimum", a, b)
+
+    override fun clamp(x: Tensor, min: Double, max: Double): Tensor =
+        sym(x).let { writer.let("torch.clamp(${it.name}, ${literal(min)}, ${literal(max)})", it.shape, it.dtype) }
 
     override fun crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): Tensor {
         val l = sym(logits)

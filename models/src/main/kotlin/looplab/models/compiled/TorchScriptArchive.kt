@@ -33,7 +33,10 @@ internal object TorchScriptArchive {
 
     /** Compiles the module [className] with [methods] in libtorch and loads it on [manager]'s device. */
     fun load(manager: PtNDManager, className: String, methods: String): PtSymbolBlock =
-        JniUtils.loadModule(manager, ByteArrayInputStream(write(className, moduleSource(className, methods))), true, false)
+        JniUtils.loadModule(manager, ByteArrayInputStream(archive(className, methods)), true, false)
+
+    /** The archive bytes of the module [className] with [methods], as `torch.jit.load` reads them. */
+    fun archive(className: String, methods: String): ByteArray = write(className, moduleSource(className, methods))
 
     /** The archive of a module whose class [className] has the whole class [source]. */
     private fun write(className: String, source: String): ByteArray {

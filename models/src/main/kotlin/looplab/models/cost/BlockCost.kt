@@ -20,6 +20,15 @@ internal class BlockCost(spec: ModelSpec, inLoop: Boolean, contextLength: Int) {
     /** FLOPs per token that are not matrix-by-weight products: attention scores and the SSD scan. */
     val mixingFlopsPerToken: Long
 
+    /**
+     * Parameters one application of the block applies, each use counted: [params] plus, with TRM
+     * cycles, the FFN (its norm, matrices and convolution) once more per cycle after the first.
+     */
+    val appliedParams: Long
+
+    /** Routed-expert parameters a token does not use: the `routed - topK` experts its router does not pick. */
+    val unroutedParams: Long
+
     init {
         val w = spec.width.toLong()
         val r = spec.recursive
@@ -49,10 +58,14 @@ internal class BlockCost(spec: ModelSpec, inLoop: Boolean, contextLength: Int) {
         }
         val moe = r.moe
         val f = spec.resolvedFfnHidden.toLong()
+        var reused = 0L
+        var unrouted = 0L
         if (moe == null || moe.keepDense) {
             val conv = r.conv?.let { f * it.kernel } ?: 0
+            val cycles = r.trm?.cycles?.toLong() ?: 1L
             params += 3 * w * f + conv
-            macs += 3 * w * f + conv
+            macs += cycles * (3 * w * f + conv)
+            reused = (cycles - 1) * (w + 3 * w * f + conv)
         }
         if (moe != null) {
             val hidden = moe.resolvedHidden(spec.width).toLong()
@@ -66,8 +79,11 @@ internal class BlockCost(spec: ModelSpec, inLoop: Boolean, contextLength: Int) {
             // one-hot dispatch and combine products.
             val slotsPerToken = routed * moe.capacity / moe.group.toDouble()
             macs += router + moe.shared * expert + ceil(slotsPerToken * expert).toLong() + 2 * routed * moe.capacity * w
+            unrouted = (routed - moe.topK) * expert
         }
         this.params = params
+        appliedParams = params + reused
+        unroutedParams = unrouted
         macsPerToken = macs
         mixingFlopsPerToken = mixing
     }

@@ -24,19 +24,26 @@ internal class Attention(scope: ParamScope, private val spec: ModelSpec, residua
     private val wo = scope.matrix("wo", width, width, residualStd)
     private val valueGain = if (spec.embedding.valueEmbeddings) scope.control("value_embed_gain", listOf(1), 0.5) else null
 
-    fun apply(f: Forward, x: Tensor): Tensor = with(f.ops) {
+    /** [x] [B, T, width] through the attention; [name] names its keys and values in a decoding cache. */
+    fun apply(f: Forward, x: Tensor, name: String): Tensor = with(f.ops) {
         val p = f.params
         val (batch, time) = x.shape
+        val step = f.slots
         fun split(y: Tensor, n: Int) = transpose(reshape(y, listOf(batch, time, n, headSize)), 1, 2)
-        fun positioned(y: Tensor) = f.ropeBase?.let { rope(y, it) } ?: y
+        fun positioned(y: Tensor) = f.ropeBase?.let { base -> if (step == null) rope(y, base) else ropeAt(y, base, step.slots) } ?: y
         val keys = if (wk != null) linear(x, p[wk]) else linear(linear(x, p[wkDown!!]), p[wkUp!!])
         var values = linear(x, p[wv])
         if (valueGain != null) values = values + f.valueEmbedding!! * p[valueGain]
         val q = positioned(split(linear(x, p[wq]), heads))
-        val k = shareAcrossGroup(positioned(split(keys, kvHeads)))
-        val v = shareAcrossGroup(split(values, kvHeads))
-        val merged = reshape(transpose(causalAttention(q, k, v), 1, 2), listOf(batch, time, width))
-        linear(merged, p[wo])
+        val k = shareAcrossGroup(f.remember("$name.k", positioned(split(keys, kvHeads))))
+        val v = shareAcrossGroup(f.remember("$name.v", split(values, kvHeads)))
+        val segments = f.segments
+        val attended = when {
+            step != null -> maskedAttention(q, k, v, step.mask)
+            segments != null -> documentCausalAttention(q, k, v, segments)
+            else -> causalAttention(q, k, v)
+        }
+        linear(reshape(transpose(attended, 1, 2), listOf(batch, time, width)), p[wo])
     }
 
     /** [B, kv, T, D] to [B, heads, T, D]: key/value head j serves query heads j·g until (j + 1)·g. */

@@ -2,6 +2,7 @@ package looplab.models.decoder
 
 import looplab.models.ModelOutput
 import looplab.models.Pass
+import looplab.models.decode.DecodeCache
 import looplab.models.params.Params
 import looplab.models.tensor.Ops
 import looplab.models.tensor.Tensor
@@ -26,7 +27,14 @@ internal class Forward(
     val read: ((Tensor) -> Double)? = null,
     /** Internal tensors recorded by name for tests (ACT weights, say); null in real runs. */
     val probes: MutableMap<String, Tensor>? = null,
+    /** The decoding state this pass fills (a prefill) or continues from (a step); null for a plain pass. */
+    val cache: DecodeCache? = null,
+    /** [B, T] document ids of packed rows: attention stays within a document; null: plain causal attention. */
+    val segments: Tensor? = null,
 ) {
+    /** A decoding step's slots and masks; null unless this pass is a step. */
+    var slots: StepSlots? = null
+
     val wantsLoss: Boolean get() = mask != null
 
     /** Learned tokens at the front of the stream (memory), removed before any head. */
@@ -43,6 +51,12 @@ internal class Forward(
 
     /** Loops the core actually ran (fewer than declared under early exit, random depth or halting). */
     var loopsRun: Int = 0
+
+    /** Loops to run instead of the spec's (inference only, early exit off): depth curves and extrapolation. */
+    var depth: Int? = null
+
+    /** Called with the stream after every loop, as the rest of the model would see it if the loop ended there. */
+    var onLoop: ((Tensor) -> Unit)? = null
 
     private val weighted = mutableListOf<Tensor>()
     private val metrics = LinkedHashMap<String, Tensor>()

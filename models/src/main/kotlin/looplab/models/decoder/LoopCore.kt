@@ -15,7 +15,7 @@ internal class CoreResult(val stream: Tensor, val exitHead: ParamRef?)
 
 /**
  * The looped core: `blocks` unique blocks applied `loops` times, with the loop-level parts of the
- * spec around each pass (injection, U-Net skips, adapters, controls, exit gates, inter-loop norm),
+ * spec around each pass (injection, U-Net skips, carries, adapters, controls, exit gates, inter-loop norm),
  * observations after each pass (loop-RMS telemetry, auxiliary heads, per-loop losses), and either
  * a fixed depth (possibly drawn for the step, or cut short by early exit) or adaptive halting.
  */
@@ -33,10 +33,17 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
     private val exitGates = if (r.exitGate) List(r.loops) { ExitGate(root.scope("exit_gate.loop$it"), spec.width) } else null
     private val auxNorms: Map<Int, ParamRef> = spec.auxHeads.associate { it.loop to root.gain("aux_heads.loop${it.loop}.norm", spec.width) }
     private val halting = spec.act?.let { HaltingUnit(root.scope("halt"), spec.width, it) }
+    private val carries = PassCarries(root, spec)
+
+    /** Parts that exist once per trained loop, so that more loops than trained cannot run; null when none. */
+    val perLoopParts: String? = listOfNotNull(
+        "adapters".takeIf { r.adapters != null }, "passControls".takeIf { r.passControls },
+        "exitGate".takeIf { r.exitGate }, "unetSkips".takeIf { r.skips },
+    ).takeIf { it.isNotEmpty() }?.joinToString(", ")
 
     /** Runs the loop on [start]; [embedding] is the stream that entered the core (for injection and mixing). */
     fun apply(f: Forward, start: Tensor, embedding: Tensor, head: Head, finalNorm: ParamRef): CoreResult {
-        val loops = depth(f.pass)
+        val loops = f.depth ?: depth(f.pass)
         return if (halting != null) adaptive(f, start, embedding, loops, head, finalNorm) else fixed(f, start, embedding, loops, head, finalNorm)
     }
 
@@ -51,12 +58,14 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
     }
 
     private fun fixed(f: Forward, start: Tensor, embedding: Tensor, loops: Int, head: Head, finalNorm: ParamRef): CoreResult = with(f.ops) {
-        val exitAt = if (!f.pass.training) spec.earlyExit?.loop?.takeIf { it < loops } else null
+        val exitAt = if (!f.pass.training && f.depth == null && f.onLoop == null) spec.earlyExit?.loop?.takeIf { it < loops } else null
         val stored = arrayOfNulls<Tensor>(loops / 2)
+        val carry = carriedState()
         var x = start
         for (loop in 0 until loops) {
-            val y = pass(f, x, loop, loops, embedding, stored)
+            val y = pass(f, x, loop, loops, embedding, stored, carry, runs = exitAt ?: loops)
             observe(f, y, loop, loops, head, finalNorm)
+            f.onLoop?.invoke(y)
             f.loopsRun = loop + 1
             if (exitAt == loop + 1) return CoreResult(y, auxNorms[exitAt])
             x = if (interLoopNorm != null && loop < loops - 1) rmsNorm(y, f.params[interLoopNorm], spec.normEps) else y
@@ -86,9 +95,10 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
         var remainder = filled(0.0)
         var output: Tensor? = null
         val stored = arrayOfNulls<Tensor>(loops / 2)
+        val carry = carriedState()
         var x = start
         for (loop in 0 until loops) {
-            val y = pass(f, x, loop, loops, embedding, stored)
+            val y = pass(f, x, loop, loops, embedding, stored, carry, runs = loops)
             observe(f, y, loop, loops, head, finalNorm)
             val chance = unit.probability(this, p, y)
             val next = halted + (one - halted) * chance
@@ -96,6 +106,8 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
             val left = one - halted
             val weight = running * left * (halts + (one - halts) * chance)
             f.probes?.put("act.weight.$loop", weight)
+            // Read out as if every position still running halted here: what a pass of loop + 1 loops outputs.
+            f.onLoop?.let { readout -> (y * (running * left)).let { last -> readout(output?.let { it + last } ?: last) } }
             output = output?.let { it + y * weight } ?: (y * weight)
             used = used + running
             remainder = remainder + running * halts * left
@@ -114,22 +126,32 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
         CoreResult(output!!, null)
     }
 
-    /** One pass: injection, U-Net skip, then each block behind its adapter, under the pass's exit gate. */
-    private fun pass(f: Forward, x: Tensor, loop: Int, loops: Int, embedding: Tensor, stored: Array<Tensor?>): Tensor = with(f.ops) {
+    /** Fresh carried state for one forward pass, when the model has carries between passes. */
+    private fun carriedState(): PassCarries.State? = if (carries.any) carries.State() else null
+
+    /**
+     * One pass: injection, U-Net skip, the carries from earlier passes (TD, GRU, confidence), then
+     * each block behind its adapter, under the pass's exit gate. [runs] is how many passes this
+     * forward runs (fewer than [loops] after an early exit): the last one leaves no carry behind.
+     */
+    private fun pass(f: Forward, x: Tensor, loop: Int, loops: Int, embedding: Tensor, stored: Array<Tensor?>, carry: PassCarries.State?, runs: Int): Tensor = with(f.ops) {
         val p = f.params
         var h = x
         if (r.inject && loop > 0) h = h + embedding
         val partner = loops - 1 - loop
         if (r.skips && partner < loop && partner < loops / 2) h = h + stored[partner]!! * p[skipWeights[partner]]
+        if (carry != null) h = carry.enter(this, p, h, x, loop)
         for ((b, block) in blocks.withIndex()) {
             adapters?.let { h = it[loop][b].apply(this, p, h) }
-            h = block.apply(f, h, BlockContext(loop, controls?.get(loop)?.get(b), embedding))
+            h = block.apply(f, h, BlockContext("loop$loop.block$b", loop, controls?.get(loop)?.get(b), embedding))
         }
         exitGates?.let { gates ->
             val open = gates[loop].open(this, p, x)
             if (f.wantsLoss) f.metric("exit_gate.loop${loop + 1}", f.positionMean(open))
+            carry?.confidence = open
             h = x + open * (h - x)
         }
+        if (loop < runs - 1) carry?.leave(this, p, x, h)
         if (r.skips && loop < loops / 2) stored[loop] = h
         h
     }

@@ -1,5 +1,6 @@
 package looplab.models.decoder
 
+import looplab.dsl.ParamRole
 import looplab.dsl.Act
 import looplab.dsl.Adapters
 import looplab.models.params.ParamScope
@@ -13,8 +14,8 @@ import looplab.models.tensor.Tensor
  * training makes them.
  */
 internal class Adapter(scope: ParamScope, width: Int, private val config: Adapters) {
-    private val a = scope.matrix("a", width, config.rank, config.std)
-    private val b = scope.zeros("b", listOf(config.rank, width))
+    private val a = scope.matrix("a", width, config.rank, config.std, ParamRole.Adapter)
+    private val b = scope.zeros("b", listOf(config.rank, width), ParamRole.Adapter)
 
     fun apply(ops: Ops, p: Params, x: Tensor): Tensor = with(ops) {
         x + scale(linear(linear(x, p[a]), p[b]), config.scale)
@@ -27,7 +28,7 @@ internal class Adapter(scope: ParamScope, width: Int, private val config: Adapte
  * b = 3, g ≈ 0.95).
  */
 internal class ExitGate(scope: ParamScope, width: Int) {
-    private val w = scope.zeros("w", listOf(width, 1))
+    private val w = scope.zeros("w", listOf(width, 1), ParamRole.Control)
     private val b = scope.control("b", listOf(1), 3.0)
 
     /** The gate [B, S, 1] for a pass that starts from [x]. */
@@ -36,7 +37,7 @@ internal class ExitGate(scope: ParamScope, width: Int) {
 
 /** The halting unit of adaptive computation: `p = sigmoid(y·w + b)` per position, starting at p ≈ 0.27. */
 internal class HaltingUnit(scope: ParamScope, width: Int, val act: Act) {
-    private val w = scope.zeros("w", listOf(width, 1))
+    private val w = scope.zeros("w", listOf(width, 1), ParamRole.Control)
     private val b = scope.control("b", listOf(1), -1.0)
 
     fun probability(ops: Ops, p: Params, y: Tensor): Tensor = with(ops) { sigmoid(linear(y, p[w]) + p[b]) }

@@ -22,4 +22,12 @@ internal class SwiGlu(scope: ParamScope, width: Int, hidden: Int, initStd: Doubl
         if (kernel != null) h = h + causalConv1d(h, p[kernel], conv!!.dilation)
         linear(h, p[down])
     }
+
+    /** [apply] inside a forward pass: the convolution, if any, keeps its window as the decoding state [name]. */
+    fun apply(f: Forward, x: Tensor, name: String): Tensor = with(f.ops) {
+        if (kernel == null) return apply(this, f.params, x)
+        val p = f.params
+        val h = silu(linear(x, p[gate])) * linear(x, p[up])
+        linear(h + f.convolve("$name.conv", h, p[kernel], conv!!.dilation), p[down])
+    }
 }

@@ -11,6 +11,9 @@ import ai.djl.ndarray.types.SparseFormat
 import ai.djl.nn.Activation
 import looplab.models.tensor.Ops
 import looplab.models.tensor.Tensor
+import kotlin.math.cos
+import kotlin.math.pow
+import kotlin.math.sin
 import kotlin.math.sqrt
 
 /**
@@ -142,6 +145,48 @@ public class EagerOps internal constructor(
         val weights = scores.add(constants.causalMask(length)).softmax(-1)
         return wrap(weights.matMul(v.array))
     }
+
+    override fun ropeAt(x: Tensor, base: Double, positions: IntArray): Tensor {
+        val (batch, _, length, headSize) = x.shape
+        require(positions.size == batch * length) { "ropeAt: ${positions.size} positions for a [$batch, $length] batch" }
+        val half = headSize / 2
+        fun table(f: (Double) -> Double) = FloatArray(batch * length * headSize) { i ->
+            val frequency = 1.0 / base.pow((i % headSize % half).toDouble() * 2 / headSize)
+            f(positions[i / headSize] * frequency).toFloat()
+        }
+        val shape = Shape(batch.toLong(), 1, length.toLong(), headSize.toLong())
+        val cos = scope.create(table(::cos), shape)
+        val sin = scope.create(table(::sin), shape)
+        val a = x.array
+        val rotated = a.get(NDIndex("..., $half:")).neg().concat(a.get(NDIndex("..., :$half")), -1)
+        return wrap(a.mul(cos).add(rotated.mul(sin)))
+    }
+
+    override fun maskedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor): Tensor {
+        val headSize = q.shape[3]
+        val scores = q.array.matMul(k.array.swapAxes(-1, -2)).mul(scalar(1.0 / sqrt(headSize.toDouble())))
+        return wrap(scores.add(mask.array).softmax(-1).matMul(v.array))
+    }
+
+    override fun documentCausalAttention(q: Tensor, k: Tensor, v: Tensor, segments: Tensor): Tensor {
+        val length = q.shape[2]
+        val headSize = q.shape[3]
+        val ids = segments.array
+        val same = ids.expandDims(-1).eq(ids.expandDims(-2))
+        // [B, 1, T, T]: 0 within a document, -inf across; added to the causal mask, so a position
+        // always sees at least itself and no softmax row is empty.
+        val documents = NDArrays.where(same, scope.zeros(same.shape), scope.full(same.shape, Float.NEGATIVE_INFINITY)).expandDims(1)
+        val scores = q.array.matMul(k.array.swapAxes(-1, -2)).mul(scalar(1.0 / sqrt(headSize.toDouble())))
+        val weights = scores.add(constants.causalMask(length)).add(documents).softmax(-1)
+        return wrap(weights.matMul(v.array))
+    }
+
+    override fun tokenLogProbs(logits: Tensor, targets: Tensor): Tensor =
+        wrap(logits.array.logSoftmax(-1).gather(targets.array.expandDims(-1), -1).squeeze(-1))
+
+    override fun minimum(a: Tensor, b: Tensor): Tensor = wrap(a.array.minimum(b.array))
+
+    override fun clamp(x: Tensor, min: Double, max: Double): Tensor = wrap(x.array.clip(min.toFloat(), max.toFloat()))
 
     override fun crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): Tensor {
         val logProbs = logits.array.logSoftmax(-1)

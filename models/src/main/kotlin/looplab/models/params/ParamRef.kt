@@ -1,5 +1,6 @@
 package looplab.models.params
 
+import looplab.dsl.ParamRole
 import looplab.models.tensor.Tensor
 
 /** How a parameter starts. */
@@ -19,13 +20,16 @@ public class ParamRef internal constructor(
     public val name: String,
     public val shape: List<Int>,
     public val init: Init,
-    /** Whether weight decay applies: matrices and embeddings yes, norm gains no. */
-    public val decay: Boolean,
+    /** What the parameter does: optimizers group parameters by it (decay, Muon, learning-rate multipliers). */
+    public val role: ParamRole,
 ) {
+    /** Whether weight decay applies: to hidden matrices only. */
+    public val decay: Boolean get() = role.decays
+
     /** Number of scalars. */
     public val size: Long get() = shape.fold(1L) { acc, d -> acc * d }
 
-    override fun toString(): String = "$name${shape}"
+    override fun toString(): String = "$name$shape"
 }
 
 /** Where a model declares its parameters, in the order they are created. */
@@ -58,27 +62,30 @@ public class ParamScope internal constructor(private val prefix: String, private
     /** A nested scope, `prefix.name`. */
     public fun scope(name: String): ParamScope = ParamScope(qualify(name), registry)
 
-    /** A weight matrix stored input-major ([inputs, outputs]), normal-initialised. */
-    public fun matrix(name: String, inputs: Int, outputs: Int, std: Double): ParamRef =
-        registry.declare(ParamRef(qualify(name), listOf(inputs, outputs), Init.Normal(std), decay = true))
+    /** A weight matrix stored input-major ([inputs, outputs]), normal-initialised; a hidden [ParamRole.Matrix] unless [role] says otherwise. */
+    public fun matrix(name: String, inputs: Int, outputs: Int, std: Double, role: ParamRole = ParamRole.Matrix): ParamRef =
+        tensor(name, listOf(inputs, outputs), Init.Normal(std), role)
 
     /** An embedding table [rows, width], normal-initialised. */
     public fun table(name: String, rows: Int, width: Int, std: Double): ParamRef =
-        registry.declare(ParamRef(qualify(name), listOf(rows, width), Init.Normal(std), decay = true))
+        tensor(name, listOf(rows, width), Init.Normal(std), ParamRole.Embedding)
 
-    /** A vector of norm gains, initialised to one and never decayed. */
-    public fun gain(name: String, size: Int): ParamRef =
-        registry.declare(ParamRef(qualify(name), listOf(size), Init.Constant(1.0), decay = false))
+    /** A vector of norm gains, initialised to one. */
+    public fun gain(name: String, size: Int): ParamRef = tensor(name, listOf(size), Init.Constant(1.0), ParamRole.Gain)
 
-    /** A parameter of any [shape] starting at [init]; [decay] says whether weight decay applies. */
-    public fun tensor(name: String, shape: List<Int>, init: Init, decay: Boolean): ParamRef =
-        registry.declare(ParamRef(qualify(name), shape, init, decay))
+    /**
+     * A parameter of any [shape] starting at [init]. Without a [role], one is inferred from its name
+     * and shape ([ParamRole.infer]: a 2-D or larger tensor is a matrix, a vector a control).
+     */
+    public fun tensor(name: String, shape: List<Int>, init: Init, role: ParamRole = ParamRole.infer(qualify(name), shape)): ParamRef =
+        registry.declare(ParamRef(qualify(name), shape, init, role))
 
-    /** A decayed tensor of [shape] that starts at zero (e.g. the B of a residual adapter, so it starts as a no-op). */
-    public fun zeros(name: String, shape: List<Int>): ParamRef = tensor(name, shape, Init.Constant(0.0), decay = true)
+    /** A tensor of [shape] that starts at zero (e.g. the B of a residual adapter, so it starts as a no-op). */
+    public fun zeros(name: String, shape: List<Int>, role: ParamRole = ParamRole.infer(qualify(name), shape)): ParamRef =
+        tensor(name, shape, Init.Constant(0.0), role)
 
-    /** Scalars or vectors of learned control (gates, scales, biases) starting at [value], never decayed. */
-    public fun control(name: String, shape: List<Int>, value: Double): ParamRef = tensor(name, shape, Init.Constant(value), decay = false)
+    /** Scalars or vectors of learned control (gates, scales, biases) starting at [value]. */
+    public fun control(name: String, shape: List<Int>, value: Double): ParamRef = tensor(name, shape, Init.Constant(value), ParamRole.Control)
 
     private fun qualify(name: String): String = if (prefix.isEmpty()) name else "$prefix.$name"
 }

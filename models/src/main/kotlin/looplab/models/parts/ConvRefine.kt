@@ -1,9 +1,9 @@
 package looplab.models.parts
 
 import looplab.dsl.ConvRefine
+import looplab.models.decoder.Forward
+import looplab.models.decoder.convolve
 import looplab.models.params.ParamScope
-import looplab.models.params.Params
-import looplab.models.tensor.Ops
 import looplab.models.tensor.Tensor
 
 /**
@@ -16,10 +16,11 @@ internal class ConvRefineStep(scope: ParamScope, private val refine: ConvRefine,
     private val kernel = scope.matrix("conv", width, refine.kernel, initStd)
     private val projection = scope.zeros("proj", listOf(width, width))
 
-    fun apply(ops: Ops, p: Params, e: Tensor): Tensor = with(ops) {
+    fun apply(f: Forward, e: Tensor): Tensor = with(f.ops) {
+        val p = f.params
         var x = e
-        repeat(refine.cycles) {
-            x = x + linear(silu(causalConv1d(rmsNorm(x, p[norm], eps), p[kernel], refine.dilation)), p[projection])
+        repeat(refine.cycles) { cycle ->
+            x = x + linear(silu(f.convolve("refine.cycle$cycle", rmsNorm(x, p[norm], eps), p[kernel], refine.dilation)), p[projection])
         }
         x
     }

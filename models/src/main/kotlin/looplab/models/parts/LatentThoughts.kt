@@ -4,6 +4,7 @@ import looplab.dsl.Latent
 import looplab.dsl.ModelSpec
 import looplab.models.decoder.Forward
 import looplab.models.decoder.SwiGlu
+import looplab.models.decoder.remember
 import looplab.models.params.ParamScope
 import looplab.models.tensor.Tensor
 import kotlin.math.sqrt
@@ -39,12 +40,18 @@ internal class LatentThoughts(scope: ParamScope, private val spec: ModelSpec, pr
         val (batch, time, _) = h.shape
         val count = latent.thoughts
         val stream = rmsNorm(h, p[streamNorm], spec.normEps)
-        // Keys and values [B, H, 1, T, D] (the 1 broadcasts over the slots), keys transposed for the product.
         fun heads(y: Tensor) = transpose(reshape(y, listOf(batch, time, heads, headSize)), 1, 2)
-        val keys = reshape(transpose(heads(linear(stream, p[wk])), -1, -2), listOf(batch, heads, 1, headSize, time))
-        val values = reshape(heads(linear(stream, p[wv])), listOf(batch, heads, 1, time, headSize))
-        // [T, 1, T]: slot row t may read stream positions s ≤ t only.
-        val mask = floats(FloatArray(time * time) { i -> if (i % time > i / time) Float.NEGATIVE_INFINITY else 0f }, listOf(time, 1, time))
+        // Keys and values [B, H, S, D] of the stream positions the slots may read: the prompt's own
+        // (prefill or no cache), or every cached slot after a decoding step.
+        val streamKeys = f.remember("latent.k", heads(linear(stream, p[wk])))
+        val streamValues = f.remember("latent.v", heads(linear(stream, p[wv])))
+        val reach = streamKeys.shape[2]
+        // [B, H, 1, D, S] and [B, H, 1, S, D]: the 1 broadcasts over the slots.
+        val keys = reshape(transpose(streamKeys, -1, -2), listOf(batch, heads, 1, headSize, reach))
+        val values = reshape(streamValues, listOf(batch, heads, 1, reach, headSize))
+        // Slot row t may read stream positions s ≤ t only: [T, 1, S], or a step's row mask [B, 1, 1, 1, S].
+        val mask = f.slots?.let { reshape(it.mask, listOf(batch, 1, 1, 1, reach)) }
+            ?: floats(FloatArray(time * time) { i -> if (i % time > i / time) Float.NEGATIVE_INFINITY else 0f }, listOf(time, 1, time))
         var z = broadcastTo(reshape(p[slots], listOf(1, 1, count, width)), listOf(batch, time, count, width))
         repeat(latent.refinements) {
             // [B, T, Z, W] -> [B, H, T, Z, D]

@@ -1,5 +1,6 @@
 package looplab.models.parts
 
+import looplab.dsl.ParamRole
 import looplab.dsl.Moe
 import looplab.models.decoder.Forward
 import looplab.models.decoder.SwiGlu
@@ -29,7 +30,7 @@ internal class MixtureOfExperts(
 ) {
     private val hidden = moe.resolvedHidden(width)
     private val routed = moe.routed
-    private val router = scope.matrix("router", if (loops != null) 2 * width else width, routed, initStd)
+    private val router = scope.matrix("router", if (loops != null) 2 * width else width, routed, initStd, ParamRole.Router)
     private val loopEmbedding = loops?.let { scope.table("loop_embed", it, width, initStd) }
     private val shared = List(moe.shared) { SwiGlu(scope.scope("shared.$it"), width, hidden, initStd, residualStd) }
     private val gate = expertWeights(scope, "experts.gate", width, hidden, initStd)
@@ -37,7 +38,7 @@ internal class MixtureOfExperts(
     private val down = expertWeights(scope, "experts.down", hidden, width, residualStd)
 
     private fun expertWeights(scope: ParamScope, name: String, inputs: Int, outputs: Int, std: Double): ParamRef =
-        scope.tensor(name, listOf(routed, inputs, outputs), looplab.models.params.Init.Normal(std), decay = true)
+        scope.tensor(name, listOf(routed, inputs, outputs), looplab.models.params.Init.Normal(std), ParamRole.Matrix)
 
     /** How the router decided for a batch: everything the dispatch and the dense reference need. */
     internal class Routing(
@@ -54,8 +55,13 @@ internal class MixtureOfExperts(
         fun kept(ops: Ops): Tensor = ops.sum(dispatch, -1)
     }
 
-    /** [x] ([B, S, width]) through the experts; [loop] is the 0-based loop index inside the core. */
-    fun apply(f: Forward, x: Tensor, loop: Int?): Tensor = with(f.ops) {
+    /**
+     * [x] ([B, S, width]) through the experts; [loop] is the 0-based loop index inside the core.
+     * Decoding keeps, as the state [name], how many assignments each expert has taken in the
+     * current group of each row: a new token's slot (and so whether it is dropped) depends on them.
+     */
+    fun apply(f: Forward, x: Tensor, loop: Int?, name: String): Tensor = with(f.ops) {
+        f.slots?.let { return step(f, x, loop, name, it.slots) }
         val (batch, length, _) = x.shape
         val grouped = grouped(this, x)
         val routing = route(f, grouped, loop)
@@ -72,6 +78,35 @@ internal class MixtureOfExperts(
         var out = ungrouped(this, matmul(combine, slotOutputs), batch, length)
         for (expert in shared) out = out + expert.apply(this, p, x)
         if (f.wantsLoss) report(f, routing, batch, length)
+        f.cache?.let { cache ->
+            // Assignments so far in the group the next position falls in (none when it starts one).
+            val start = length / moe.group * moe.group
+            val chosen = ungrouped(this, routing.chosen, batch, length, routed)
+            cache.write(name, if (start == length) zeros(listOf(batch, routed)) else sum(slice(chosen, 1, start, length), 1))
+        }
+        out
+    }
+
+    /**
+     * One token per row ([x] [B, 1, width]) at stream positions [slots]: the router as in [route];
+     * the token keeps an expert when fewer than `capacity` earlier tokens of its group chose it,
+     * exactly as the slot order of the whole sequence decides. Every routed expert runs on every
+     * row and the output masks them (a decoding batch is small; no dispatch to build).
+     */
+    private fun step(f: Forward, x: Tensor, loop: Int?, name: String, slots: IntArray): Tensor = with(f.ops) {
+        val p = f.params
+        val batch = x.shape[0]
+        val routing = route(f, x, loop)
+        val starts = floats(FloatArray(batch) { if (slots[it] % moe.group == 0) 1f else 0f }, listOf(batch, 1))
+        val taken = f.cache!!.read(name) * (full(1.0, emptyList()) - starts)
+        val chosen = reshape(routing.chosen, listOf(batch, routed))
+        f.cache.write(name, taken + chosen)
+        val kept = chosen * greaterEqual(full(moe.capacity - 1.0, emptyList()), taken)
+        val weights = reshape(transpose(reshape(routing.gates, listOf(batch, routed)) * kept, 0, 1), listOf(routed, batch, 1))
+        val inputs = broadcastTo(reshape(x, listOf(1, batch, width)), listOf(routed, batch, width))
+        val outputs = matmul(silu(matmul(inputs, p[gate])) * matmul(inputs, p[up]), p[down])
+        var out = reshape(sum(outputs * weights, 0), listOf(batch, 1, width))
+        for (expert in shared) out = out + expert.apply(this, p, x)
         out
     }
 
@@ -89,7 +124,8 @@ internal class MixtureOfExperts(
                 linear(grouped, p[router])
             } else {
                 val row = slice(p[loopEmbedding], 0, loop!!, loop + 1)
-                linear(grouped, slice(p[router], 0, 0, width)) + linear(row, slice(p[router], 0, width, 2 * width))
+                val weights = p[router]
+                linear(grouped, slice(weights, 0, 0, width)) + linear(row, slice(weights, 0, width, 2 * width))
             }
         }
         val scores = sigmoid(logits)

@@ -14,7 +14,10 @@ import looplab.models.tensor.Tensor
  * Shapes: [x] [B, T, H, P] (already scaled by the step size), [a] [B, T, H] (log-decays, ≤ 0),
  * [b] and [c] [B, T, N] (one group, shared by every head). Returns [B, T, H, P].
  */
-internal fun Ops.ssd(x: Tensor, a: Tensor, b: Tensor, c: Tensor, chunk: Int): Tensor {
+internal fun Ops.ssd(x: Tensor, a: Tensor, b: Tensor, c: Tensor, chunk: Int): Tensor = ssdWithState(x, a, b, c, chunk).first
+
+/** [ssd]'s output and the state [B, H, P, N] after the last position (what a decoding step continues from). */
+internal fun Ops.ssdWithState(x: Tensor, a: Tensor, b: Tensor, c: Tensor, chunk: Int): Pair<Tensor, Tensor> {
     val (batch, length, heads, size) = x.shape
     val state = b.shape[2]
     val chunks = (length + chunk - 1) / chunk
@@ -46,14 +49,17 @@ internal fun Ops.ssd(x: Tensor, a: Tensor, b: Tensor, c: Tensor, chunk: Int): Te
     val boundaries = concat(listOf(zeros(listOf(batch, heads, 1)), totals), -1)
     val acrossDecay = exp(reshape(boundaries, listOf(batch, heads, chunks + 1, 1)) - reshape(boundaries, listOf(batch, heads, 1, chunks + 1)) + lowerTriangle(chunks + 1))
     val withInitial = concat(listOf(zeros(listOf(batch, heads, 1, size * state)), reshape(chunkStates, listOf(batch, heads, chunks, size * state))), 2)
-    val entering = reshape(slice(matmul(acrossDecay, withInitial), 2, 0, chunks), listOf(batch, heads, chunks, size, state))
+    val states = matmul(acrossDecay, withInitial)
+    val entering = reshape(slice(states, 2, 0, chunks), listOf(batch, heads, chunks, size, state))
+    // Padding at the end has a = 0 and x = 0: it leaves the state as the last real position did.
+    val final = reshape(slice(states, 2, chunks, chunks + 1), listOf(batch, heads, size, state))
 
     // 4. What the entering state contributes at each position: exp(A_l)·c_l·h_in.
     val offDiagonal = matmul(cs, transpose(entering, -1, -2)) * reshape(exp(cumulative), cumulative.shape + 1)
 
     val y = transpose(transpose(diagonal + offDiagonal, 1, 2), 2, 3)
     val flat = reshape(y, listOf(batch, padded, heads, size))
-    return if (padded == length) flat else slice(flat, 1, 0, length)
+    return (if (padded == length) flat else slice(flat, 1, 0, length)) to final
 }
 
 /**

@@ -80,10 +80,34 @@ public interface Ops {
     public fun causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor
 
     /**
+     * Rotary position embedding of [x] ([B, H, T, D]) at a position per row and time step:
+     * [positions] holds `B·T` positions, row-major. Decoding uses it, where each row of a batch is
+     * at its own position; the angles are computed as [rope]'s (float64, then fp32).
+     */
+    public fun ropeAt(x: Tensor, base: Double, positions: IntArray): Tensor
+
+    /**
+     * Softmax attention of [q] ([B, H, Tq, D]) over [k] and [v] ([B, H, Tk, D]) with an additive
+     * [mask] broadcastable to [B, H, Tq, Tk] (0 where a query may look, -∞ where not); scores are
+     * scaled by 1/√D. Cached decoding attends over a fixed-capacity cache with it.
+     */
+    public fun maskedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor): Tensor
+
+    /**
+     * [causalAttention] within documents, for rows that pack several: position t sees the positions
+     * ≤ t of its own document only. [segments] ([B, T] integer ids, as [tokens] makes them) numbers
+     * the document of every position.
+     */
+    public fun documentCausalAttention(q: Tensor, k: Tensor, v: Tensor, segments: Tensor): Tensor
+
+    /**
      * Mean cross-entropy of [logits] ([B, T, V]) against [targets] ([B, T] ids) over the positions
      * where [mask] ([B, T]) is 1; padding has mask 0 and so never moves the loss.
      */
     public fun crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): Tensor
+
+    /** log softmax([logits])[target] at every position: [B, T] from [B, T, V] logits and [B, T] ids. */
+    public fun tokenLogProbs(logits: Tensor, targets: Tensor): Tensor
 
     // --- added for the model zoo (each maps to plain ATen ops) ---------------------------------
 
@@ -125,6 +149,12 @@ public interface Ops {
      * (aten::topk, aten::one_hot, aten::sum).
      */
     public fun topkMask(x: Tensor, k: Int): Tensor
+
+    /** The smaller of a and b, element-wise (aten::minimum); the gradient goes to the smaller one. */
+    public fun minimum(a: Tensor, b: Tensor): Tensor
+
+    /** [x] limited to [[min], [max]] (aten::clamp); the gradient is 0 where a limit applies. */
+    public fun clamp(x: Tensor, min: Double, max: Double): Tensor
 
     /** 1 where a ≥ b (broadcasting), else 0, as floats; not differentiable (aten::ge, aten::to). */
     public fun greaterEqual(a: Tensor, b: Tensor): Tensor

@@ -14,6 +14,9 @@ import java.nio.file.Path
 import kotlinx.serialization.Serializable
 import looplab.curriculum.data.TokenBatch
 import looplab.dsl.AdamW
+import looplab.dsl.Lion
+import looplab.dsl.Muon
+import looplab.dsl.OptimizerSpec
 import looplab.dsl.Backend
 import looplab.dsl.ModelSpec
 import looplab.dsl.Precision
@@ -34,10 +37,22 @@ public class BenchModel(public val name: String, public val spec: ModelSpec, pub
     public fun batchFor(mode: BenchMode): Int = if (mode.backend == Backend.Eager) eagerBatch else batch
 }
 
-/** How to train it: the backend and precision. */
+/** How to train it: the backend, precision and optimizer (by name: `adamw`, `lion`, `muon`, each with its defaults). */
 @Serializable
-public data class BenchMode(val backend: Backend, val precision: Precision) {
-    override fun toString(): String = "${backend.name.lowercase()}-${precision.name.lowercase()}"
+public data class BenchMode(val backend: Backend, val precision: Precision, val optimizer: String = "adamw") {
+    init {
+        require(optimizer in OPTIMIZERS) { "unknown optimizer \"$optimizer\" (${OPTIMIZERS.keys.joinToString()})" }
+    }
+
+    /** The optimizer's spec, with its defaults. */
+    public val optimizerSpec: OptimizerSpec get() = OPTIMIZERS.getValue(optimizer)
+
+    override fun toString(): String = "${backend.name.lowercase()}-${precision.name.lowercase()}" + if (optimizer == "adamw") "" else "-$optimizer"
+
+    public companion object {
+        /** The optimizers a bench can select, by name. */
+        public val OPTIMIZERS: Map<String, OptimizerSpec> = mapOf("adamw" to AdamW(), "lion" to Lion(), "muon" to Muon())
+    }
 }
 
 /** What one configuration measured. */
@@ -80,7 +95,7 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
         try {
             val store = ParameterStore(built.parameters, backend, seed = 1).also { resources += it }
             val executor = Execution.executor(mode.backend, mode.precision, backend).also { if (it is AutoCloseable) resources += it }
-            val optimizer = Execution.optimizer(mode.backend, AdamW(), store, backend).also { if (it is AutoCloseable) resources += it }
+            val optimizer = Execution.optimizer(mode.backend, mode.optimizerSpec, store, backend, schedulePeak = BENCH_LR).also { if (it is AutoCloseable) resources += it }
             return timeSteps(model, mode, sequence, steps, warmup, built, store, executor, optimizer, memoryBefore, profile)
         } catch (e: EngineException) {
             // Out of memory and the like: a result that says so, and the next configuration still runs.
@@ -115,7 +130,7 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
             val started = System.nanoTime()
             optimizer.zeroGradients()
             loss = executor.run(store, train = true, compute = loss(step.toLong()))[0][0].toDouble()
-            optimizer.step(1e-4, 1.0)
+            optimizer.step(BENCH_LR, 1.0)
             if (step >= warmup) timed += System.nanoTime() - started
             if (profiling) JniUtils.stopProfile(profile.toString())
             memoryInUse(backend.device)?.let { peakMemory = maxOf(peakMemory, it) }
@@ -143,10 +158,13 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
         }.sorted()[2]
         val forward = median { executor.run(store, train = false, compute = compute) }
         val forwardBackward = median { optimizer.zeroGradients(); executor.run(store, train = true, compute = compute) }
-        val step = median { optimizer.step(1e-4, 1.0) }
+        val step = median { optimizer.step(BENCH_LR, 1.0) }
         return listOf(forward, forwardBackward, step)
     }
 
     private fun memoryInUse(device: Device): Long? =
         if (device.isGpu) CudaUtils.getGpuMemory(device).used else null
 }
+
+/** The learning rate of every timed step (its value does not change a step's time). */
+private const val BENCH_LR = 1e-4

@@ -15,6 +15,10 @@ import com.github.ajalt.clikt.parameters.options.flag
 import com.github.ajalt.clikt.parameters.options.option
 import com.github.ajalt.clikt.parameters.options.validate
 import com.github.ajalt.clikt.parameters.types.int
+import com.github.ajalt.clikt.parameters.types.restrictTo
+import com.github.ajalt.clikt.parameters.options.multiple
+import looplab.dsl.SpecOverrides
+import looplab.pipelines.train.StopRequest
 import com.github.ajalt.clikt.parameters.types.path
 import looplab.curriculum.tasks.TaskRegistry
 import looplab.curriculum.tasks.TaskedExperiment
@@ -67,11 +71,12 @@ public class PlanCommand(private val catalog: ExampleCatalog) : CliktCommand(nam
     private val experiment by argument(help = EXPERIMENT_HELP)
     private val json by option("--json", help = "Print the plan as JSON instead of text.").flag()
     private val full by option("--full", help = FULL_HELP).flag()
+    private val overrides by option("--set", metavar = "PATH=VALUE", help = SET_HELP).multiple()
 
     override fun run(): Unit = reportingErrors {
         val loaded = ExperimentSource(catalog).loadWithTasks(experiment, full)
         val registry = TaskRegistry().plus(loaded.tasks)
-        val plan = Planner(registry).compile(loaded.spec)
+        val plan = Planner(registry).compile(SpecOverrides.apply(loaded.spec, overrides)).copy(overrides = overrides)
         echo(if (json) planJson.encodeToString(Plan.serializer(), plan) else PlanPrinter.render(plan))
         val fullSize = catalog.examples().firstOrNull { it.name == experiment }?.full
         if (!json && !full && fullSize != null) {
@@ -89,19 +94,31 @@ public class RunCommand(private val catalog: ExampleCatalog) : CliktCommand(name
     private val experiment by argument(help = EXPERIMENT_HELP).optional()
     private val runsDir by option("--runs-dir", help = "Where run folders are created.").path().default(Path.of("runs"))
     private val resume by option("--resume", help = "Continue an interrupted run from its folder's checkpoints (name the script too if it defines tasks).").path()
-    private val producers by option("--producers", help = "Data-generating coroutines (the output does not depend on it).").int().default(2)
+    private val producers by option("--producers", help = "Data-generating coroutines (the output does not depend on it).").int().restrictTo(min = 1).default(2)
     private val full by option("--full", help = FULL_HELP).flag()
+    private val overrides by option("--set", metavar = "PATH=VALUE", help = SET_HELP).multiple()
+    private val quiet by option("--quiet", help = "Print nothing but errors and how to resume; the run folder is written in full.").flag()
 
     override fun run(): Unit = reportingErrors {
         if (Files.exists(runsDir) && !Files.isDirectory(runsDir)) throw UsageError("--runs-dir $runsDir: not a folder")
+        if (resume != null && overrides.isNotEmpty()) throw UsageError("--set cannot change a run being resumed: its plan.json fixes the experiment")
         val loaded = when {
             resume != null -> resumedExperiment(resume!!)
             experiment != null -> ExperimentSource(catalog).loadWithTasks(experiment!!, full)
             else -> throw UsageError("name an experiment to run (see `looplab list`), or --resume a run folder")
         }
-        val result = Runner(TaskRegistry().plus(loaded.tasks)).run(loaded.spec, RunOptions(runsDir, resume, producers, command = currentContext.originalArgv))
+        val spec = SpecOverrides.apply(loaded.spec, overrides)
+        val script = experiment?.takeIf { it.endsWith(".looplab.kts") }?.let { Path.of(it) }
+        val stop = StopRequest()
+        StopSignals.install(stop)
+        val options = RunOptions(runsDir, resume, producers, command = listOf("looplab") + commandLine(), script = script, overrides = overrides, quiet = quiet, stop = stop)
+        val result = Runner(TaskRegistry().plus(loaded.tasks)).run(spec, options)
+        if (result.interrupted) throw ProgramResult(StopSignals.exitCode(stop.reason))
         if (!result.succeeded) throw ProgramResult(1)
     }
+
+    /** The whole command line as typed (the subcommand included), not just this command's arguments. */
+    private fun commandLine(): List<String> = generateSequence(currentContext) { it.parent }.last().originalArgv
 
     /**
      * A resumed run continues the plan in its folder. Tasks a script defined are code, not data, so
@@ -118,14 +135,18 @@ public class RunCommand(private val catalog: ExampleCatalog) : CliktCommand(name
         firstDifference(resolved, recorded.spec)?.let { path ->
             throw UsageError("--resume $dir: $script describes a different experiment from the one recorded in its plan.json (they differ at $path)")
         }
-        return TaskedExperiment(recorded.spec, named.tasks)
+        return TaskedExperiment(recorded.spec, named.tasks, named.chatGenerators)
     }
 }
 
 private val planJson = SpecJson.json
 
+private const val SET_HELP =
+    "Change one field of the experiment, named by its path as validation errors name it: " +
+        "--set pipeline.pretrain.budget=300.steps, --set model[baseline].width=256, --set seed=7 (repeatable; recorded in plan.json)."
+
 /** Turns every kind of bad input into one clear message and a non-zero exit, never a stack trace. */
-private inline fun reportingErrors(block: () -> Unit) {
+internal inline fun reportingErrors(block: () -> Unit) {
     try {
         block()
     } catch (e: RuntimeException) {
@@ -137,8 +158,9 @@ private inline fun reportingErrors(block: () -> Unit) {
 public fun runCli(catalog: ExampleCatalog, args: Array<String>) {
     try {
         LooplabCommand().subcommands(
-            ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog),
-            BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand(), BenchSoakCommand()),
+            ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog), EvalCommand(catalog), CompareCommand(),
+            GenerateCommand(), ChatCommand(), ExportCommand(), ImportCommand(),
+            BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand(), GenerateBenchCommand(), BenchSoakCommand()),
         ).main(args)
     } catch (e: Throwable) {
         if (System.getenv("LOOPLAB_DEBUG") != null) e.printStackTrace()

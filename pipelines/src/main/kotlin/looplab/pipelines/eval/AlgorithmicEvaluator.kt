@@ -12,7 +12,7 @@ import kotlin.random.Random
  * so every model of an experiment is tested on the very same problems.
  */
 public class AlgorithmicEvaluator(
-    private val decoder: GreedyDecoder,
+    private val decoder: Completer,
     private val tokenizer: Tokenizer,
     private val seed: Long,
     /** Rows decoded together; bounds memory at long OOD lengths. */

@@ -33,6 +33,7 @@ public object ModelParts {
         }
         r.keyRank?.let { add("keys rank $it") }
         r.conv?.let { add("causal FFN conv (kernel ${it.kernel}, dilation ${it.dilation})") }
+        r.trm?.let { add("FFN as ${it.cycles} TRM cycles per block and loop") }
         r.moe?.let { m ->
             val capacity = m.capacityFactor?.let { "capacity ${number(it)} in groups of ${m.group}" } ?: "dropless"
             add(
@@ -46,10 +47,13 @@ public object ModelParts {
         if (r.passControls) add("per-pass controls")
         if (r.skips) add("U-Net skips across passes")
         if (r.exitGate) add("per-token exit gate per pass")
+        r.tdCarry?.let { add("rank-${it.rank} temporal-difference carry") }
+        r.gruCarry?.let { add("rank-${it.rank} GRU state carry") }
+        if (r.confidence) add("confidence conditioning (previous exit gate)")
         if (r.interLoopNorm) add("inter-loop RMSNorm")
         r.randomDepth?.let { add("random depth ${it.min}..${r.loops}") }
         r.loopLoss?.let { add("per-loop loss (weight ${number(it.weight)})") }
-        spec.act?.let { add("ACT (threshold ${number(it.threshold)}, ponder ${number(it.ponderWeight)})") }
+        spec.act?.let { add("ACT (threshold ${number(it.threshold)}, ponder ${number(it.ponderWeight)}; active counts are for every loop, act.loops measures the mean)") }
         if (spec.auxHeads.isNotEmpty()) add("aux heads at loops ${spec.auxHeads.joinToString { "${it.loop} (${number(it.weight)})" }}")
         spec.earlyExit?.let { add("early exit at loop ${it.loop}") }
         if (spec.coda > 0) add("coda ${spec.coda}")
@@ -67,6 +71,7 @@ public object ModelParts {
             physicalParams = cost.physicalParams, effectiveParams = cost.effectiveParams,
             forwardFlopsPerToken = cost.forwardFlopsPerToken, trainingFlopsPerToken = cost.trainingFlopsPerToken,
             kvHeads = model.resolvedKvHeads, vocabRows = cost.vocabRows, parts = describe(model),
+            activeParams = cost.activeParams, activeEffectiveParams = cost.activeEffectiveParams, activeLoops = cost.activeLoops,
         )
     }
 

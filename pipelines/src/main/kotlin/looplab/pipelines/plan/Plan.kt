@@ -17,6 +17,8 @@ public data class Plan(
     val data: DataPlan,
     val models: List<ModelPlan>,
     val stages: List<StagePlan>,
+    /** The `--set path=value` overrides applied to the experiment (already part of [experiment]). */
+    val overrides: List<String> = emptyList(),
 )
 
 /** The training mixture. */
@@ -59,7 +61,16 @@ public data class LanguagePlan(
 public data class PhasePlan(val tokens: Long, val fromStep: Long, val untilStep: Long, val algorithmic: Double, val language: Double, val taskWeights: Map<String, Double> = emptyMap())
 
 @Serializable
-public data class TaskPlan(val task: String, val weight: Double, val lengthUnit: String, val train: LengthRange, val ood: List<Int>)
+public data class TaskPlan(
+    val task: String,
+    val weight: Double,
+    val lengthUnit: String,
+    val train: LengthRange,
+    val ood: List<Int>,
+    /** Exact-match accuracy of guessing, averaged over the training lengths and over the OOD grid. */
+    val chanceIid: Double = 0.0,
+    val chanceOod: Double = 0.0,
+)
 
 /** One model variant, resolved and counted. */
 @Serializable
@@ -83,6 +94,12 @@ public data class ModelPlan(
     val vocabRows: Int = 0,
     /** The model's parts in words (positions, mixer, MoE, loop parts, heads...). */
     val parts: List<String> = emptyList(),
+    /** Physical parameters one token's inference forward uses (MoE: shared + top-k routed experts; early exit: the loops run). */
+    val activeParams: Long = 0,
+    /** Parameters one token's inference forward applies, each use counted (effective, over [activeLoops] loops). */
+    val activeEffectiveParams: Long = 0,
+    /** Loops an inference forward runs (the early-exit loop, or all; with ACT, at most). */
+    val activeLoops: Int = 0,
 )
 
 /** One stage in order; training stages say how long they run and what a step costs in memory. */

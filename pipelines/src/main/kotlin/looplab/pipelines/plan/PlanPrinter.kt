@@ -3,10 +3,15 @@ package looplab.pipelines.plan
 import looplab.dsl.Cpu
 import looplab.dsl.Gpu
 import looplab.dsl.PretrainSpec
+import looplab.dsl.CheckpointPolicy
 import looplab.dsl.EvalSpec
 import looplab.dsl.ConstantLr
 import looplab.dsl.CosineLr
+import looplab.dsl.LinearLr
 import looplab.dsl.LrSchedule
+import looplab.dsl.WsdLr
+import looplab.dsl.GrpoSpec
+import looplab.dsl.SftSpec
 import java.util.Locale
 
 /** Renders a [Plan] for people: what will run, how big it is, what it will cost. */
@@ -15,17 +20,24 @@ public object PlanPrinter {
     public fun describe(lr: LrSchedule): String = when (lr) {
         is CosineLr -> "cosine lr %.1e -> %.1e after %d warmup steps".format(Locale.ROOT, lr.peak, lr.peak * lr.floor, lr.warmup.steps)
         is ConstantLr -> "constant lr %.1e after %d warmup steps".format(Locale.ROOT, lr.peak, lr.warmup.steps)
+        is LinearLr -> "linear lr %.1e -> %.1e after %d warmup steps".format(Locale.ROOT, lr.peak, lr.peak * lr.floor, lr.warmup.steps)
+        is WsdLr -> "wsd lr %.1e after %d warmup steps, %s decay to %.1e over the last %.0f%%".format(
+            Locale.ROOT, lr.peak, lr.warmup.steps, lr.shape.name.lowercase(), lr.peak * lr.floor, 100 * lr.decayFraction,
+        )
     }
 
     /** The models table and each model's parts. */
     public fun models(plan: Plan): String = buildString {
-        appendLine("Models (FLOPs per token at the context length; effective counts a looped block once per loop):")
-        val models = TextTable(listOf("variant", "width", "heads", "ffn", "blocks x loops", "depth", "context", "vocab", "params", "effective", "fwd FLOPs/tok", "train FLOPs/tok"))
+        appendLine("Models (FLOPs per token at the context length; effective counts each use of a parameter, a looped block once per loop;")
+        appendLine("active: the parameters one token's inference forward uses (MoE: shared + top-k experts; early exit: the loops run), each once, then each use):")
+        val models = TextTable(listOf("variant", "width", "heads", "ffn", "blocks x loops", "depth", "context", "vocab", "params", "effective", "active", "active eff.", "fwd FLOPs/tok", "train FLOPs/tok"))
         plan.models.forEach {
             val heads = if (it.kvHeads != it.heads) "${it.heads}x${it.headSize} (${it.kvHeads} kv)" else "${it.heads}x${it.headSize}"
             models.row(it.name, it.width, heads, it.ffnHidden, "${it.blocks} x ${it.loops}", it.effectiveDepth, it.contextLength,
                 if (it.vocabRows > 0) it.vocabRows else plan.vocabSize,
-                Format.exact(it.physicalParams), Format.count(it.effectiveParams), Format.count(it.forwardFlopsPerToken), Format.count(it.trainingFlopsPerToken))
+                Format.exact(it.physicalParams), Format.count(it.effectiveParams), Format.count(it.activeParams),
+                Format.count(it.activeEffectiveParams) + if (it.activeLoops < it.loops) " (${it.activeLoops} loops)" else "",
+                Format.count(it.forwardFlopsPerToken), Format.count(it.trainingFlopsPerToken))
         }
         appendLine(models.render())
         plan.models.filter { it.parts.isNotEmpty() }.forEach { appendLine("  ${it.name}: ${it.parts.joinToString("; ")}") }
@@ -35,11 +47,12 @@ public object PlanPrinter {
         val spec = plan.experiment
         val device = when (val d = spec.device) { Cpu -> "cpu"; is Gpu -> "gpu ${d.index}" }
         appendLine("Experiment ${spec.name}  (seed ${spec.seed}, device $device)")
+        if (plan.overrides.isNotEmpty()) appendLine("  overridden: ${plan.overrides.joinToString("; ")}")
         appendLine()
         appendLine("Data: tokenizer ${plan.tokenizer}, vocabulary ${plan.vocabSize}" + (spec.data.algorithmic?.let { "; algorithmic loss on ${it.loss.name.lowercase()} tokens" } ?: ""))
         if (plan.data.tasks.isNotEmpty()) {
-            val tasks = TextTable(listOf("task", "weight", "train lengths", "out-of-distribution lengths"))
-            plan.data.tasks.forEach { tasks.row(it.task, it.weight, "${it.train} ${it.lengthUnit}", it.ood.joinToString(", ")) }
+            val tasks = TextTable(listOf("task", "weight", "train lengths", "out-of-distribution lengths", "chance iid/ood"))
+            plan.data.tasks.forEach { tasks.row(it.task, it.weight, "${it.train} ${it.lengthUnit}", it.ood.joinToString(", "), "${Format.percent(it.chanceIid)} / ${Format.percent(it.chanceOod)}") }
             appendLine(tasks.render())
             appendLine("  examples: longest ${plan.data.longestExample} tokens, mean %.1f".format(Locale.ROOT, plan.data.meanExample))
         }
@@ -66,14 +79,21 @@ public object PlanPrinter {
             when (val s = spec.pipeline.stages.first { it.id == stage.id }) {
                 is PretrainSpec -> {
                     val memory = stage.memoryBytes.entries.joinToString(", ") { (m, b) -> "$m ${Format.bytes(b)}" }
-                    appendLine("  ${i + 1}. ${s.id}: ${Format.exact(stage.steps!!)} steps x ${s.batchSize} sequences ≈ ${Format.count(stage.tokens!!)} tokens, ${describe(s.lr)}")
-                    appendLine("     est. training memory: $memory; evaluation ${s.evalEvery?.let { "every ${it.steps} steps" } ?: "at the end"}")
+                    val start = s.from?.let { "continues $it's weights" } ?: "from scratch"
+                    appendLine("  ${i + 1}. ${s.id} ($start): ${Format.exact(stage.steps!!)} steps x ${s.batchSize} sequences ≈ ${Format.count(stage.tokens!!)} tokens, ${describe(s.lr)}")
+                    appendLine("     est. training memory: $memory; evaluation ${s.evalEvery?.let { "every ${it.steps} steps" } ?: "at the end"}; " +
+                        "checkpoints ${checkpoints(s.checkpoint)}")
                 }
                 is EvalSpec -> appendLine(
                     "  ${i + 1}. ${s.id}: evaluate ${s.from}" + (s.algorithmic?.let { ": greedy exact match, ${it.samples} samples per task and length, ≤ ${it.maxNewTokens} new tokens" } ?: "") +
                         (s.language?.let { "; held-out perplexity and bits per byte on ≤ ${it.maxTokens} tokens" } ?: ""),
                 )
+                is SftSpec -> appendLine("  ${i + 1}. ${s.id}: supervised fine-tuning of ${s.from} (not yet runnable)")
+                is GrpoSpec -> appendLine("  ${i + 1}. ${s.id}: GRPO from ${s.from}, groups of ${s.groupSize} (not yet runnable)")
             }
         }
     }
+
+    private fun checkpoints(policy: CheckpointPolicy): String =
+        (listOfNotNull(policy.every?.let { "every ${it.steps} steps" }, policy.minutes?.let { "every ${if (it % 1.0 == 0.0) it.toLong().toString() else it.toString()} min" }) + "at evaluations, on Ctrl-C").joinToString(", ")
 }

@@ -5,8 +5,10 @@ import looplab.curriculum.tasks.TaskRegistry
 import looplab.curriculum.text.TokenizerFactory
 import looplab.dsl.EvalSpec
 import looplab.dsl.ExperimentSpec
+import looplab.dsl.GrpoSpec
 import looplab.dsl.InvalidSpecException
 import looplab.dsl.PretrainSpec
+import looplab.dsl.SftSpec
 import looplab.dsl.SpecChecker
 import looplab.dsl.StageSpec
 import looplab.dsl.Steps
@@ -44,7 +46,11 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
             )
         }
         val data = DataPlan(
-            tasks = resolved.mixture?.tasks.orEmpty().map { TaskPlan(it.task.id.name, it.weight, it.task.lengthUnit, it.train, it.ood) },
+            tasks = resolved.mixture?.tasks.orEmpty().map { TaskPlan(
+                it.task.id.name, it.weight, it.task.lengthUnit, it.train, it.ood,
+                chanceIid = (it.train.min..it.train.max).map(it.task::chance).average(),
+                chanceOod = if (it.ood.isEmpty()) 0.0 else it.ood.map(it.task::chance).average(),
+            ) },
             longestExample = resolved.longestExample,
             meanExample = resolved.meanExample,
             language = language,
@@ -104,7 +110,7 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
                 val sequence = maxOf((data.longestExample + 7) / 8 * 8, if (data.language != null) data.lengths.lengths.max() else 0)
                 val first = stagePhases.first()
                 StagePlan(
-                    id = stage.id, kind = "pretrain", steps = steps,
+                    id = stage.id, kind = "pretrain", from = stage.from, steps = steps,
                     tokens = (stage.budget as? Tokens)?.tokens ?: (steps * data.tokensPerStep(stage.batchSize, first.algorithmic, first.language, 0)).toLong(),
                     batchSize = stage.batchSize,
                     memoryBytes = spec.models.associate { it.name to MemoryEstimate.of(it, data.tokenizer.vocabSize, stage.batchSize, sequence).total },
@@ -122,7 +128,15 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
                 check.require("language", stage.language == null || data.language != null) { "measures perplexity, but the data declares no language corpus" }
                 StagePlan(id = stage.id, kind = "eval", from = stage.from)
             }
+            is SftSpec -> notYetRunnable(stage.id, "sft", stage.from, check)
+            is GrpoSpec -> notYetRunnable(stage.id, "grpo", stage.from, check)
         }
+
+    // The stage is declared and validated; its trainer (on the training engine and the generator) is not built yet.
+    private fun notYetRunnable(id: String, kind: String, from: String, check: SpecChecker): StagePlan {
+        check.require("", false) { "$kind stages are declared and validated, but this version of looplab cannot run them yet (their trainer is not built)" }
+        return StagePlan(id = id, kind = kind, from = from)
+    }
 
     public companion object {
         /** New tokens that greedy decoding needs for the longest answer of the grid, its EOS included. */

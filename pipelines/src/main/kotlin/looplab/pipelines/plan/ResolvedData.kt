@@ -65,12 +65,13 @@ public class ResolvedData(
         SplitSchedule(phases.map { StepPhase(it.untilStep, it.algorithmic, it.language, it.taskWeights) }, seed)
 
     /** The batches of a pretraining stage of [batchSize] sequences: tasks, corpus windows and the split between them. */
-    public fun trainingData(spec: ExperimentSpec, batchSize: Int): TrainingData = TrainingData(
+    public fun trainingData(spec: ExperimentSpec, batchSize: Int, firstBatch: Long = 0): TrainingData = TrainingData(
         mixture, spec.data.algorithmic?.let { Batcher(tokenizer, it.loss) }, batchSize, spec.seed,
         language = language?.let { LanguageBatches(it.train, batchSize, spec.seed) },
         languageValidation = language?.validation,
         split = split(phases(spec, batchSize), spec.seed),
         lengths = lengths,
+        firstBatch = firstBatch,
     )
 
     public companion object {

@@ -25,7 +25,14 @@ internal data class FileDigest(val bytes: Long, val sha256: String)
 internal data class CheckpointManifest(val format: Int, val identity: CheckpointIdentity?, val files: Map<String, FileDigest>, val state: TrainingState)
 
 /** A checkpoint that was read and checked: its state and tensors, and the folder it came from. */
-public class LoadedCheckpoint(public val dir: Path, public val state: TrainingState, public val params: Map<String, FloatArray>, public val optimizer: Map<String, FloatArray>)
+public class LoadedCheckpoint(
+    public val dir: Path,
+    public val state: TrainingState,
+    public val params: Map<String, FloatArray>,
+    public val optimizer: Map<String, FloatArray>,
+    /** SHA-256 of its `params.bin`, in hex: results name the exact weights they measured. */
+    public val weightsSha256: String,
+)
 
 /** A checkpoint would have been written from NaN or infinite values; none is, and the run stops. */
 public class NonFiniteStateException(message: String) : RuntimeException(message), looplab.dsl.UserFacingError
@@ -54,6 +61,7 @@ public class Checkpoint(
     }
 
     private var lastSaved: TrainingState? = null
+    private var lastLoaded: LoadedCheckpoint? = null
 
     /** Whether any checkpoint folder exists (valid or not: [latest] says). */
     public val exists: Boolean get() = folders().isNotEmpty()
@@ -110,9 +118,15 @@ public class Checkpoint(
 
     /** Loads only the weights, for evaluating or fine-tuning what this stage produced. */
     public fun restoreWeights(store: ParameterStore) {
-        val loaded = latest(store) ?: throw CheckpointException("no checkpoint at $dir: the stage that should have written it did not finish")
+        val loaded = latest(store) ?: throw missing()
         load(loaded.dir, store) { store.load(loaded.params) }
+        lastLoaded = loaded
     }
+
+    /** SHA-256 of the weights file (of the checkpoint last restored, else the newest valid one), in hex. */
+    public fun weightsChecksum(): String = (lastLoaded ?: latest() ?: throw missing()).weightsSha256
+
+    private fun missing() = CheckpointException("no checkpoint at $dir: the stage that should have written it did not finish")
 
     /** Loads [loaded] (from [latest]) into [store] and [optimizer]. */
     public fun restore(store: ParameterStore, optimizer: Optimizer, loaded: LoadedCheckpoint) {
@@ -121,6 +135,7 @@ public class Checkpoint(
             optimizer.load(OptimizerState(loaded.state.optimizerSteps, loaded.optimizer))
         }
         lastSaved = loaded.state
+        lastLoaded = loaded
     }
 
     private fun load(folder: Path, store: ParameterStore, block: () -> Unit) = try {
@@ -163,7 +178,7 @@ public class Checkpoint(
                 nonFinite(values)?.let { fail("$file holds NaN or infinite values in $it") }
             }
         }
-        return LoadedCheckpoint(folder, manifest.state, tensors.getValue(PARAMS), tensors.getValue(OPTIMIZER))
+        return LoadedCheckpoint(folder, manifest.state, tensors.getValue(PARAMS), tensors.getValue(OPTIMIZER), manifest.files.getValue(PARAMS).sha256)
     }
 
     /** Checkpoint folders, newest first. */

@@ -1,16 +1,17 @@
 package looplab.pipelines.run
 
 import ai.djl.engine.Engine
+import ai.djl.pytorch.jni.JniUtils
 import kotlinx.serialization.Serializable
-import java.io.File
-import java.util.concurrent.TimeUnit
 
 /** What a result was produced with, so that it can be reproduced from its run folder alone. */
 @Serializable
 public data class Environment(
+    /** looplab's version and commit as built into the jar, not whatever directory it was started from. */
     val looplabVersion: String,
-    val gitCommit: String,
-    val gitDirty: Boolean?,
+    val looplabCommit: String,
+    /** True when looplab was built with uncommitted changes (the commit alone does not describe it). */
+    val looplabDirty: Boolean?,
     val java: String,
     val javaVendor: String,
     val kotlin: String,
@@ -20,13 +21,21 @@ public data class Environment(
     val djl: String,
     val pytorch: String,
     val device: String,
+    /** PyTorch's intra-op and inter-op threads, and OMP_NUM_THREADS as the process saw it. */
+    val torchThreads: Int,
+    val torchInteropThreads: Int,
+    val ompNumThreads: String?,
+    /** The command line as typed after `looplab` (empty when started from code). */
     val command: List<String>,
+    /** The experiment script, when the experiment came from one: its file name here and its SHA-256. */
+    val script: String? = null,
+    val scriptSha256: String? = null,
 ) {
     public companion object {
-        public fun capture(device: String, command: List<String>): Environment = Environment(
-            looplabVersion = Environment::class.java.`package`?.implementationVersion ?: "development",
-            gitCommit = git("rev-parse", "HEAD") ?: "unknown (not a git checkout)",
-            gitDirty = git("status", "--porcelain", "--untracked-files=no")?.isNotBlank(),
+        public fun capture(device: String, command: List<String>, script: ArchivedScript? = null): Environment = Environment(
+            looplabVersion = BuildInfo.version,
+            looplabCommit = BuildInfo.commit,
+            looplabDirty = BuildInfo.dirty,
             java = System.getProperty("java.version"),
             javaVendor = System.getProperty("java.vendor"),
             kotlin = KotlinVersion.CURRENT.toString(),
@@ -36,18 +45,12 @@ public data class Environment(
             djl = Engine::class.java.`package`?.implementationVersion ?: "0.35.1",
             pytorch = Engine.getInstance().version,
             device = device,
+            torchThreads = JniUtils.getNumThreads(),
+            torchInteropThreads = JniUtils.getNumInteropThreads(),
+            ompNumThreads = System.getenv("OMP_NUM_THREADS"),
             command = command,
+            script = script?.name,
+            scriptSha256 = script?.sha256,
         )
-
-        /** The commit looplab runs from, when started inside a git checkout. */
-        public fun gitCommit(): String = git("rev-parse", "HEAD") ?: "unknown"
-
-        private fun git(vararg args: String): String? = try {
-            val process = ProcessBuilder(listOf("git") + args).directory(File(".")).redirectErrorStream(false).start()
-            val out = process.inputStream.bufferedReader().readText().trim()
-            if (process.waitFor(5, TimeUnit.SECONDS) && process.exitValue() == 0) out else null
-        } catch (e: Exception) {
-            null
-        }
     }
 }

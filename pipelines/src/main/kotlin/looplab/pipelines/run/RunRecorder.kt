@@ -73,6 +73,8 @@ public class RunRecorder(private val dir: RunDirectory, private val plan: Plan, 
 
     public fun variantDone(variant: String): Unit = update(variant) { it.copy(status = "complete", error = null) }
 
+    public fun variantInterrupted(variant: String): Unit = update(variant) { it.copy(status = "interrupted") }
+
     public fun variantFailed(variant: String, error: String) {
         update(variant) { it.copy(status = "failed", error = error) }
         refresh()
@@ -127,8 +129,8 @@ public class RunRecorder(private val dir: RunDirectory, private val plan: Plan, 
 
     private fun refresh() {
         dir.write("summary.json", pretty.encodeToString(RunSummary.serializer(), summary()) + "\n")
-        dir.write("loss.png", Plots.loss(events))
-        dir.write("accuracy.png", Plots.accuracy(events))
+        dir.write("loss.png", Plots.loss(events, uniformLoss = kotlin.math.ln(plan.vocabSize.toDouble())))
+        dir.write("accuracy.png", Plots.accuracy(events, plan.data.tasks.associate { it.task to (it.chanceIid to it.chanceOod) }))
     }
 
     internal companion object {

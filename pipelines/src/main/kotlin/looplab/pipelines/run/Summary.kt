@@ -44,23 +44,47 @@ public data class StageSummary(
     val bitsPerByte: Double? = null,
 )
 
-/** `results_algorithmic.json`: every accuracy cell of the eval stages, with what it takes to compare them. */
+/** The version of the `results_<suite>.json` layout; readers refuse versions they do not know. */
+public const val RESULTS_SCHEMA: Int = 2
+
+/**
+ * `results_<suite>.json` (algorithmic, longctx, lm, loops): the measurements of one suite for every
+ * (variant, stage) of a run, with what it takes to compare them across runs.
+ */
 @Serializable
-public data class AlgorithmicResults(val metadata: ResultsMetadata, val results: List<VariantResults>)
+public data class SuiteResults(val metadata: ResultsMetadata, val results: List<SuiteEntry>)
 
 @Serializable
 public data class ResultsMetadata(
+    /** A file without it predates versioning: version 1 (no seed or checksum per entry). */
+    val schemaVersion: Int = 1,
+    val suite: String = "algorithmic",
     val experiment: String,
     val commit: String,
+    /** The seed of the run that trained these weights (and drew its evaluation problems). */
     val seed: Long,
-    /** Changes whenever the task grid (tasks, lengths, formats) changes: only equal versions compare. */
+    /** Changes whenever what is measured (tasks, lengths, formats, suite settings) changes: only equal versions compare. */
     val gridVersion: String,
-    val decoding: Decoding,
+    /** How answers were generated; null for suites that only score (lm). */
+    val decoding: Decoding?,
     val created: String,
 )
 
 @Serializable
 public data class Decoding(val strategy: String, val temperature: Double, val maxNewTokens: Int, val samplesPerCell: Int)
 
+/** One (variant, stage)'s measurements in one suite; only the suite's own field is set. */
 @Serializable
-public data class VariantResults(val variant: String, val stage: String, val from: String, val cells: List<AccuracyCell>)
+public data class SuiteEntry(
+    val variant: String,
+    val stage: String,
+    /** The stage whose weights were measured. */
+    val from: String,
+    val seed: Long,
+    /** SHA-256 of the weights measured (the checkpoint's params.bin). */
+    val checkpoint: String,
+    val cells: List<AccuracyCell>? = null,
+    val needles: looplab.pipelines.eval.NeedleResults? = null,
+    val language: looplab.pipelines.eval.SlidingWindowScore? = null,
+    val loops: looplab.pipelines.eval.LoopCurves? = null,
+)

@@ -26,10 +26,13 @@ public class TrainingData(
     private val languageValidation: IntArray? = null,
     private val split: SplitSchedule = SplitSchedule(listOf(StepPhase(Long.MAX_VALUE, if (mixture != null) 1.0 else 0.0, if (mixture == null) 1.0 else 0.0)), seed),
     private val lengths: SequenceSchedule = SequenceSchedule(0),
+    /** The stream position of this stage's batch 0: a stage that continues another starts after that one's last batch. */
+    private val firstBatch: Long = 0,
 ) {
     private val heldOut = mixture?.let { TaskMixture(it.tasks, Seeds.mix(seed, VALIDATION_STREAM)) }
 
-    public fun batch(index: Long, draw: Draw? = null): TokenBatch {
+    public fun batch(stageIndex: Long, draw: Draw? = null): TokenBatch {
+        val index = firstBatch + stageIndex
         if (split.isLanguage(index)) return language!!.batch(index, lengths.lengthAt(index))
         val mix = mixture!!
         val phase = split.phaseAt(index)

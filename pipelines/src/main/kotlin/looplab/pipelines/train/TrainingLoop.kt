@@ -1,5 +1,6 @@
 package looplab.pipelines.train
 
+import looplab.dsl.CheckpointPolicy
 import looplab.dsl.LrSchedule
 import looplab.dsl.OnNonFinite
 import looplab.dsl.StopOnNonFinite
@@ -43,6 +44,8 @@ public class TrainingLoop<B : Any>(
     private val listener: TrainingListener,
     /** fp16 training scales its loss; null for fp32 and bf16. */
     private val scaler: LossScaler? = null,
+    /** Saves between evaluation points (every N steps or minutes) and on a stop request, which ends the run. */
+    private val trigger: CheckpointTrigger = CheckpointTrigger(CheckpointPolicy(every = null, minutes = null)),
 ) {
     /** Trains to the end of the budget, continuing from the last checkpoint when there is one to resume. */
     public fun run(): TrainingState = with(settings) {
@@ -53,7 +56,7 @@ public class TrainingLoop<B : Any>(
         batches.use {
             while (!budget.done(state.step, state.tokens)) {
                 val step = state.step
-                val lr = lr.rateAt(step, budget.totalSteps) * guard.lrScale
+                val rate = lr.rateAt(step, budget.totalSteps) * guard.lrScale
                 val batch = batches.next(step)
                 val started = System.nanoTime()
                 // Micro-batches: gradients add up on the parameters, each loss weighted by its share.
@@ -63,26 +66,31 @@ public class TrainingLoop<B : Any>(
                     sum.plus(objective.forwardBackward(micro.batch, Pass(training = true, step = step, seed = seed), lossScale * micro.weight), micro.weight)
                 }
                 // Clip and step; a non-finite loss is never stepped on: the guard stops the run or skips the step.
-                val gradNorm = if (!guard.check(step, loss.loss, null) { checkpoints.lastStep }) Double.NaN else optimizer.step(lr, clipNorm, gradScale = lossScale)
+                val gradNorm = if (!guard.check(step, loss.loss, null) { checkpoints.lastStep }) Double.NaN else optimizer.step(rate, clipNorm, gradScale = lossScale)
                 // An fp16 overflow skips the update and lowers the scale; anywhere else the guard decides.
                 if (scaler != null) scaler.update(gradNorm.isFinite())
                 else if (loss.loss.isFinite()) guard.check(step, loss.loss, gradNorm) { checkpoints.lastStep }
-                state = state.copy(step = step + 1, tokens = state.tokens + objective.tokens(batch),
+                state = state.copy(step = step + 1, tokens = state.tokens + objective.tokens(batch), lrScale = guard.lrScale, skippedSteps = guard.skipped,
                     elapsedSeconds = state.elapsedSeconds + (System.nanoTime() - started) / 1e9)
                 // Log: the first and last steps always, so a record spans the whole stage.
                 val last = budget.done(state.step, state.tokens)
-                val metrics = TrainMetrics(variant, stage, state.step, loss.loss, lr, gradNorm, state.tokens,
+                val metrics = TrainMetrics(variant, stage, state.step, loss.loss, rate, gradNorm, state.tokens,
                     state.tokens / state.elapsedSeconds, state.elapsedSeconds, loss.extra)
                 listener.stepped(metrics, logged = state.step % logEvery == 0L || state.step == 1L || last)
                 // Evaluate and checkpoint.
-                if (last || evaluation.due(state.step)) {
+                val evaluating = last || evaluation.due(state.step)
+                if (evaluating) {
                     val measured = evaluation.evaluate(state.step)
                     listener.evaluated(measured)
                     // Never a checkpoint from weights whose held-out loss is no longer a number.
                     guard.checkValidation(state.step, measured.validationLoss) { checkpoints.lastStep }
-                    state = state.copy(complete = last, lrScale = guard.lrScale, skippedSteps = guard.skipped)
-                    checkpoints.save(state)
+                    state = state.copy(complete = last)
                 }
+                if (evaluating || trigger.due(state.step)) {
+                    checkpoints.save(state)
+                    trigger.saved()
+                }
+                if (trigger.stopping && !last) throw TrainingInterruptedException(variant, stage, state.step, trigger.stopReason)
             }
         }
         listener.finished(variant, stage)

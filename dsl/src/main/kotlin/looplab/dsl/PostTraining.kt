@@ -1,0 +1,264 @@
+package looplab.dsl
+
+import kotlinx.serialization.SerialName
+import kotlinx.serialization.Serializable
+
+/**
+ * Supervised fine-tuning on chat data, continuing the weights of stage [from]: the loss counts only
+ * the assistant's tokens (its closing tag and end-of-sequence included), never the system's or the
+ * user's. With [adapters], HRA adapters are added around the chosen linear layers first.
+ */
+@Serializable
+@SerialName("sft")
+public data class SftSpec(
+    override val id: String,
+    /** The id of an earlier training stage whose weights this one continues. */
+    val from: String,
+    val budget: Budget,
+    /** Rows per optimizer step (each row holds one conversation, or several when [packing]). */
+    val batchSize: Int = 16,
+    val lr: LrSchedule = CosineLr(1e-4, warmup = Steps(20)),
+    val optimizer: OptimizerSpec = AdamW(),
+    val clipNorm: Double? = 1.0,
+    val data: ChatDataSpec = ChatDataSpec(),
+    /** Several whole conversations per row, attending only within their own (document-causal); false: one per row, padded. */
+    val packing: Boolean = true,
+    val adapters: HraSpec? = null,
+    /** Evaluate (held-out loss, answer-format rate, accuracy) this often, and at the end; null: only at the end. */
+    val evalEvery: Steps? = null,
+    /** Held-out conversations per generator in the periodic evaluations. */
+    val evalSamples: Int = 32,
+    val logEvery: Steps = Steps(10),
+) : ModelStageSpec
+
+/**
+ * GRPO (DeepSeekMath's group relative policy optimisation) from the weights of stage [from]: per
+ * prompt, [groupSize] sampled completions scored by verifiable rewards; advantages normalised within
+ * the group; the clipped-ratio objective per token with a k3 KL penalty to the frozen starting model.
+ */
+@Serializable
+@SerialName("grpo")
+public data class GrpoSpec(
+    override val id: String,
+    val from: String,
+    /** Generation batches (each followed by [updatesPerBatch] optimizer steps). */
+    val budget: Steps,
+    /** Prompts per generation batch. */
+    val promptsPerStep: Int = 8,
+    /** Completions sampled per prompt (G). */
+    val groupSize: Int = 16,
+    /** Optimizer steps on each generation batch (μ); with 1 the ratio is 1 and clipping never acts. */
+    val updatesPerBatch: Int = 1,
+    /** Clipping range of the probability ratio: [1 − ε, 1 + ε]. */
+    val epsilon: Double = 0.2,
+    /** Weight of the k3 KL estimate to the frozen starting model (0: no reference pass at all). */
+    val beta: Double = 0.04,
+    /** Divide advantages by the group's reward std (GRPO); false: only subtract the mean (Dr. GRPO). */
+    val scaleByStd: Boolean = true,
+    val aggregation: LossAggregation = LossAggregation.Token,
+    val temperature: Double = 1.0,
+    /** Tokens generated at most per completion. */
+    val maxNewTokens: Int = 128,
+    val reward: RewardSpec = RewardSpec(),
+    val lr: LrSchedule = ConstantLr(1e-6),
+    val optimizer: OptimizerSpec = AdamW(),
+    val clipNorm: Double? = 1.0,
+    /** Train only the HRA adapters (the base weights stay as [from] left them). */
+    val adaptersOnly: Boolean = false,
+    /** Where the prompts come from; their assistant answers are the verifiers' references. */
+    val prompts: ChatDataSpec = ChatDataSpec(),
+    val evalEvery: Steps? = null,
+    val evalSamples: Int = 32,
+    val logEvery: Steps = Steps(1),
+) : ModelStageSpec
+
+/** How the per-token GRPO objective is averaged. */
+@Serializable
+public enum class LossAggregation {
+    /** Sum over every completion token of the batch ÷ their count: long completions weigh by their length. */
+    Token,
+
+    /** Each completion's token mean, then the mean over completions (the paper's 1/|o_i|; biased by length). */
+    Sequence,
+}
+
+/**
+ * What a completion earns: [correct] when the text strictly inside the single
+ * `<|answer|>…<|/answer|>` block equals the reference, plus [format] when the completion is
+ * well-formed (exactly one closed answer block, nothing after it); 0 in all when it is longer than
+ * [maxTokens] (null: no limit besides generation's own).
+ */
+@Serializable
+public data class RewardSpec(
+    val correct: Double = 1.0,
+    val format: Double = 0.1,
+    val maxTokens: Int? = null,
+)
+
+/**
+ * HRA adapters: each chosen linear layer computes `x·W + x·A·B`, with A ([in, rank]) normal of
+ * [initStd] and B ([rank, out]) zero, so the model starts exactly as it was. Adapters learn at
+ * [lrMultiplier] times the stage's learning rate; with [freezeBase] only they train.
+ */
+@Serializable
+public data class HraSpec(
+    val rank: Int,
+    val targets: List<AdapterTarget> = AdapterTarget.entries.toList(),
+    val initStd: Double = 0.02,
+    val lrMultiplier: Double = 5.0,
+    val freezeBase: Boolean = false,
+)
+
+/** The linear layers of a block that an adapter can wrap. */
+@Serializable
+public enum class AdapterTarget(
+    /** The parameter's name inside a block: `attn.wq`, `mlp.up`. */
+    public val leaf: String,
+) {
+    Query("attn.wq"), Key("attn.wk"), Value("attn.wv"), Output("attn.wo"),
+    Gate("mlp.gate"), Up("mlp.up"), Down("mlp.down"),
+}
+
+/** The conversations a post-training stage trains or draws prompts from, mixed by weight. */
+@Serializable
+public data class ChatDataSpec(
+    val sources: List<ChatSourceSpec> = listOf(WordProblems()),
+    /** Within each generator, one in this many seeds is held out for evaluation. */
+    val heldOutEvery: Int = 20,
+)
+
+/** One source of conversations. */
+@Serializable
+public sealed interface ChatSourceSpec {
+    /** Relative share of this source in the mix. */
+    public val weight: Double
+}
+
+/** Conversations from a JSONL file, one `{"messages": [...]}` per line. */
+@Serializable
+@SerialName("jsonl")
+public data class ChatJsonl(val path: String, override val weight: Double = 1.0) : ChatSourceSpec
+
+/** Algorithmic tasks posed as questions, answered inside the answer tags (training lengths in distribution). */
+@Serializable
+@SerialName("task_questions")
+public data class TaskQuestions(val tasks: List<TaskId> = Task.all, override val weight: Double = 1.0) : ChatSourceSpec
+
+/** Arithmetic word problems from templates, with exact answers; out of distribution: larger numbers. */
+@Serializable
+@SerialName("word_problems")
+public data class WordProblems(override val weight: Double = 1.0) : ChatSourceSpec
+
+/** A generator that an experiment script registers under [id] (see the curriculum's ChatGenerator). */
+@Serializable
+@SerialName("generator")
+public data class CustomChat(val id: String, override val weight: Double = 1.0) : ChatSourceSpec
+
+/**
+ * Fine-tunes the weights of [from] on chat data:
+ *
+ * ```
+ * val base = pretrain { budget = 2_000.steps }
+ * val tuned = sft(from = base) { budget = 300.steps; data { wordProblems(); taskQuestions() }; adapters(rank = 16) }
+ * ```
+ */
+public fun PipelineBuilder.sft(from: ModelRef, id: String = uniqueId("sft"), block: SftBuilder.() -> Unit): ModelRef {
+    add(SftBuilder(id, from.id).apply(block).build())
+    return ModelRef(id)
+}
+
+/**
+ * Reinforces the weights of [from] with GRPO on verifiable rewards:
+ *
+ * ```
+ * val rl = grpo(from = tuned) { budget = 100.steps; groupSize = 16; beta = 0.04 }
+ * ```
+ */
+public fun PipelineBuilder.grpo(from: ModelRef, id: String = uniqueId("grpo"), block: GrpoBuilder.() -> Unit): ModelRef {
+    add(GrpoBuilder(id, from.id).apply(block).build())
+    return ModelRef(id)
+}
+
+/** Builds a [ChatDataSpec]. */
+@LooplabDsl
+public class ChatDataBuilder internal constructor() {
+    private val sources = mutableListOf<ChatSourceSpec>()
+
+    /** Every one in [every] seeds of each generator is held out for evaluation. */
+    public var heldOutEvery: Int = 20
+
+    public fun jsonl(path: String, weight: Double = 1.0) { sources += ChatJsonl(path, weight) }
+    public fun taskQuestions(tasks: List<TaskId> = Task.all, weight: Double = 1.0) { sources += TaskQuestions(tasks, weight) }
+    public fun wordProblems(weight: Double = 1.0) { sources += WordProblems(weight) }
+
+    /** A generator registered by the script under [id]. */
+    public fun generator(id: String, weight: Double = 1.0) { sources += CustomChat(id, weight) }
+
+    internal fun build(): ChatDataSpec = ChatDataSpec(sources.ifEmpty { listOf(WordProblems()) }.toList(), heldOutEvery)
+}
+
+/** Builds an [SftSpec]. */
+@LooplabDsl
+public class SftBuilder internal constructor(private val id: String, private val from: String) {
+    /** How long to train: `300.steps` or `1.M.tokens`. Required. */
+    public var budget: Budget = Steps(0)
+    public var batchSize: Int = 16
+    public var lr: LrSchedule = CosineLr(1e-4, warmup = Steps(20))
+    public var optimizer: OptimizerSpec = AdamW()
+    public var clipNorm: Double? = 1.0
+    /** Whole conversations packed per row with a document-causal mask; false: one per row. */
+    public var packing: Boolean = true
+    public var evalEvery: Steps? = null
+    public var evalSamples: Int = 32
+    public var logEvery: Steps = Steps(10)
+    private var data = ChatDataSpec()
+    private var adapters: HraSpec? = null
+
+    public fun data(block: ChatDataBuilder.() -> Unit) { data = ChatDataBuilder().apply(block).build() }
+
+    /** HRA adapters of [rank] around [targets]; see [HraSpec]. */
+    public fun adapters(
+        rank: Int,
+        targets: List<AdapterTarget> = AdapterTarget.entries.toList(),
+        initStd: Double = 0.02,
+        lrMultiplier: Double = 5.0,
+        freezeBase: Boolean = false,
+    ) { adapters = HraSpec(rank, targets, initStd, lrMultiplier, freezeBase) }
+
+    internal fun build(): SftSpec = SftSpec(id, from, budget, batchSize, lr, optimizer, clipNorm, data, packing, adapters, evalEvery, evalSamples, logEvery)
+}
+
+/** Builds a [GrpoSpec]. */
+@LooplabDsl
+public class GrpoBuilder internal constructor(private val id: String, private val from: String) {
+    /** Generation batches. Required. */
+    public var budget: Steps = Steps(0)
+    public var promptsPerStep: Int = 8
+    public var groupSize: Int = 16
+    public var updatesPerBatch: Int = 1
+    public var epsilon: Double = 0.2
+    public var beta: Double = 0.04
+    public var scaleByStd: Boolean = true
+    public var aggregation: LossAggregation = LossAggregation.Token
+    public var temperature: Double = 1.0
+    public var maxNewTokens: Int = 128
+    public var reward: RewardSpec = RewardSpec()
+    public var lr: LrSchedule = ConstantLr(1e-6)
+    public var optimizer: OptimizerSpec = AdamW()
+    public var clipNorm: Double? = 1.0
+    public var adaptersOnly: Boolean = false
+    public var evalEvery: Steps? = null
+    public var evalSamples: Int = 32
+    public var logEvery: Steps = Steps(1)
+    private var prompts = ChatDataSpec()
+
+    public fun prompts(block: ChatDataBuilder.() -> Unit) { prompts = ChatDataBuilder().apply(block).build() }
+
+    /** Rewards: [correct] for the exact answer in the tags, [format] for a well-formed completion, nothing beyond [maxTokens]. */
+    public fun reward(correct: Double = 1.0, format: Double = 0.1, maxTokens: Int? = null) { reward = RewardSpec(correct, format, maxTokens) }
+
+    internal fun build(): GrpoSpec = GrpoSpec(
+        id, from, budget, promptsPerStep, groupSize, updatesPerBatch, epsilon, beta, scaleByStd, aggregation, temperature,
+        maxNewTokens, reward, lr, optimizer, clipNorm, adaptersOnly, prompts, evalEvery, evalSamples, logEvery,
+    )
+}
