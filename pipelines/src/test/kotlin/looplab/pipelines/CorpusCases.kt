@@ -65,7 +65,7 @@ object CorpusCases {
         val pre = listOf("pipeline", "stages", 0)
         val ev = listOf("pipeline", "stages", 1)
         return listOf(
-            jsonCase("width not divisible by heads", m0 + "width", n(30), "model[baseline].heads: must divide width 30"),
+            jsonCase("width not divisible by heads", m0 + "width", n(31), "model[baseline].heads: must divide width 31"),
             jsonCase("zero heads", m0 + "heads", n(0), "model[baseline].heads"),
             jsonCase("a context of one token", m0 + "contextLength", n(1), "model[baseline].contextLength: must be ≥ 2"),
             jsonCase("zero norm epsilon", m0 + "normEps", n(0.0), "model[baseline].normEps: must be > 0"),
@@ -114,8 +114,8 @@ object CorpusCases {
             case("a plan.json whose experiment is damaged", "plan {dir}/plan.json", 2, "plan.json (its \"experiment\") is not a valid experiment") {
                 Files.writeString(it.resolve("plan.json"), "{\"experiment\": {\"name\": 3}}")
             },
-            case("a run of an invalid spec writes no run folder", "run {dir}/spec.json --runs-dir {dir}/runs", 2, "model[baseline].heads: must divide width 30") {
-                specFile("spec.json", tinySpecJson().edit(m0 + "width", n(30)))(it)
+            case("a run of an invalid spec writes no run folder", "run {dir}/spec.json --runs-dir {dir}/runs", 2, "model[baseline].heads: must divide width 31") {
+                specFile("spec.json", tinySpecJson().edit(m0 + "width", n(31)))(it)
             },
         )
     }

@@ -39,6 +39,7 @@ class KillHarnessSpec : FunSpec({
                 if (!killed && kill(line)) {
                     process.destroyForcibly() // SIGKILL on Linux: no shutdown hooks, no flushing
                     killed = true
+                    break // killing closes the process's output
                 }
             }
         }
