@@ -115,10 +115,14 @@ public object SpecOverrides {
                 ?: throw SpecOverrideException("$text: the count is too large")
             return buildJsonObject { put("type", m.groupValues[3]); put(m.groupValues[3], count) }
         }
-        return try {
+        val parsed = try {
             Json.parseToJsonElement(text)
         } catch (e: IllegalArgumentException) {
-            JsonPrimitive(text)
+            return JsonPrimitive(text)
         }
+        // The parser reads a bare word (Compiled) as an unquoted literal; one that is not a number, a boolean or null is a string.
+        val bareWord = parsed is JsonPrimitive && !parsed.isString && parsed !is JsonNull &&
+            parsed.content != "true" && parsed.content != "false" && parsed.content.toDoubleOrNull() == null
+        return if (bareWord) JsonPrimitive(text) else parsed
     }
 }

@@ -36,6 +36,15 @@ class SpecOverridesSpec : FunSpec({
         SpecOverrides.apply(spec, listOf("pipeline.pretrain.budget=2.M.tokens")).pipeline.stages[0].let { (it as PretrainSpec).budget } shouldBe Tokens(2_000_000)
     }
 
+    test("a bare word is a string (an enum's name); numbers, booleans, null and JSON keep their types") {
+        val changed = SpecOverrides.apply(spec, listOf("backend=Compiled", "precision=Bf16Mixed", "device={\"type\": \"gpu\", \"index\": 0}"))
+        changed.backend shouldBe Backend.Compiled
+        changed.precision shouldBe Precision.Bf16Mixed
+        changed.device shouldBe Gpu(0)
+        SpecOverrides.apply(spec, listOf("backend=\"Compiled\"")).backend shouldBe Backend.Compiled
+        shouldThrow<SpecJsonException> { SpecOverrides.apply(spec, listOf("backend=Jit")) }.message shouldContain "Jit"
+    }
+
     test("an invalid path names what does not exist and what does") {
         shouldThrow<SpecOverrideException> { SpecOverrides.apply(spec, listOf("model[nope].width=128")) }
             .message shouldBe "--set model[nope].width=128: there is no model named \"nope\" (there are: baseline, loop)"

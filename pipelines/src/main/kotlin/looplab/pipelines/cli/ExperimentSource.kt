@@ -6,6 +6,8 @@ import kotlinx.serialization.json.jsonObject
 import looplab.curriculum.tasks.TaskedExperiment
 import looplab.dsl.ExperimentSpec
 import looplab.dsl.SpecJson
+import looplab.dsl.SpecJsonException
+import looplab.dsl.SweepSpec
 import looplab.dsl.UserFacingError
 import looplab.pipelines.script.ScriptLoader
 import java.io.File
@@ -39,6 +41,34 @@ public class ExperimentSource(private val catalog: ExampleCatalog) {
                     "a *.looplab.kts script or a *.json file",
             )
         }
+    }
+
+    /**
+     * For `looplab sweep`: what [loadWithTasks] reads, and also a sweep declared as data, by a script
+     * ending in `sweep(experiment) { ... }` or a JSON [SweepSpec] (an object with "experiment" and "grid").
+     */
+    public fun loadForSweep(argument: String): Pair<TaskedExperiment, SweepSpec?> {
+        val file = File(argument)
+        if (catalog.examples().none { it.name == argument }) {
+            if (argument.endsWith(".looplab.kts")) {
+                return when (val loaded = ScriptLoader.loadForSweep(file)) {
+                    is SweepSpec -> TaskedExperiment(loaded.experiment) to loaded
+                    else -> loaded as TaskedExperiment to null
+                }
+            }
+            if (argument.endsWith(".json") && file.isFile) {
+                val root = try { Json.parseToJsonElement(file.readText()) } catch (e: Exception) { null }
+                if (root is JsonObject && "grid" in root) {
+                    val sweep = try {
+                        SpecJson.json.decodeFromString(SweepSpec.serializer(), file.readText())
+                    } catch (e: IllegalArgumentException) {
+                        throw SpecJsonException("${file.path} is not a valid sweep: ${e.message?.lineSequence()?.first()}")
+                    }
+                    return TaskedExperiment(sweep.experiment) to sweep
+                }
+            }
+        }
+        return loadWithTasks(argument) to null
     }
 
     private fun readJson(file: File): ExperimentSpec {

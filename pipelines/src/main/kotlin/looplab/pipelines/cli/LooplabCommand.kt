@@ -49,7 +49,7 @@ public class LooplabCommand : CliktCommand(name = "looplab") {
 private const val FULL_HELP =
     "For a built-in example with a full-size variant: use the architecture at its published size instead of the CPU-sized default."
 
-private const val EXPERIMENT_HELP =
+internal const val EXPERIMENT_HELP =
     "A built-in example's name (see `looplab list`), a *.looplab.kts script, or a *.json spec (a run's plan.json works too)."
 
 /** `looplab list`: the built-in examples. */
@@ -159,6 +159,7 @@ public fun runCli(catalog: ExampleCatalog, args: Array<String>) {
     try {
         LooplabCommand().subcommands(
             ListCommand(catalog), PlanCommand(catalog), RunCommand(catalog), EvalCommand(catalog), CompareCommand(),
+            SweepCommand(catalog), SweepCellCommand(catalog),
             GenerateCommand(), ChatCommand(), ExportCommand(), ImportCommand(),
             BenchCommand().subcommands(BenchTrainCommand(), DataBenchCommand(), GenerateBenchCommand(), BenchSoakCommand()),
         ).main(args)

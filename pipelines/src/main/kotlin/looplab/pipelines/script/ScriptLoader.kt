@@ -3,6 +3,7 @@ package looplab.pipelines.script
 import looplab.curriculum.tasks.AlgorithmicTask
 import looplab.curriculum.tasks.TaskedExperiment
 import looplab.dsl.ExperimentSpec
+import looplab.dsl.SweepSpec
 import looplab.dsl.UserFacingError
 import org.jetbrains.kotlin.scripting.compiler.plugin.impl.ScriptJvmCompilerIsolated
 import java.io.File
@@ -61,7 +62,21 @@ public object ScriptLoader {
     public fun load(file: File): ExperimentSpec = loadWithTasks(file).spec
 
     /** The experiment [file] declares, with any tasks it defines and attaches with `withTasks`. */
-    public fun loadWithTasks(file: File): TaskedExperiment {
+    public fun loadWithTasks(file: File): TaskedExperiment = when (val result = evaluate(file, EXPECTATION)) {
+        is ExperimentSpec -> TaskedExperiment(result)
+        is TaskedExperiment -> result
+        is SweepSpec -> throw ScriptException("${file.name}: error: the script declares a sweep; run it with `looplab sweep ${file.name}`")
+        else -> throw ScriptException("${file.name}: error: $EXPECTATION, but it is a ${result?.let { it::class.simpleName }}")
+    }
+
+    /** What [file] declares for `looplab sweep`: an experiment (with its tasks), or a whole `sweep(...) { }`. */
+    public fun loadForSweep(file: File): Any = when (val result = evaluate(file, SWEEP_EXPECTATION)) {
+        is ExperimentSpec -> TaskedExperiment(result)
+        is TaskedExperiment, is SweepSpec -> result
+        else -> throw ScriptException("${file.name}: error: $SWEEP_EXPECTATION, but it is a ${result?.let { it::class.simpleName }}")
+    }
+
+    private fun evaluate(file: File, expectation: String): Any? {
         if (!file.isFile) throw ScriptException("${file.path}: no such file")
         if (!file.name.endsWith(".looplab.kts")) throw ScriptException("${file.path}: an experiment script must be named *.looplab.kts")
         val compiled = when (val r = ScriptJvmCompilerIsolated(defaultJvmScriptingHostConfiguration).compile(file.toScriptSource(), compilation)) {
@@ -72,13 +87,8 @@ public object ScriptLoader {
             is ResultWithDiagnostics.Success -> r.value
             is ResultWithDiagnostics.Failure -> throw ScriptException(describe(file, r.reports))
         }
-        val expectation = "the last expression must be an experiment(\"name\") { ... } (optionally .withTasks(...))"
         return when (val value = evaluated.returnValue) {
-            is ResultValue.Value -> when (val result = value.value) {
-                is ExperimentSpec -> TaskedExperiment(result)
-                is TaskedExperiment -> result
-                else -> throw ScriptException("${file.name}: error: $expectation, but it is a ${value.type}")
-            }
+            is ResultValue.Value -> value.value
             is ResultValue.Unit -> throw ScriptException("${file.name}: error: $expectation, but the script ends with a statement")
             is ResultValue.Error -> {
                 val error = value.error
@@ -88,6 +98,9 @@ public object ScriptLoader {
             is ResultValue.NotEvaluated -> throw ScriptException("${file.name}: error: the script was not evaluated")
         }
     }
+
+    private const val EXPECTATION = "the last expression must be an experiment(\"name\") { ... } (optionally .withTasks(...))"
+    private const val SWEEP_EXPECTATION = "the last expression must be an experiment(\"name\") { ... } or a sweep(experiment) { ... }"
 
     /** One line per error, `file:line:column: error: message`, as compilers print them. */
     private fun describe(file: File, reports: List<ScriptDiagnostic>): String =

@@ -3,6 +3,7 @@ package looplab.pipelines.eval
 import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainExactly
+import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
@@ -17,7 +18,13 @@ import looplab.dsl.TaskId
 import looplab.dsl.experiment
 import looplab.dsl.steps
 import looplab.dsl.cosine
+import looplab.curriculum.data.TokenBatch
+import looplab.dsl.AdamW
 import looplab.models.Models
+import looplab.models.Pass
+import looplab.models.eager.EagerExecutor
+import looplab.models.optim.AdamWOptimizer
+import looplab.pipelines.train.TokenObjective
 import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
 import looplab.pipelines.run.RunOptions
@@ -61,10 +68,35 @@ class NeedleSpec : FunSpec({
         }
     }
 
-    // Not shown yet: a tiny model trained on this task finding the needle above chance. A 2-layer, width-48 model stayed
-    // at chance (answer loss 1.53 = 2·ln 10 / 3 after 400 steps at 3e-3) on this machine; that test needs a design that
-    // learns in CPU test time. What is held here: the suite runs as an eval stage, reports lengths past the context as
-    // such, and an untrained model does not retrieve.
+    test("a tiny model trained on needle problems retrieves the code far above chance; the same model untrained does not") {
+        // One digit, so that one attention head that finds the only digit in the prompt and copies it solves the task;
+        // the loss is on the answer alone, so every step's gradient is about retrieval, not the filler.
+        val generator = NeedleGenerator(CharTokenizer, austen, NeedleFormat(needle = " The code is {code}. ", question = " The code is ", digits = 1))
+        val spec = experiment("retrieve") { model("retriever") { width = 64; heads = 4; layers = 2; contextLength = 64; ffnHidden = 128 } }.models.single()
+        val model = Models.build(spec, CharTokenizer.vocabSize)
+        EagerBackend().use { backend ->
+            ParameterStore(model.parameters, backend, seed = 5).use { store ->
+                val evaluator = NeedleEvaluator(Completers.greedy(model, store, backend, CharTokenizer.eos), generator, contextLength = 64, seed = 99)
+                fun accuracy() = evaluator.evaluate(listOf(48), listOf(0.0, 0.25, 0.5, 0.75, 1.0), samples = 20).cells.map { it.accuracy!! }.average()
+                val untrained = accuracy()
+                val objective = TokenObjective(EagerExecutor(backend), model, store)
+                val optimizer = AdamWOptimizer(store, backend, AdamW())
+                val random = Random(3)
+                var loss = 0.0
+                repeat(RETRIEVAL_STEPS) { step ->
+                    store.zeroGradients()
+                    loss = objective.forwardBackward(answerOnlyBatch(generator, random, rows = 16, length = 48), Pass(training = true, step = step.toLong()), 1.0).loss
+                    optimizer.step(3e-3, clipNorm = 1.0)
+                }
+                val trained = accuracy()
+                println("needle retrieval, 1 digit (chance 10%): untrained ${"%.1f".format(untrained * 100)}%, after $RETRIEVAL_STEPS steps ${"%.1f".format(trained * 100)}% (last answer loss ${"%.3f".format(loss)})")
+                generator.format.chance shouldBe 0.1
+                untrained shouldBeLessThan 0.25
+                trained shouldBeGreaterThan 0.6
+            }
+        }
+    }
+
     test("needles as an eval stage: lengths past the context are reported so, and an untrained model is at chance") {
         val spec = experiment("retrieve") {
             seed = 11
@@ -96,3 +128,18 @@ class NeedleSpec : FunSpec({
         }
     }
 })
+
+private const val RETRIEVAL_STEPS = 300
+
+/** Needle problems at random depths with the loss on the answer token alone (the target after the question). */
+private fun answerOnlyBatch(generator: NeedleGenerator, random: Random, rows: Int, length: Int): TokenBatch {
+    val inputs = IntArray(rows * length); val targets = IntArray(rows * length); val mask = FloatArray(rows * length)
+    repeat(rows) { r ->
+        val p = generator.problem(length, random.nextDouble(), random)
+        p.prompt.copyInto(inputs, r * length)
+        p.prompt.copyInto(targets, r * length, 1)
+        targets[r * length + length - 1] = p.answer.single()
+        mask[r * length + length - 1] = 1f
+    }
+    return TokenBatch(inputs, targets, mask, rows, length, tokens = rows * length)
+}

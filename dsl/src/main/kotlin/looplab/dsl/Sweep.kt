@@ -1,0 +1,162 @@
+package looplab.dsl
+
+import kotlinx.serialization.Serializable
+
+/**
+ * A sweep: one experiment run as a grid of cells, each a single variant with one seed and one size.
+ * [grid]'s axes multiply; an empty axis keeps what the experiment declares (every variant, its seed,
+ * each variant's own size).
+ */
+@Serializable
+public data class SweepSpec(
+    val experiment: ExperimentSpec,
+    val grid: SweepGrid = SweepGrid(),
+    /** Resources a Slurm executor asks for; the CLI's flags override them. */
+    val slurm: SlurmResources = SlurmResources(),
+)
+
+/** The axes of a sweep. */
+@Serializable
+public data class SweepGrid(
+    /** Variant (model) names of the experiment; empty means all of them. */
+    val variants: List<String> = emptyList(),
+    /** Experiment seeds; empty means the experiment's own. */
+    val seeds: List<Long> = emptyList(),
+    /** Rungs of the size ladder applied to each variant; empty means each variant's declared size. */
+    val sizes: List<Size> = emptyList(),
+) {
+    public companion object {
+        /**
+         * Reads `variant=a,b,seed=1..3,size=nano,125m`: a `key=` starts an axis and the values after it
+         * belong to it until the next key. Seeds take `1..3` ranges; sizes take the ladder's names
+         * ([sizeNames]). Every mistake is reported at once, naming the piece at fault.
+         */
+        public fun parse(text: String): SweepGrid {
+            val axes = LinkedHashMap<String, MutableList<String>>()
+            val errors = mutableListOf<String>()
+            var current: String? = null
+            for (piece in text.split(',').map { it.trim() }) {
+                val key = piece.substringBefore('=', missingDelimiterValue = "").takeIf { '=' in piece }
+                val value = if (key != null) piece.substringAfter('=') else piece
+                if (key != null) {
+                    if (key !in AXES) errors += "unknown axis \"$key\" (axes: ${AXES.joinToString()})"
+                    if (key in axes) errors += "axis \"$key\" is given twice"
+                    current = key
+                    axes.getOrPut(key) { mutableListOf() }
+                } else if (current == null) {
+                    errors += "\"$piece\" comes before any axis (write e.g. variant=$piece)"
+                    continue
+                }
+                if (value.isEmpty()) errors += "axis \"$current\" has an empty value" else axes.getValue(current!!) += value
+            }
+            val seeds = axes["seed"].orEmpty().flatMap { parseSeeds(it, errors) }
+            val sizes = axes["size"].orEmpty().mapNotNull { name ->
+                sizeNames[name.lowercase()] ?: null.also { errors += "unknown size \"$name\" (sizes: ${sizeNames.keys.joinToString()})" }
+            }
+            val grid = SweepGrid(axes["variant"].orEmpty(), seeds, sizes)
+            listOf("variant" to grid.variants, "seed" to grid.seeds, "size" to grid.sizes).forEach { (axis, values) ->
+                values.groupBy { it }.filter { it.value.size > 1 }.keys.forEach { errors += "$axis $it is listed twice" }
+            }
+            if (errors.isNotEmpty()) throw SweepGridException("--grid $text: ${errors.joinToString("; ")}")
+            return grid
+        }
+
+        private fun parseSeeds(value: String, errors: MutableList<String>): List<Long> {
+            val range = value.split("..")
+            val bounds = range.map { it.trim().toLongOrNull() }
+            return when {
+                range.size == 1 && bounds[0] != null -> listOf(bounds[0]!!)
+                range.size == 2 && bounds.all { it != null } && bounds[0]!! <= bounds[1]!! -> (bounds[0]!!..bounds[1]!!).toList()
+                else -> emptyList<Long>().also { errors += "seed \"$value\" is not a number or a range like 1..3" }
+            }
+        }
+
+        private val AXES = listOf("variant", "seed", "size")
+
+        /** The names a grid gives the size ladder's rungs, as the seeds write them. */
+        public val sizeNames: Map<String, Size> = linkedMapOf(
+            "nano" to Size.Nano, "50m" to Size.M50, "125m" to Size.M125, "300m" to Size.M300, "350m" to Size.M350,
+            "760m" to Size.M760, "1b" to Size.B1, "1b-16k" to Size.B1Long,
+        )
+
+        /** A rung's name in a grid and in cell names, e.g. `125m`. */
+        public fun nameOf(size: Size): String = sizeNames.entries.first { it.value == size }.key
+    }
+}
+
+/** Thrown when a grid cannot be read; the message names every piece at fault. */
+public class SweepGridException(message: String) : IllegalArgumentException(message), UserFacingError
+
+/** What each Slurm array task asks for. Null leaves it to the cluster's defaults. */
+@Serializable
+public data class SlurmResources(
+    val partition: String? = null,
+    val account: String? = null,
+    /** Wall-time limit per cell, in Slurm's syntax (`1:00:00`, `2-00:00:00`). */
+    val time: String? = null,
+    val gpusPerTask: Int? = null,
+    val cpusPerTask: Int = 1,
+    /** At most this many cells run at once (`--array=0-N%K`); null means no limit of the sweep's own. */
+    val parallel: Int? = null,
+)
+
+/**
+ * Declares a sweep over [experiment].
+ *
+ * ```
+ * sweep(ladder) {
+ *     grid { variants("baseline", "shared_loop"); seeds(1..3); sizes(Size.Nano, Size.M125) }
+ *     slurm { partition = "gpu"; gpusPerTask = 1; time = "12:00:00"; parallel = 8 }
+ * }
+ * ```
+ */
+public fun sweep(experiment: ExperimentSpec, block: SweepBuilder.() -> Unit): SweepSpec =
+    SweepBuilder(experiment).apply(block).build()
+
+/** Builds a [SweepSpec]. */
+@LooplabDsl
+public class SweepBuilder internal constructor(private val experiment: ExperimentSpec) {
+    private var grid = SweepGrid()
+    private var slurm = SlurmResources()
+
+    /** The axes: variants, seeds and sizes. */
+    public fun grid(block: SweepGridBuilder.() -> Unit) {
+        grid = SweepGridBuilder().apply(block).build()
+    }
+
+    /** What each Slurm array task asks for. */
+    public fun slurm(block: SlurmResourcesBuilder.() -> Unit) {
+        slurm = SlurmResourcesBuilder().apply(block).build()
+    }
+
+    internal fun build(): SweepSpec = SweepSpec(experiment, grid, slurm)
+}
+
+/** Builds a [SweepGrid]. */
+@LooplabDsl
+public class SweepGridBuilder internal constructor() {
+    private val variants = mutableListOf<String>()
+    private val seeds = mutableListOf<Long>()
+    private val sizes = mutableListOf<Size>()
+
+    public fun variants(vararg names: String) { variants += names }
+    public fun seeds(vararg values: Long) { seeds += values.toList() }
+    public fun seeds(range: LongRange) { seeds += range }
+    public fun seeds(range: IntRange) { seeds += range.map { it.toLong() } }
+    public fun sizes(vararg rungs: Size) { sizes += rungs }
+
+    internal fun build(): SweepGrid = SweepGrid(variants.toList(), seeds.toList(), sizes.toList())
+}
+
+/** Builds [SlurmResources]. */
+@LooplabDsl
+public class SlurmResourcesBuilder internal constructor() {
+    public var partition: String? = null
+    public var account: String? = null
+    public var time: String? = null
+    public var gpusPerTask: Int? = null
+    public var cpusPerTask: Int = 1
+    public var parallel: Int? = null
+
+    internal fun build(): SlurmResources = SlurmResources(partition, account, time, gpusPerTask, cpusPerTask, parallel)
+}
