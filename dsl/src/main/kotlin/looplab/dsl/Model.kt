@@ -168,9 +168,9 @@ public class ModelBuilder internal constructor(private val name: String) {
         architecture.configure(this)
     }
 
-    /** Rotary positions with base [base]; [ntk] rescales the base for sequences beyond [contextLength]. */
-    public fun rope(base: Double = ROPE.base, ntk: Boolean = ROPE.ntk) {
-        positions = Rope(base, ntk)
+    /** Rotary positions with base [base]; [ntk] scales the base, at every length, for reading up to [ntkFactor] × [contextLength] tokens. */
+    public fun rope(base: Double = ROPE.base, ntk: Boolean = ROPE.ntk, ntkFactor: Double = ROPE.ntkFactor) {
+        positions = Rope(base, ntk, ntkFactor)
     }
 
     /**

@@ -9,13 +9,22 @@ public sealed interface Positions
 
 /**
  * Rotary position embedding (GPT-NeoX layout) with base frequency [base]; larger bases suit longer
- * contexts (parameter golf used 500,000). With [ntk], a sequence longer than the training context
- * rotates with the base scaled by `s^(D/(D-2))`, `s` = length / context (NTK-aware scaling);
- * sequences within the context are unaffected.
+ * contexts (parameter golf used 500,000). With [ntk], the model is meant to read up to [ntkFactor]
+ * times its context, and rotates at every length with the base scaled by `ntkFactor^(D/(D-2))`
+ * (NTK-aware scaling, D the head size). The scaling is a fixed property of the model, decided here:
+ * scaling by the length of the sequence at hand would make a position's logits depend on how many
+ * tokens follow it, which is a look at the future and breaks cached decoding.
  */
 @Serializable
 @SerialName("rope")
-public data class Rope(val base: Double = 10_000.0, val ntk: Boolean = false) : Positions
+public data class Rope(val base: Double = 10_000.0, val ntk: Boolean = false, val ntkFactor: Double = 4.0) : Positions {
+    /** The base the model rotates with, at every length. */
+    public fun effectiveBase(headSize: Int): Double {
+        if (!ntk) return base
+        val d = headSize.toDouble()
+        return base * Math.pow(ntkFactor, d / (d - 2))
+    }
+}
 
 /**
  * A learned absolute position table with one row per position of the context (seed 001's

@@ -29,7 +29,10 @@ internal fun validateModel(model: ModelSpec, check: SpecChecker) {
     check.require("normEps", model.normEps > 0.0) { "must be > 0, was ${model.normEps}" }
     check.require("initStd", model.initStd > 0.0) { "must be > 0, was ${model.initStd}" }
     when (val positions = model.positions) {
-        is Rope -> check.at("positions").require("base", positions.base > 1.0) { "must be > 1, was ${positions.base}" }
+        is Rope -> {
+            check.at("positions").require("base", positions.base > 1.0) { "must be > 1, was ${positions.base}" }
+            check.at("positions").require("ntkFactor", positions.ntkFactor >= 1.0 && positions.ntkFactor.isFinite()) { "must be ≥ 1, was ${positions.ntkFactor}" }
+        }
         LearnedPositions -> Unit
     }
     check.atLeast("prelude", model.prelude, 0)

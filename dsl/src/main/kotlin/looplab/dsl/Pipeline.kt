@@ -49,6 +49,8 @@ public data class PretrainSpec(
     val from: String? = null,
     /** When to save a checkpoint besides the evaluation points and the end of the stage. */
     val checkpoint: CheckpointPolicy = CheckpointPolicy(),
+    /** A NaN or infinite loss or gradient stops the variant, or skips the step and lowers the learning rate. */
+    val onNonFinite: OnNonFinite = StopOnNonFinite,
 ) : ModelStageSpec
 
 /**
@@ -201,6 +203,9 @@ public class PretrainBuilder internal constructor(private val id: String) {
     public var evalEvery: Steps? by spec(PretrainSpec::evalEvery) { s, v -> s.copy(evalEvery = v) }
     public var evalSamples: Int by spec(PretrainSpec::evalSamples) { s, v -> s.copy(evalSamples = v) }
     public var logEvery: Steps by spec(PretrainSpec::logEvery) { s, v -> s.copy(logEvery = v) }
+
+    /** `StopOnNonFinite` (default), or `SkipNonFinite(maxSkips = 3, lrFactor = 0.5)`: skip such steps, lowering the learning rate each time. */
+    public var onNonFinite: OnNonFinite by spec(PretrainSpec::onNonFinite) { s, v -> s.copy(onNonFinite = v) }
 
     /** Save a checkpoint every [every] steps and every [minutes] of training (null: not on that clock). */
     public fun checkpoint(every: Steps? = DEFAULT_CHECKPOINT.every, minutes: Double? = DEFAULT_CHECKPOINT.minutes) {

@@ -167,6 +167,11 @@ private fun validatePretrain(stage: PretrainSpec, check: SpecChecker) {
     stage.evalEvery?.let { check.at("evalEvery").atLeast("steps", it.steps, 1) }
     check.atLeast("evalSamples", stage.evalSamples, 1)
     check.at("logEvery").atLeast("steps", stage.logEvery.steps, 1)
+    (stage.onNonFinite as? SkipNonFinite)?.let { skip ->
+        val at = check.at("onNonFinite")
+        at.atLeast("maxSkips", skip.maxSkips, 1)
+        at.require("lrFactor", skip.lrFactor > 0.0 && skip.lrFactor < 1.0) { "must be within (0, 1), was ${skip.lrFactor}" }
+    }
     stage.checkpoint.every?.let { check.at("checkpoint.every").atLeast("steps", it.steps, 1) }
     stage.checkpoint.minutes?.let { check.at("checkpoint").require("minutes", it > 0.0 && it.isFinite()) { "must be > 0 (or null for no timed checkpoints), was $it" } }
 }

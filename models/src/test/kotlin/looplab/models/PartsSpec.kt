@@ -122,14 +122,27 @@ class PartsSpec : FunSpec({
         run(model, store, ids, 6).loopsRun shouldBe 5
     }
 
-    test("NTK scaling leaves sequences within the context untouched and rescales longer ones") {
+    test("NTK scaling is a fixed property of the model: the scaled base at every length, so logits at t never depend on the length") {
         val plainSpec = tinyModel { contextLength = 8; initStd = 0.3 } // large enough weights for attention to depend on positions
+        val ntkRope = looplab.dsl.Rope(ntk = true, ntkFactor = 4.0)
+        val ntk = decoder(plainSpec.copy(positions = ntkRope))
+        val store = ParameterStore(ntk.parameters, testBackend, seed = 8)
+        // The same as plain RoPE with the scaled base, within the context and beyond it.
+        val scaledBase = ntkRope.effectiveBase(plainSpec.headSize)
+        (scaledBase > 10_000.0 * 4) shouldBe true
+        val scaled = decoder(plainSpec.copy(positions = looplab.dsl.Rope(base = scaledBase)))
+        // Parameters belong to the model that declared them: each model gets a store with the same values.
+        fun sameWeights(model: RecursiveDecoder) = ParameterStore(model.parameters, testBackend, seed = 0).also { it.load(store.snapshot()) }
+        val scaledStore = sameWeights(scaled)
+        for (length in listOf(8, 20)) maxDiff(run(scaled, scaledStore, tokens(length), length).logits, run(ntk, store, tokens(length), length).logits) shouldBe 0.0
+        // A position's logits are those of the prefix alone, however far past the context the sequence runs.
+        val long = run(ntk, store, tokens(20, batch = 1), 20).logits
+        val prefix = run(ntk, store, tokens(20, batch = 1).copyOf(6), 6).logits
+        val width = prefix.size / 6
+        maxDiff(long.copyOf(6 * width), prefix) shouldBeLessThan 1e-4 * prefix.maxOf { kotlin.math.abs(it) }
+        // And it differs from the unscaled model (the factor does something).
         val plain = decoder(plainSpec)
-        val ntk = decoder(plainSpec.copy(positions = looplab.dsl.Rope(ntk = true)))
-        val store = ParameterStore(plain.parameters, testBackend, seed = 8)
-        val ntkStore = ParameterStore(ntk.parameters, testBackend, seed = 0).also { it.load(store.snapshot()) }
-        maxDiff(run(plain, store, tokens(8), 8).logits, run(ntk, ntkStore, tokens(8), 8).logits) shouldBe 0.0
-        (maxDiff(run(plain, store, tokens(12), 12).logits, run(ntk, ntkStore, tokens(12), 12).logits) > 1e-4) shouldBe true
+        (maxDiff(run(plain, sameWeights(plain), tokens(8), 8).logits, run(ntk, store, tokens(8), 8).logits) > 1e-4) shouldBe true
     }
 
     test("the MoE reports its z-loss, per-expert load (summing to one) and dropped share") {

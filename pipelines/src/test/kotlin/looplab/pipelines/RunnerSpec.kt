@@ -81,16 +81,27 @@ class ResumeSpec : FunSpec({
             Runner().run(tinyExperiment(), RunOptions(runsDir = runs, listeners = listOf(crash)))
         }
         val dir = Files.list(runs.resolve("tiny")).findFirst().get()
-        val resumed = Runner().run(tinyExperiment(), RunOptions(resume = dir))
+        Json.parseToJsonElement(Files.readString(dir.resolve("summary.json"))).jsonObject.getValue("status").jsonPrimitive.content shouldBe "failed"
+        val starts = mutableListOf<String>()
+        val watch = object : looplab.pipelines.metrics.TrainingListener {
+            override fun started(variant: String, stage: String, totalSteps: Long, startStep: Long) { starts += "$variant:$startStep" }
+        }
+        val resumed = Runner().run(tinyExperiment(), RunOptions(resume = dir, listeners = listOf(watch)))
         resumed.succeeded shouldBe true
         resumed.dir shouldBe dir
         trainLosses(dir) shouldBe trainLosses(straight.dir)
-        // It continued from the checkpoint at step 10, not from scratch: only steps 11-15 were done twice,
-        // and the baseline, finished before the crash, was not trained again.
+        // It continued from the checkpoint at step 10, not from scratch, and the baseline, finished
+        // before the crash, was not trained again.
+        starts shouldBe listOf("shared_loop:10")
+        // Every step is recorded once: the steps trained again replaced their first record.
         val lines = Files.readAllLines(dir.resolve("metrics.jsonl")).map { json.decodeFromString(MetricEvent.serializer(), it) }
-            .filterIsInstance<TrainMetrics>().groupingBy { "${it.variant}:${it.step}" }.eachCount()
-        lines.filterValues { it > 1 }.keys shouldBe (11..15).map { "shared_loop:$it" }.toSet()
+        lines.filterIsInstance<TrainMetrics>().groupingBy { "${it.variant}:${it.step}" }.eachCount().filterValues { it > 1 } shouldBe emptyMap()
+        lines.filterIsInstance<EvalMetrics>().groupingBy { "${it.variant}:${it.stage}:${it.step}" }.eachCount().filterValues { it > 1 } shouldBe emptyMap()
         results(dir) shouldBe results(straight.dir)
+        // The summary keeps the figures of the variant finished before the crash, and each stage's first loss.
+        fun stages(summary: looplab.pipelines.run.RunSummary) = summary.variants.associate { v -> v.name to v.stages.getValue("pretrain").let { listOf(it.steps, it.firstLoss, it.finalLoss, it.validationLoss) } }
+        stages(resumed.summary) shouldBe stages(straight.summary)
+        resumed.summary.status shouldBe "complete"
     }
 })
 

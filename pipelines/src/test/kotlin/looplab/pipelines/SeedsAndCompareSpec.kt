@@ -18,6 +18,7 @@ import looplab.pipelines.compare.RunRecordException
 import looplab.pipelines.compare.RunRecords
 import looplab.pipelines.eval.RunEvaluation
 import looplab.pipelines.eval.Suite
+import looplab.pipelines.run.Checkpoint
 import looplab.pipelines.run.RESULTS_SCHEMA
 import looplab.pipelines.run.RunOptions
 import looplab.pipelines.run.RunRecorder
@@ -58,7 +59,7 @@ class SeedsAndCompareSpec : FunSpec({
         loops.metadata.gridVersion shouldStartWith "looplab-loops-1-"
         loops.metadata.commit.isNotEmpty() shouldBe true
         loops.results.map { it.variant } shouldBe listOf("baseline", "shared_loop")
-        for (entry in loops.results) entry.checkpoint shouldBe sha256(seven.resolve("checkpoints/${entry.variant}/pretrain/params.bin"))
+        for (entry in loops.results) entry.checkpoint shouldBe sha256(Checkpoint(seven.resolve("checkpoints/${entry.variant}/pretrain")).latest()!!.dir.resolve("params.bin"))
         val curves = loops.results.single { it.variant == "shared_loop" }.loops!!
         curves.trainedLoops shouldBe 2
         curves.perLoop.map { it.loops } shouldBe listOf(1, 2)

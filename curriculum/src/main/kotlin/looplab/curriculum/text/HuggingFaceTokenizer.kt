@@ -70,7 +70,11 @@ public class HuggingFaceTokenizer private constructor(
         public fun load(path: Path): HuggingFaceTokenizer {
             if (!Files.isRegularFile(path)) throw TokenizerLoadException("$path: no such tokenizer file")
             val raw = Files.readAllBytes(path)
-            val bytes = if (path.toString().endsWith(".gz")) GZIPInputStream(ByteArrayInputStream(raw)).use { it.readBytes() } else raw
+            val bytes = if (!path.toString().endsWith(".gz")) raw else try {
+                GZIPInputStream(ByteArrayInputStream(raw)).use { it.readBytes() }
+            } catch (e: java.io.IOException) {
+                throw TokenizerLoadException("$path is not a valid tokenizer.json.gz: not gzip data, or cut short (${e.message})")
+            }
             return fromBytes(bytes, path.toString())
         }
 

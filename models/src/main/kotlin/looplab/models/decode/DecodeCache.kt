@@ -17,7 +17,7 @@ public class DecodeCache private constructor(
     public val capacity: Int,
     /** Step: the token index (0-based, memory not counted) of each row's new token; null for a prefill. */
     public val positions: IntArray?,
-    /** Tokens the whole generation may reach (its RoPE base is fixed by it, see [RecursiveDecoder]). */
+    /** Tokens the whole generation may reach (the RoPE base does not depend on it: NTK scaling is fixed by the model). */
     public val horizon: Int,
     private val input: Map<String, Tensor>,
 ) {

@@ -21,7 +21,6 @@ import looplab.models.parts.ConvRefineStep
 import looplab.models.parts.LatentThoughts
 import looplab.models.tensor.Ops
 import looplab.models.tensor.Tensor
-import kotlin.math.pow
 import kotlin.math.sqrt
 
 /**
@@ -128,9 +127,8 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
                 }
                 x = x + if (step == null) slice(p[positionTable!!], 0, 0, length) else embedding(tokens(step, batch, 1), p[positionTable!!])
             }
-            // A decoding cache fixes the base for the whole generation (its horizon): keys already
-            // cached were rotated with it.
-            is Rope -> f.ropeBase = ropeBase(positions, f.cache?.horizon ?: length)
+            // NTK scaling is fixed by the model, so cached and uncached decoding rotate alike at any length.
+            is Rope -> f.ropeBase = positions.effectiveBase(spec.headSize)
         }
         if (refine != null) x = refine.apply(f, x)
         var ve = valueTable?.let { embedding(tokens, p[it]) }
@@ -166,16 +164,5 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
     private fun headLogits(f: Forward, stream: Tensor, norm: ParamRef, weight: Tensor): Tensor = with(f.ops) {
         val tokens = if (f.prefix == 0) stream else slice(stream, 1, f.prefix, stream.shape[1])
         linear(rmsNorm(tokens, f.params[norm], spec.normEps), weight)
-    }
-
-    /**
-     * NTK-aware scaling: beyond the training context, the base grows by `s^(D/(D-2))`
-     * (s = length / context), which stretches the low frequencies over the longer sequence while
-     * keeping the high ones; within the context the base is untouched.
-     */
-    private fun ropeBase(rope: Rope, length: Int): Double {
-        if (!rope.ntk || length <= spec.contextLength) return rope.base
-        val d = spec.headSize.toDouble()
-        return rope.base * (length.toDouble() / spec.contextLength).pow(d / (d - 2))
     }
 }

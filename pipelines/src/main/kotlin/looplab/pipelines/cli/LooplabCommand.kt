@@ -100,6 +100,7 @@ public class RunCommand(private val catalog: ExampleCatalog) : CliktCommand(name
     private val quiet by option("--quiet", help = "Print nothing but errors and how to resume; the run folder is written in full.").flag()
 
     override fun run(): Unit = reportingErrors {
+        if (Files.exists(runsDir) && !Files.isDirectory(runsDir)) throw UsageError("--runs-dir $runsDir: not a folder")
         if (resume != null && overrides.isNotEmpty()) throw UsageError("--set cannot change a run being resumed: its plan.json fixes the experiment")
         val loaded = when {
             resume != null -> resumedExperiment(resume!!)

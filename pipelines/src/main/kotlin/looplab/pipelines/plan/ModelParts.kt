@@ -17,7 +17,7 @@ public object ModelParts {
     public fun describe(spec: ModelSpec): List<String> = buildList {
         val r = spec.recursive
         when (val p = spec.positions) {
-            is Rope -> add("RoPE base ${number(p.base)}" + if (p.ntk) " (NTK-scaled beyond ${spec.contextLength})" else "")
+            is Rope -> add("RoPE base ${number(p.base)}" + if (p.ntk) " (NTK-scaled for ${number(p.ntkFactor)} × context: base ${number(Math.rint(p.effectiveBase(spec.headSize)))} at every length)" else "")
             LearnedPositions -> add("learned absolute positions (${spec.contextLength})")
         }
         spec.kvHeads?.takeIf { it != spec.heads }?.let { add("GQA ${spec.heads}q/${it}kv") }

@@ -47,15 +47,16 @@ public object Preflight {
         }
     }
 
-    /** What is wrong with the checkpoints a resumed run would read. */
+    /** What is wrong with the checkpoints a resumed run would read: a stage whose checkpoints are all unusable cannot resume. */
     private fun checkpointProblems(run: Path, plan: Plan): List<String> {
         val problems = mutableListOf<String>()
         for (model in plan.models) for (stage in plan.stages.filter { it.kind == "pretrain" }) {
-            val checkpoint = Checkpoint(run.resolve("checkpoints").resolve(model.name).resolve(stage.id))
-            if (!checkpoint.exists) continue
-            val state = try { checkpoint.state() } catch (e: CheckpointException) { problems += e.message!!; continue }
-            val needed = if (state.complete) listOf("params.bin") else listOf("params.bin", "optimizer.bin")
-            needed.map { checkpoint.dir.resolve(it) }.filterNot { Files.isReadable(it) }.forEach { problems += "$it: missing or unreadable, so ${model.name}'s ${stage.id} cannot resume" }
+            val checkpoint = Checkpoint(run.resolve("checkpoints").resolve(model.name).resolve(stage.id), plan.experiment.name)
+            try {
+                checkpoint.latest()
+            } catch (e: CheckpointException) {
+                problems += "${model.name}'s ${stage.id} cannot resume: ${e.message}"
+            }
         }
         return problems
     }

@@ -39,9 +39,10 @@ internal class PretrainRunner(private val stage: PretrainSpec, private val plann
                 curriculum = curriculum,
             )
             TrainingLoop(
-                LoopSettings(spec.name, stage.id, StageBudget.of(stage.budget, plannedSteps), stage.lr, stage.clipNorm, stage.logEvery.steps, stage.microBatches, experiment.seed),
+                LoopSettings(spec.name, stage.id, StageBudget.of(stage.budget, plannedSteps), stage.lr, stage.clipNorm, stage.logEvery.steps, stage.microBatches, experiment.seed,
+                    stage.onNonFinite),
                 optimizer, objective, CurriculumBatches(trainingData, curriculum, stage.evalEvery?.steps, producers), evaluation,
-                StageCheckpoint(dir.checkpoint(spec.name, stage.id), store, optimizer, curriculum, resume), listeners, Execution.lossScaler(experiment),
+                StageCheckpoint(checkpoint(stage.id), store, optimizer, curriculum, resume), listeners, Execution.lossScaler(experiment),
                 CheckpointTrigger(stage.checkpoint, stop),
             ).run()
         } finally {

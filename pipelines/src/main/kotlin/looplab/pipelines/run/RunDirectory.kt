@@ -34,8 +34,9 @@ public class RunDirectory(public val root: Path) {
         Files.writeString(file(name), line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND)
     }
 
-    /** The checkpoint folder of one variant's stage. */
-    public fun checkpoint(variant: String, stage: String): Checkpoint = Checkpoint(root.resolve("checkpoints").resolve(variant).resolve(stage))
+    /** The checkpoints of one variant's stage; [experiment] is who may resume from them, [notes] hears which one a resume took. */
+    public fun checkpoint(variant: String, stage: String, experiment: String? = null, notes: (String) -> Unit = {}): Checkpoint =
+        Checkpoint(root.resolve("checkpoints").resolve(variant).resolve(stage), experiment, notes = notes)
 
     public companion object {
         private val stamp = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH-mm-ss")

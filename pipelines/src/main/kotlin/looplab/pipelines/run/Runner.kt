@@ -8,6 +8,7 @@ import looplab.dsl.Gpu
 import looplab.dsl.Precision
 import looplab.models.compiled.GpuSettings
 import looplab.dsl.ModelSpec
+import looplab.dsl.Rope
 import looplab.dsl.SpecJson
 import looplab.models.Models
 import looplab.models.checks.ModelChecks
@@ -121,7 +122,7 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
         if (resolved.device is Gpu && resolved.precision == Precision.Fp32) GpuSettings.allowTf32()
         EagerBackend(EagerBackend.device((resolved.device as? Gpu)?.index)).use { backend ->
             recordIdentity(dir, plan, options, backend.device.toString())
-            val recorder = RunRecorder(dir, plan, if (options.resume != null) previousEvents(dir) else emptyList())
+            val recorder = RunRecorder(dir, plan, if (options.resume != null) MetricsHistory.read(dir) { terminal.println("Note: $it") } else emptyList())
             TensorBoardLogger(dir.file("tensorboard")).use { tensorBoard ->
                 val display = if (options.quiet) emptyList() else listOf(ProgressDisplay(terminal))
                 val listeners = Listeners(listOf(recorder, tensorBoard) + display + options.listeners)
@@ -138,7 +139,12 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
                         interrupted = e; recorder.variantInterrupted(modelSpec.name); break
                     } catch (e: RuntimeException) {
                         // A variant that diverges or fails its checks is recorded as failed, and the next one runs.
-                        if (e !is TrainingDivergedException && e !is ModelCheckException) throw e
+                        if (e !is TrainingDivergedException && e !is ModelCheckException && e !is NonFiniteStateException) {
+                            // Anything else ends the run; the record says so instead of "running".
+                            recorder.variantFailed(modelSpec.name, e.message ?: e::class.simpleName.orEmpty())
+                            recorder.close("failed")
+                            throw e
+                        }
                         failures++; recorder.variantFailed(modelSpec.name, e.message!!); say("[${modelSpec.name}] ${e.message}")
                     }
                 }
@@ -188,10 +194,15 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
             val store = ParameterStore(model.parameters, backend, experiment.seed).also { resources += it }
             val executor = Execution.executor(experiment, backend).also { if (it is AutoCloseable) resources += it }
             // The checks run on the executor that trains, so a compiled program is checked too.
-            val checks = listOf(
+            val tolerance = Execution.checkTolerance(experiment.precision)
+            val shortLength = minOf(spec.contextLength - 4, 16)
+            val checks = listOfNotNull(
                 ModelChecks.causality(model, store, executor, length = minOf(spec.contextLength, 24)),
-                ModelChecks.paddingInvariance(model, store, executor, length = minOf(spec.contextLength - 4, 16), padding = 4,
-                    tolerance = Execution.checkTolerance(experiment.precision)),
+                ModelChecks.paddingInvariance(model, store, executor, length = shortLength, padding = 4, tolerance = tolerance),
+                // Rotary positions run past the context (evaluation, generation): padding must not move the loss there either.
+                if (spec.positions is Rope && spec.contextLength <= PADDING_PAST_CONTEXT_LIMIT) {
+                    ModelChecks.paddingInvariance(model, store, executor, length = shortLength, padding = spec.contextLength - shortLength + 4, tolerance = tolerance)
+                } else null,
             )
             recorder.checked(spec.name, checks.map { (if (it.passed) "passed: " else "FAILED: ") + it.detail })
             checks.firstOrNull { !it.passed }?.let { throw ModelCheckException("model check failed, not training: ${it.detail}") }
@@ -217,17 +228,8 @@ public class Runner(private val registry: TaskRegistry = TaskRegistry(), private
         }
     }
 
-    private fun previousEvents(dir: RunDirectory): List<MetricEvent> {
-        val file = dir.file("metrics.jsonl")
-        if (!Files.exists(file)) return emptyList()
-        val lines = Files.readAllLines(file).filter { it.isNotBlank() }
-        // A process killed mid-append can leave its last line cut short; every earlier line must be whole.
-        return lines.mapIndexedNotNull { i, line ->
-            try {
-                RunRecorder.compact.decodeFromString(MetricEvent.serializer(), line)
-            } catch (e: IllegalArgumentException) {
-                if (i == lines.lastIndex) null else throw e
-            }
-        }
+    private companion object {
+        /** Longer contexts skip the padding check past the context: one forward pass of that length costs too much on a CPU. */
+        const val PADDING_PAST_CONTEXT_LIMIT = 4_096
     }
 }

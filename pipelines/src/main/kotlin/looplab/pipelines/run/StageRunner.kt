@@ -51,11 +51,14 @@ internal class VariantContext(
     val listeners: TrainingListener,
     val resume: Boolean,
     val producers: Int,
-    /** Where notes for the user (a suite that could not measure) go. */
+    /** Where notes for the user (a suite that could not measure, which checkpoint a resume took) go. */
     val terminal: Terminal,
     /** Asks the training loop to save and stop (Ctrl-C, SIGTERM). */
     val stop: StopRequest = StopRequest(),
 ) {
+    /** The checkpoints of stage [id] of this variant; a resume says which one it took. */
+    fun checkpoint(id: String): Checkpoint = dir.checkpoint(spec.name, id, plan.experiment.name) { terminal.println("[${spec.name}] $it") }
+
     /** The stage whose weights the store holds now; null: the initialisation. */
     var weightsOf: String? = null
 
@@ -76,7 +79,7 @@ internal class VariantContext(
     /** Puts the weights stage [id] produced into the store, unless they are already there. */
     fun loadWeightsOf(id: String) {
         if (weightsOf == id) return
-        dir.checkpoint(spec.name, id).restoreWeights(store)
+        checkpoint(id).restoreWeights(store)
         weightsOf = id
     }
 }

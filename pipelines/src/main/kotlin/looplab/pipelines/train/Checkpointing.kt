@@ -7,6 +7,6 @@ public interface Checkpointing {
 
     public fun save(state: TrainingState)
 
-    /** The step of the last checkpoint saved, 0 without one (named when a run diverges). */
-    public val lastStep: Long
+    /** The step of the last checkpoint saved, null without one (named when a run diverges). */
+    public val lastStep: Long?
 }

@@ -2,14 +2,13 @@ package looplab.pipelines.train
 
 import looplab.dsl.CheckpointPolicy
 import looplab.dsl.LrSchedule
+import looplab.dsl.OnNonFinite
+import looplab.dsl.StopOnNonFinite
 import looplab.models.Pass
 import looplab.models.optim.LossScaler
 import looplab.models.optim.Optimizer
 import looplab.pipelines.metrics.TrainMetrics
 import looplab.pipelines.metrics.TrainingListener
-
-/** Training stopped because the loss stopped being a number; the last checkpoint is kept. */
-public class TrainingDivergedException(message: String) : RuntimeException(message)
 
 /** How one stage's loop runs: everything but its components. */
 public class LoopSettings(
@@ -24,6 +23,8 @@ public class LoopSettings(
     public val microBatches: Int = 1,
     /** The experiment seed, for per-pass randomness of the model. */
     public val seed: Long = 0,
+    /** What a NaN or infinite loss or gradient does: stop, or skip the step and lower the learning rate. */
+    public val onNonFinite: OnNonFinite = StopOnNonFinite,
 )
 
 /**
@@ -50,11 +51,12 @@ public class TrainingLoop<B : Any>(
     public fun run(): TrainingState = with(settings) {
         var state = checkpoints.resume() ?: TrainingState(variant, stage, 0, budget.totalSteps, 0, 0.0, complete = false)
         if (state.complete) return state
+        val guard = NonFiniteGuard(onNonFinite, "$variant ($stage)", state.lrScale, state.skippedSteps)
         listener.started(variant, stage, budget.totalSteps, state.step)
         batches.use {
             while (!budget.done(state.step, state.tokens)) {
                 val step = state.step
-                val rate = lr.rateAt(step, budget.totalSteps)
+                val rate = lr.rateAt(step, budget.totalSteps) * guard.lrScale
                 val batch = batches.next(step)
                 val started = System.nanoTime()
                 // Micro-batches: gradients add up on the parameters, each loss weighted by its share.
@@ -63,12 +65,12 @@ public class TrainingLoop<B : Any>(
                 val loss = objective.split(batch, microBatches).fold(StepLoss.Zero) { sum, micro ->
                     sum.plus(objective.forwardBackward(micro.batch, Pass(training = true, step = step, seed = seed), lossScale * micro.weight), micro.weight)
                 }
-                if (!loss.loss.isFinite()) diverged(step, "loss is ${loss.loss}")
-                // Clip and step. An fp16 overflow skips the update and lowers the scale; anywhere else it is divergence.
-                val gradNorm = optimizer.step(rate, clipNorm, gradScale = lossScale)
+                // Clip and step; a non-finite loss is never stepped on: the guard stops the run or skips the step.
+                val gradNorm = if (!guard.check(step, loss.loss, null) { checkpoints.lastStep }) Double.NaN else optimizer.step(rate, clipNorm, gradScale = lossScale)
+                // An fp16 overflow skips the update and lowers the scale; anywhere else the guard decides.
                 if (scaler != null) scaler.update(gradNorm.isFinite())
-                else if (!gradNorm.isFinite()) diverged(step, "the gradient norm is $gradNorm (the update was not applied)")
-                state = state.copy(step = step + 1, tokens = state.tokens + objective.tokens(batch),
+                else if (loss.loss.isFinite()) guard.check(step, loss.loss, gradNorm) { checkpoints.lastStep }
+                state = state.copy(step = step + 1, tokens = state.tokens + objective.tokens(batch), lrScale = guard.lrScale, skippedSteps = guard.skipped,
                     elapsedSeconds = state.elapsedSeconds + (System.nanoTime() - started) / 1e9)
                 // Log: the first and last steps always, so a record spans the whole stage.
                 val last = budget.done(state.step, state.tokens)
@@ -78,7 +80,10 @@ public class TrainingLoop<B : Any>(
                 // Evaluate and checkpoint.
                 val evaluating = last || evaluation.due(state.step)
                 if (evaluating) {
-                    listener.evaluated(evaluation.evaluate(state.step))
+                    val measured = evaluation.evaluate(state.step)
+                    listener.evaluated(measured)
+                    // Never a checkpoint from weights whose held-out loss is no longer a number.
+                    guard.checkValidation(state.step, measured.validationLoss) { checkpoints.lastStep }
                     state = state.copy(complete = last)
                 }
                 if (evaluating || trigger.due(state.step)) {
@@ -91,9 +96,4 @@ public class TrainingLoop<B : Any>(
         listener.finished(variant, stage)
         return state
     }
-
-    private fun diverged(step: Long, what: String): Nothing = throw TrainingDivergedException(
-        "${settings.variant} diverged at step ${step + 1} of ${settings.stage}: $what. " +
-            "The last checkpoint (step ${checkpoints.lastStep}) is kept; try a lower learning rate.",
-    )
 }
