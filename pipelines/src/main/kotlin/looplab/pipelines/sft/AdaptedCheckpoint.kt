@@ -27,10 +27,11 @@ public class AdaptedCheckpoint(
     private val resume: Boolean,
 ) : Checkpointing {
     override fun resume(): TrainingState? {
-        if (!resume || !training.exists) return null
-        val state = training.state()
-        training.restore(adapted, optimizer, state)
-        return state
+        if (!resume) return null
+        // The newest training checkpoint that passes every check; none at all starts the stage over.
+        val loaded = training.latest(adapted) ?: return null
+        training.restore(adapted, optimizer, loaded)
+        return loaded.state
     }
 
     override fun save(state: TrainingState) {
@@ -42,7 +43,7 @@ public class AdaptedCheckpoint(
     /** Puts the merged weights into [store] (the base model's). */
     public fun mergeInto(store: ParameterStore): Unit = store.load(model.merge(adapted.snapshot()))
 
-    override val lastStep: Long get() = if (training.exists) training.state().step else 0
+    override val lastStep: Long? get() = if (training.exists) runCatching { training.state().step }.getOrNull() else null
 
     /** The merged folder holds a finished model, not a trainer: no optimizer state goes with it. */
     private object NoOptimizerState : Optimizer {

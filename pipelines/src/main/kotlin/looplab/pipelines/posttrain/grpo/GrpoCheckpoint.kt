@@ -33,7 +33,7 @@ internal class GrpoCheckpoint(
         batches.current?.takeIf { state.step % updatesPerBatch != 0L }?.write(checkpoint.dir.resolve(ROLLOUT))
     }
 
-    override val lastStep: Long get() = stage.lastStep
+    override val lastStep: Long? get() = stage.lastStep
 
     private companion object {
         const val ROLLOUT = "rollout.bin"
