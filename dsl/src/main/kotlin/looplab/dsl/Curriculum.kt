@@ -10,15 +10,22 @@ import kotlinx.serialization.Serializable
  */
 @Serializable
 public data class CurriculumSpec(
-    /** The split curriculum: phases in order, each a token count and a mixture; empty: no phases. */
+    /**
+     * The split curriculum: phases in order, each a token count and a mixture; empty: no phases.
+     */
     val phases: List<PhaseSpec> = emptyList(),
-    /** Per-task difficulty or unlocking; null: the tasks' weights and training ranges throughout. */
+    /**
+     * Per-task difficulty or unlocking; null: the tasks' weights and training ranges throughout.
+     */
     val tasks: TaskCurriculumSpec? = null,
     /** Progressive language sequence length; empty: the language data's own length throughout. */
     val sequenceLength: List<SequenceLengthStep> = emptyList(),
 )
 
-/** One phase of a split curriculum: [tokens] tokens with batches drawn algorithmic : language by these weights. */
+/**
+ * One phase of a split curriculum: [tokens] tokens with batches drawn algorithmic : language by
+ * these weights.
+ */
 @Serializable
 public data class PhaseSpec(
     val tokens: Long,
@@ -29,12 +36,10 @@ public data class PhaseSpec(
 )
 
 /** From optimizer step [from] on, language sequences have [length] tokens. */
-@Serializable
-public data class SequenceLengthStep(val from: Steps, val length: Int)
+@Serializable public data class SequenceLengthStep(val from: Steps, val length: Int)
 
 /** A per-task curriculum over the algorithmic tasks. */
-@Serializable
-public sealed interface TaskCurriculumSpec
+@Serializable public sealed interface TaskCurriculumSpec
 
 /**
  * Competence tracking: each task trains at a difficulty (a length in its training range), starting
@@ -56,8 +61,8 @@ public data class CompetenceSpec(
 ) : TaskCurriculumSpec
 
 /**
- * Staged unlocking: tasks of stage k + 1 join the mixture when every task of the stages before has a
- * moving-average accuracy (over its training lengths) ≥ its stage's [DagStageSpec.threshold] at
+ * Staged unlocking: tasks of stage k + 1 join the mixture when every task of the stages before has
+ * a moving-average accuracy (over its training lengths) ≥ its stage's [DagStageSpec.threshold] at
  * [patience] evaluations in a row. After an unlock, a fraction [replay] of samples come from the
  * earlier stages' tasks, the rest from the newest stage.
  */
@@ -70,9 +75,11 @@ public data class DagSpec(
     val replay: Double = 0.3,
 ) : TaskCurriculumSpec
 
-/** A stage of a [DagSpec]: [tasks] unlock together; [threshold] is what they must reach before the next stage opens. */
-@Serializable
-public data class DagStageSpec(val tasks: List<TaskId>, val threshold: Double = 0.9)
+/**
+ * A stage of a [DagSpec]: [tasks] unlock together; [threshold] is what they must reach before the
+ * next stage opens.
+ */
+@Serializable public data class DagStageSpec(val tasks: List<TaskId>, val threshold: Double = 0.9)
 
 /** Builds a [CurriculumSpec]; every default is the spec's own. */
 @LooplabDsl
@@ -82,37 +89,67 @@ public class CurriculumBuilder internal constructor() {
     /** The per-task curriculum: [competence] or [dag]. */
     public var tasks: TaskCurriculumSpec?
         get() = spec.tasks
-        set(value) { spec = spec.copy(tasks = value) }
+        set(value) {
+            spec = spec.copy(tasks = value)
+        }
 
     /**
-     * Adds a phase of [tokens] tokens, batches drawn algorithmic : language in the ratio of the weights.
+     * Adds a phase of [tokens] tokens, batches drawn algorithmic : language in the ratio of the
+     * weights.
      *
      * ```
      * phase(tokens = 2.M, algorithmic = 1.0)                  // algorithmic first
      * phase(tokens = 8.M, algorithmic = 0.2, language = 0.8)  // then mostly language
      * ```
      */
-    public fun phase(tokens: Count, algorithmic: Double = PHASE.algorithmic, language: Double = PHASE.language, taskWeights: Map<TaskId, Double> = PHASE.taskWeights.mapKeys { TaskId(it.key) }) {
-        spec = spec.copy(phases = spec.phases + PhaseSpec(tokens.value, algorithmic, language, taskWeights.mapKeys { it.key.name }))
+    public fun phase(
+        tokens: Count,
+        algorithmic: Double = PHASE.algorithmic,
+        language: Double = PHASE.language,
+        taskWeights: Map<TaskId, Double> = PHASE.taskWeights.mapKeys { TaskId(it.key) },
+    ) {
+        spec =
+            spec.copy(
+                phases =
+                    spec.phases +
+                        PhaseSpec(
+                            tokens.value,
+                            algorithmic,
+                            language,
+                            taskWeights.mapKeys { it.key.name },
+                        )
+            )
     }
 
-    /** Language sequences of [length] tokens from step [from] on, e.g. `sequenceLength(15_000.steps, 4096)`. */
+    /**
+     * Language sequences of [length] tokens from step [from] on, e.g. `sequenceLength(15_000.steps,
+     * 4096)`.
+     */
     public fun sequenceLength(from: Steps, length: Int) {
         spec = spec.copy(sequenceLength = spec.sequenceLength + SequenceLengthStep(from, length))
     }
 
     /** Competence tracking per task (see [CompetenceSpec]). */
     public fun competence(
-        emaDecay: Double = COMPETENCE.emaDecay, raiseAt: Double = COMPETENCE.raiseAt, lowerAt: Double = COMPETENCE.lowerAt,
-        cooldown: Steps = COMPETENCE.cooldown, minEvals: Int = COMPETENCE.minEvals, jitter: Double = COMPETENCE.jitter,
+        emaDecay: Double = COMPETENCE.emaDecay,
+        raiseAt: Double = COMPETENCE.raiseAt,
+        lowerAt: Double = COMPETENCE.lowerAt,
+        cooldown: Steps = COMPETENCE.cooldown,
+        minEvals: Int = COMPETENCE.minEvals,
+        jitter: Double = COMPETENCE.jitter,
     ): CompetenceSpec = CompetenceSpec(emaDecay, raiseAt, lowerAt, cooldown, minEvals, jitter)
 
     /** Staged unlocking (see [DagSpec]); `stage(Task.Copy, Task.Parity)` builds a stage. */
-    public fun dag(vararg stages: DagStageSpec, emaDecay: Double = DAG.emaDecay, patience: Int = DAG.patience, replay: Double = DAG.replay): DagSpec =
-        DagSpec(stages.toList(), emaDecay, patience, replay)
+    public fun dag(
+        vararg stages: DagStageSpec,
+        emaDecay: Double = DAG.emaDecay,
+        patience: Int = DAG.patience,
+        replay: Double = DAG.replay,
+    ): DagSpec = DagSpec(stages.toList(), emaDecay, patience, replay)
 
     /** One stage of a [dag]. */
-    public fun stage(vararg tasks: TaskId, threshold: Double = DAG_STAGE.threshold): DagStageSpec = DagStageSpec(tasks.toList(), threshold)
+    public fun stage(vararg tasks: TaskId, threshold: Double = DAG_STAGE.threshold): DagStageSpec =
+        DagStageSpec(tasks.toList(), threshold)
 
     internal fun build(): CurriculumSpec = spec
 

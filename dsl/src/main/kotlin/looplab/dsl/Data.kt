@@ -14,13 +14,13 @@ public data class DataSpec(
 )
 
 /** How text is split into token ids. */
-@Serializable
-public sealed interface TokenizerSpec
+@Serializable public sealed interface TokenizerSpec
 
-/** One token per character (printable ASCII plus a few specials): the natural choice for algorithmic tasks. */
-@Serializable
-@SerialName("chars")
-public data object CharTokenizerSpec : TokenizerSpec
+/**
+ * One token per character (printable ASCII plus a few specials): the natural choice for algorithmic
+ * tasks.
+ */
+@Serializable @SerialName("chars") public data object CharTokenizerSpec : TokenizerSpec
 
 /** A mixture of algorithmic tasks, sampled by weight; null lengths take the task's defaults. */
 @Serializable
@@ -46,7 +46,10 @@ public data class TaskSpec(
 /** Which target tokens carry loss. Padding never does. */
 @Serializable
 public enum class LossScope {
-    /** Only the answer and its end-of-sequence token: prompts of random digits are unpredictable noise. */
+    /**
+     * Only the answer and its end-of-sequence token: prompts of random digits are unpredictable
+     * noise.
+     */
     Answer,
 
     /** Every token after the first, as in plain language-model pretraining. */
@@ -61,7 +64,9 @@ public class DataBuilder internal constructor() {
     /** The tokenizer for every stage. */
     public var tokenizer: TokenizerSpec
         get() = spec.tokenizer
-        set(value) { spec = spec.copy(tokenizer = value) }
+        set(value) {
+            spec = spec.copy(tokenizer = value)
+        }
 
     /**
      * Trains on a mixture of algorithmic tasks.
@@ -80,10 +85,14 @@ public class DataBuilder internal constructor() {
     }
 
     /**
-     * Trains on an equal mixture of [tasks]; with [tokens], a split curriculum trains on them first,
-     * then on the language data: `algorithmic(tasks = Task.all, tokens = 10.M)`.
+     * Trains on an equal mixture of [tasks]; with [tokens], a split curriculum trains on them
+     * first, then on the language data: `algorithmic(tasks = Task.all, tokens = 10.M)`.
      */
-    public fun algorithmic(tasks: List<TaskId> = Task.all, tokens: Count? = ALGORITHMIC.tokens?.let(::Count), loss: LossScope = ALGORITHMIC.loss) {
+    public fun algorithmic(
+        tasks: List<TaskId> = Task.all,
+        tokens: Count? = ALGORITHMIC.tokens?.let(::Count),
+        loss: LossScope = ALGORITHMIC.loss,
+    ) {
         algorithmic {
             tasks.forEach { task(it) }
             this.tokens = tokens
@@ -92,8 +101,9 @@ public class DataBuilder internal constructor() {
     }
 
     /**
-     * Trains on text from [corpus]: `language(Corpus.Austen, tokens = 10.M)`. With [tokens] after an
-     * algorithmic token count, the split curriculum trains on algorithmic tokens first, then these.
+     * Trains on text from [corpus]: `language(Corpus.Austen, tokens = 10.M)`. With [tokens] after
+     * an algorithmic token count, the split curriculum trains on algorithmic tokens first, then
+     * these.
      */
     public fun language(
         corpus: CorpusSpec = LANGUAGE.corpus,
@@ -101,7 +111,10 @@ public class DataBuilder internal constructor() {
         sequenceLength: Int? = LANGUAGE.sequenceLength,
         validationEvery: Int = LANGUAGE.validationEvery,
     ) {
-        spec = spec.copy(language = LanguageDataSpec(corpus, tokens?.value, sequenceLength, validationEvery))
+        spec =
+            spec.copy(
+                language = LanguageDataSpec(corpus, tokens?.value, sequenceLength, validationEvery)
+            )
     }
 
     /**
@@ -138,15 +151,29 @@ public class AlgorithmicBuilder internal constructor() {
     /** Which tokens carry loss; [LossScope.Answer] by default. */
     public var loss: LossScope
         get() = spec.loss
-        set(value) { spec = spec.copy(loss = value) }
+        set(value) {
+            spec = spec.copy(loss = value)
+        }
 
-    /** Algorithmic tokens of a split curriculum, trained before the language data; null: no split. */
+    /**
+     * Algorithmic tokens of a split curriculum, trained before the language data; null: no split.
+     */
     public var tokens: Count?
         get() = spec.tokens?.let(::Count)
-        set(value) { spec = spec.copy(tokens = value?.value) }
+        set(value) {
+            spec = spec.copy(tokens = value?.value)
+        }
 
-    /** Adds [task] to the mixture with a sampling [weight] and optional length overrides (null: the task's own). */
-    public fun task(task: TaskId, weight: Double = TaskSpec(task).weight, train: IntRange? = TaskSpec(task).train?.let { it.min..it.max }, ood: List<Int>? = TaskSpec(task).ood) {
+    /**
+     * Adds [task] to the mixture with a sampling [weight] and optional length overrides (null: the
+     * task's own).
+     */
+    public fun task(
+        task: TaskId,
+        weight: Double = TaskSpec(task).weight,
+        train: IntRange? = TaskSpec(task).train?.let { it.min..it.max },
+        ood: List<Int>? = TaskSpec(task).ood,
+    ) {
         spec = spec.copy(tasks = spec.tasks + TaskSpec(task, weight, train?.toLengths(), ood))
     }
 

@@ -3,9 +3,8 @@ package looplab.dsl
 import kotlinx.serialization.Serializable
 
 /**
- * A whole experiment: data, one or more model variants, and the pipeline each variant goes
- * through. Immutable and serializable; builders produce it, interpreters (planner, runner, JSON)
- * consume it.
+ * A whole experiment: data, one or more model variants, and the pipeline each variant goes through.
+ * Immutable and serializable; builders produce it, interpreters (planner, runner, JSON) consume it.
  */
 @Serializable
 public data class ExperimentSpec(
@@ -54,7 +53,8 @@ public class ExperimentBuilder internal constructor(name: String) {
     public var seed: Long by spec(ExperimentSpec::seed) { s, v -> s.copy(seed = v) }
     public var device: DeviceSpec by spec(ExperimentSpec::device) { s, v -> s.copy(device = v) }
     public var backend: Backend by spec(ExperimentSpec::backend) { s, v -> s.copy(backend = v) }
-    public var precision: Precision by spec(ExperimentSpec::precision) { s, v -> s.copy(precision = v) }
+    public var precision: Precision by
+        spec(ExperimentSpec::precision) { s, v -> s.copy(precision = v) }
 
     /** Trains every variant with this many seeds: [seed], seed + 1, ... (1: one run). */
     public var seeds: Int = 1
@@ -80,9 +80,15 @@ public class ExperimentBuilder internal constructor(name: String) {
         spec = spec.copy(pipeline = PipelineBuilder().apply(block).build())
     }
 
-    // `seeds = n` counts up from the seed as it is when the experiment is built, whatever the order of the settings.
+    // `seeds = n` counts up from the seed as it is when the experiment is built, whatever the order
+    // of the settings.
     internal fun build(): ExperimentSpec =
-        spec.copy(seeds = seedList ?: if (seeds <= 1) emptyList() else (0 until seeds).map { seed + it })
+        spec.copy(
+            seeds = seedList ?: if (seeds <= 1) emptyList() else (0 until seeds).map { seed + it }
+        )
 
-    private fun <T> spec(read: (ExperimentSpec) -> T, write: (ExperimentSpec, T) -> ExperimentSpec) = SpecField({ spec }, { spec = it }, read, write)
+    private fun <T> spec(
+        read: (ExperimentSpec) -> T,
+        write: (ExperimentSpec, T) -> ExperimentSpec,
+    ) = SpecField({ spec }, { spec = it }, read, write)
 }

@@ -20,22 +20,31 @@ public data class ModelSpec(
     val recursive: Recursion,
     /** The longest sequence trained on, in tokens. */
     val contextLength: Int,
-    /** SwiGLU hidden size; null means 8/3 of the width rounded up to a multiple of 64 (LLaMA's rule). */
+    /**
+     * SwiGLU hidden size; null means 8/3 of the width rounded up to a multiple of 64 (LLaMA's
+     * rule).
+     */
     val ffnHidden: Int? = null,
     /** RMSNorm epsilon. */
     val normEps: Double = 1e-5,
     /** Standard deviation of the normal initialisation of every matrix (GPT-2's 0.02). */
     val initStd: Double = 0.02,
-    /** Key/value heads for grouped-query attention; null means as many as [heads] (plain multi-head). */
+    /**
+     * Key/value heads for grouped-query attention; null means as many as [heads] (plain
+     * multi-head).
+     */
     val kvHeads: Int? = null,
     /**
-     * Rows of the embedding table; null means the tokenizer's vocabulary. Padded vocabularies (osrt-v3
-     * uses 50,304 rows for the 50,277 tokens of GPT-NeoX) set it; it must be at least the tokenizer's size.
+     * Rows of the embedding table; null means the tokenizer's vocabulary. Padded vocabularies
+     * (osrt-v3 uses 50,304 rows for the 50,277 tokens of GPT-NeoX) set it; it must be at least the
+     * tokenizer's size.
      */
     val vocabSize: Int? = null,
     /** How positions enter the model: rotary (the default) or a learned absolute table. */
     val positions: Positions = Rope(),
-    /** Embedding table options: tying, initialisation, value embeddings, convolutional refinement. */
+    /**
+     * Embedding table options: tying, initialisation, value embeddings, convolutional refinement.
+     */
     val embedding: EmbeddingSpec = EmbeddingSpec(),
     /** Unique blocks applied once before the loop (same design as the looped blocks). */
     val prelude: Int = 0,
@@ -53,19 +62,24 @@ public data class ModelSpec(
     val earlyExit: EarlyExit? = null,
 ) {
     /** The SwiGLU hidden size actually built. */
-    val resolvedFfnHidden: Int get() = ffnHidden ?: roundUp(8 * width / 3, 64)
+    val resolvedFfnHidden: Int
+        get() = ffnHidden ?: roundUp(8 * width / 3, 64)
 
     /** Key/value heads actually built. */
-    val resolvedKvHeads: Int get() = kvHeads ?: heads
+    val resolvedKvHeads: Int
+        get() = kvHeads ?: heads
 
     /** Size of one attention head. */
-    val headSize: Int get() = width / heads
+    val headSize: Int
+        get() = width / heads
 
     /** Width of the keys and values: key/value heads times the head size. */
-    val kvWidth: Int get() = resolvedKvHeads * headSize
+    val kvWidth: Int
+        get() = resolvedKvHeads * headSize
 
     /** Blocks applied per token: prelude, unique blocks times loops, coda. */
-    val effectiveDepth: Int get() = prelude + recursive.blocks * recursive.loops + coda
+    val effectiveDepth: Int
+        get() = prelude + recursive.blocks * recursive.loops + coda
 }
 
 internal fun roundUp(value: Int, multiple: Int): Int = (value + multiple - 1) / multiple * multiple
@@ -87,7 +101,10 @@ public data class Recursion(
     val conv: FfnConv? = null,
     /** A mixture of experts in every block, beside (or instead of) the dense FFN. */
     val moe: Moe? = null,
-    /** The FFN (with its convolution) run as a small inner recurrence of `cycles` steps per block and loop (CRT's TRM cycles). */
+    /**
+     * The FFN (with its convolution) run as a small inner recurrence of `cycles` steps per block
+     * and loop (CRT's TRM cycles).
+     */
     val trm: TrmCycles? = null,
     /** Re-adds the (refined) embedding at the start of every loop after the first. */
     val inject: Boolean = false,
@@ -97,15 +114,27 @@ public data class Recursion(
     val passControls: Boolean = false,
     /** One RMSNorm, shared by every loop, between consecutive loops. */
     val interLoopNorm: Boolean = false,
-    /** U-Net skips: the output of pass i is added (with a learned weight) to the input of pass loops - 1 - i. */
+    /**
+     * U-Net skips: the output of pass i is added (with a learned weight) to the input of pass
+     * loops - 1 - i.
+     */
     val skips: Boolean = false,
     /** A per-token, per-pass gate deciding how much of each pass to keep. */
     val exitGate: Boolean = false,
-    /** The change of the stream between passes, through a rank-r projection, added to the next pass (parameter golf). */
+    /**
+     * The change of the stream between passes, through a rank-r projection, added to the next pass
+     * (parameter golf).
+     */
     val tdCarry: LowRankCarry? = null,
-    /** A rank-r GRU state carried from pass to pass, read into every pass after the first (parameter golf). */
+    /**
+     * A rank-r GRU state carried from pass to pass, read into every pass after the first (parameter
+     * golf).
+     */
     val gruCarry: LowRankCarry? = null,
-    /** Each pass after the first sees the previous pass's exit-gate value per position (parameter golf). */
+    /**
+     * Each pass after the first sees the previous pass's exit-gate value per position (parameter
+     * golf).
+     */
     val confidence: Boolean = false,
     /** Loop dropout: training draws the number of loops from a range at every step. */
     val randomDepth: RandomDepth? = null,
@@ -130,7 +159,8 @@ public class ModelBuilder internal constructor(private val name: String) {
     public var kvHeads: Int? by spec(ModelSpec::kvHeads) { s, v -> s.copy(kvHeads = v) }
     /** Depth of a plain stack; ignored once [recursive] is called. */
     public var layers: Int = Size.Nano.layers
-    public var contextLength: Int by spec(ModelSpec::contextLength) { s, v -> s.copy(contextLength = v) }
+    public var contextLength: Int by
+        spec(ModelSpec::contextLength) { s, v -> s.copy(contextLength = v) }
     public var ffnHidden: Int? by spec(ModelSpec::ffnHidden) { s, v -> s.copy(ffnHidden = v) }
     public var normEps: Double by spec(ModelSpec::normEps) { s, v -> s.copy(normEps = v) }
     public var initStd: Double by spec(ModelSpec::initStd) { s, v -> s.copy(initStd = v) }
@@ -139,8 +169,10 @@ public class ModelBuilder internal constructor(private val name: String) {
     /** Rotary by default; `positions = LearnedPositions` is the absolute-embedding control. */
     public var positions: Positions by spec(ModelSpec::positions) { s, v -> s.copy(positions = v) }
     /** Whether the LM head reuses the embedding table. */
-    public var tiedEmbeddings: Boolean by spec({ it.embedding.tied }) { s, v -> s.copy(embedding = s.embedding.copy(tied = v)) }
-    public var embeddingInit: EmbeddingInit by spec({ it.embedding.init }) { s, v -> s.copy(embedding = s.embedding.copy(init = v)) }
+    public var tiedEmbeddings: Boolean by
+        spec({ it.embedding.tied }) { s, v -> s.copy(embedding = s.embedding.copy(tied = v)) }
+    public var embeddingInit: EmbeddingInit by
+        spec({ it.embedding.init }) { s, v -> s.copy(embedding = s.embedding.copy(init = v)) }
     /** Unique blocks before the loop. */
     public var prelude: Int by spec(ModelSpec::prelude) { s, v -> s.copy(prelude = v) }
     /** Unique blocks after the loop. */
@@ -158,8 +190,8 @@ public class ModelBuilder internal constructor(private val name: String) {
 
     /**
      * Takes a whole architecture (osrt-v3, osrt-v4, golf-3x3, crt-v2), replacing every setting made
-     * before the call; settings after it override the preset, e.g. `preset(Architecture.OsrtV3); width = 128; heads = 4; vocabSize = null`
-     * keeps the architecture at a CPU size.
+     * before the call; settings after it override the preset, e.g. `preset(Architecture.OsrtV3);
+     * width = 128; heads = 4; vocabSize = null` keeps the architecture at a CPU size.
      */
     public fun preset(architecture: Architecture) {
         spec = startingSpec(name)
@@ -168,14 +200,21 @@ public class ModelBuilder internal constructor(private val name: String) {
         architecture.configure(this)
     }
 
-    /** Rotary positions with base [base]; [ntk] scales the base, at every length, for reading up to [ntkFactor] × [contextLength] tokens. */
-    public fun rope(base: Double = ROPE.base, ntk: Boolean = ROPE.ntk, ntkFactor: Double = ROPE.ntkFactor) {
+    /**
+     * Rotary positions with base [base]; [ntk] scales the base, at every length, for reading up to
+     * [ntkFactor] × [contextLength] tokens.
+     */
+    public fun rope(
+        base: Double = ROPE.base,
+        ntk: Boolean = ROPE.ntk,
+        ntkFactor: Double = ROPE.ntkFactor,
+    ) {
         positions = Rope(base, ntk, ntkFactor)
     }
 
     /**
-     * Applies [blocks] unique blocks [loops] times with shared weights; [block] says what the blocks
-     * hold and what happens between loops:
+     * Applies [blocks] unique blocks [loops] times with shared weights; [block] says what the
+     * blocks hold and what happens between loops:
      * ```
      * recursive(blocks = 3, loops = 6) { moe(experts = 12, topK = 2); adapters(rank = 16) }
      * ```
@@ -189,12 +228,24 @@ public class ModelBuilder internal constructor(private val name: String) {
         spec = spec.copy(embedding = spec.embedding.copy(valueEmbeddings = true))
     }
 
-    /** Refines the embeddings by [cycles] passes of a shared causal conv + linear step before the loop. */
-    public fun refineEmbeddings(cycles: Int = REFINE.cycles, kernel: Int = REFINE.kernel, dilation: Int = REFINE.dilation) {
-        spec = spec.copy(embedding = spec.embedding.copy(refine = ConvRefine(cycles, kernel, dilation)))
+    /**
+     * Refines the embeddings by [cycles] passes of a shared causal conv + linear step before the
+     * loop.
+     */
+    public fun refineEmbeddings(
+        cycles: Int = REFINE.cycles,
+        kernel: Int = REFINE.kernel,
+        dilation: Int = REFINE.dilation,
+    ) {
+        spec =
+            spec.copy(
+                embedding = spec.embedding.copy(refine = ConvRefine(cycles, kernel, dilation))
+            )
     }
 
-    /** [thoughts] slots per position, refined [refinements] times against the token stream (causal). */
+    /**
+     * [thoughts] slots per position, refined [refinements] times against the token stream (causal).
+     */
     public fun latent(thoughts: Int = LATENT.thoughts, refinements: Int = LATENT.refinements) {
         spec = spec.copy(latent = Latent(thoughts, refinements))
     }
@@ -226,7 +277,8 @@ public class ModelBuilder internal constructor(private val name: String) {
 
     internal fun build(): ModelSpec = spec.copy(recursive = recursion ?: Recursion(layers, 1))
 
-    private fun <T> spec(read: (ModelSpec) -> T, write: (ModelSpec, T) -> ModelSpec) = SpecField({ spec }, { spec = it }, read, write)
+    private fun <T> spec(read: (ModelSpec) -> T, write: (ModelSpec, T) -> ModelSpec) =
+        SpecField({ spec }, { spec = it }, read, write)
 
     private companion object {
         // The specs hold the defaults; the builder's parameters read them from there.
@@ -238,13 +290,14 @@ public class ModelBuilder internal constructor(private val name: String) {
         val AUX_HEAD = AuxHead(loop = 1)
 
         /** The spec before any setting: Size.Nano's shape, everything else the spec's defaults. */
-        fun startingSpec(name: String) = ModelSpec(
-            name = name,
-            width = Size.Nano.width,
-            heads = Size.Nano.heads,
-            recursive = Recursion(Size.Nano.layers, 1),
-            contextLength = Size.Nano.contextLength,
-        )
+        fun startingSpec(name: String) =
+            ModelSpec(
+                name = name,
+                width = Size.Nano.width,
+                heads = Size.Nano.heads,
+                recursive = Recursion(Size.Nano.layers, 1),
+                contextLength = Size.Nano.contextLength,
+            )
     }
 }
 

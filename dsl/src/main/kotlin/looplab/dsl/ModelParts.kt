@@ -4,8 +4,7 @@ import kotlinx.serialization.SerialName
 import kotlinx.serialization.Serializable
 
 /** How the model knows where a token is. */
-@Serializable
-public sealed interface Positions
+@Serializable public sealed interface Positions
 
 /**
  * Rotary position embedding (GPT-NeoX layout) with base frequency [base]; larger bases suit longer
@@ -17,7 +16,11 @@ public sealed interface Positions
  */
 @Serializable
 @SerialName("rope")
-public data class Rope(val base: Double = 10_000.0, val ntk: Boolean = false, val ntkFactor: Double = 4.0) : Positions {
+public data class Rope(
+    val base: Double = 10_000.0,
+    val ntk: Boolean = false,
+    val ntkFactor: Double = 4.0,
+) : Positions {
     /** The base the model rotates with, at every length. */
     public fun effectiveBase(headSize: Int): Double {
         if (!ntk) return base
@@ -32,9 +35,7 @@ public data class Rope(val base: Double = 10_000.0, val ntk: Boolean = false, va
  * a context that covers evaluation, and rows past the training lengths stay untrained, which is
  * exactly what the control tests.
  */
-@Serializable
-@SerialName("learned")
-public data object LearnedPositions : Positions
+@Serializable @SerialName("learned") public data object LearnedPositions : Positions
 
 /** How the token embedding is initialised. */
 @Serializable
@@ -52,9 +53,14 @@ public data class EmbeddingSpec(
     /** The LM head reuses the embedding table (transposed); false adds a separate head matrix. */
     val tied: Boolean = true,
     val init: EmbeddingInit = EmbeddingInit.Normal,
-    /** One extra table of key/value width whose rows are added to every attention's values, gated per block. */
+    /**
+     * One extra table of key/value width whose rows are added to every attention's values, gated
+     * per block.
+     */
     val valueEmbeddings: Boolean = false,
-    /** Convolutional refinement of the embeddings before the loop (CRT's "TRM-refined embeddings"). */
+    /**
+     * Convolutional refinement of the embeddings before the loop (CRT's "TRM-refined embeddings").
+     */
     val refine: ConvRefine? = null,
 )
 
@@ -66,14 +72,13 @@ public data class EmbeddingSpec(
 public data class ConvRefine(val cycles: Int = 3, val kernel: Int = 3, val dilation: Int = 1)
 
 /**
- * Latent thoughts (seed 001's `latent`), made causal: each position owns [thoughts] slots that start
- * from learned embeddings, are refined [refinements] times by a shared thought core (cross-attention to
- * the token stream at positions ≤ t, then a SwiGLU), and are injected back as
+ * Latent thoughts (seed 001's `latent`), made causal: each position owns [thoughts] slots that
+ * start from learned embeddings, are refined [refinements] times by a shared thought core
+ * (cross-attention to the token stream at positions ≤ t, then a SwiGLU), and are injected back as
  * `h_t + W·mean(slots_t)`. The seed's reference let shared thought tokens read every position and
  * added their mean everywhere, which shows the future to the past.
  */
-@Serializable
-public data class Latent(val thoughts: Int = 4, val refinements: Int = 2)
+@Serializable public data class Latent(val thoughts: Int = 4, val refinements: Int = 2)
 
 /**
  * Adaptive computation time per position over the loops (at most `recursive.loops`): a halting
@@ -82,8 +87,7 @@ public data class Latent(val thoughts: Int = 4, val refinements: Int = 2)
  * loss with [ponderWeight]. Each position halts on its own state, so the model stays causal (the
  * seed's reference halted a whole sequence on the mean of its thought tokens).
  */
-@Serializable
-public data class Act(val threshold: Double = 0.99, val ponderWeight: Double = 0.01)
+@Serializable public data class Act(val threshold: Double = 0.99, val ponderWeight: Double = 0.01)
 
 /**
  * [tokens] learned vectors placed before the sequence (ssm_mem): every layer processes them first,
@@ -91,16 +95,16 @@ public data class Act(val threshold: Double = 0.99, val ponderWeight: Double = 0
  * sequence, so they never carry the future into the past (the seed's memory tokens read the whole
  * sequence and were then read by every token).
  */
-@Serializable
-public data class MemoryTokens(val tokens: Int = 8)
-
-/** An auxiliary prediction head after [loop] (1-based): its own RMSNorm, the tied head, loss weight [weight]. */
-@Serializable
-public data class AuxHead(val loop: Int, val weight: Double = 0.3)
+@Serializable public data class MemoryTokens(val tokens: Int = 8)
 
 /**
- * At inference, stop after [loop] (1-based): with an auxiliary head at that loop, predict through it;
- * otherwise through the coda and the final head. Training always runs every loop.
+ * An auxiliary prediction head after [loop] (1-based): its own RMSNorm, the tied head, loss weight
+ * [weight].
  */
-@Serializable
-public data class EarlyExit(val loop: Int)
+@Serializable public data class AuxHead(val loop: Int, val weight: Double = 0.3)
+
+/**
+ * At inference, stop after [loop] (1-based): with an auxiliary head at that loop, predict through
+ * it; otherwise through the coda and the final head. Training always runs every loop.
+ */
+@Serializable public data class EarlyExit(val loop: Int)

@@ -11,27 +11,46 @@ internal fun validateModel(model: ModelSpec, check: SpecChecker) {
     check.atLeast("heads", model.heads, 1)
     val headsDivide = model.width >= 1 && model.heads >= 1 && model.width % model.heads == 0
     if (model.width >= 1 && model.heads >= 1) {
-        check.require("heads", headsDivide) { "must divide width ${model.width}, was ${model.heads}" }
+        check.require("heads", headsDivide) {
+            "must divide width ${model.width}, was ${model.heads}"
+        }
     }
     if (headsDivide && model.positions is Rope) {
-        check.require("heads", model.headSize % 2 == 0) { "head size width/heads = ${model.headSize} must be even for RoPE" }
+        check.require("heads", model.headSize % 2 == 0) {
+            "head size width/heads = ${model.headSize} must be even for RoPE"
+        }
     }
     model.kvHeads?.let { kv ->
         check.atLeast("kvHeads", kv, 1)
         if (kv >= 1 && model.heads >= 1) {
-            check.require("kvHeads", model.heads % kv == 0) { "must divide heads ${model.heads} (each key/value head serves a group of query heads), was $kv" }
+            check.require("kvHeads", model.heads % kv == 0) {
+                "must divide heads ${model.heads} (each key/value head serves a group of query heads), was $kv"
+            }
         }
     }
-    model.vocabSize?.let { check.atLeast("vocabSize", it, 2); check.atMost("vocabSize", it, MAX_VOCAB) }
+    model.vocabSize?.let {
+        check.atLeast("vocabSize", it, 2)
+        check.atMost("vocabSize", it, MAX_VOCAB)
+    }
     check.atLeast("contextLength", model.contextLength, 2)
     check.atMost("contextLength", model.contextLength, MAX_CONTEXT)
-    model.ffnHidden?.let { check.atLeast("ffnHidden", it, 1); check.atMost("ffnHidden", it, MAX_FFN) }
+    model.ffnHidden?.let {
+        check.atLeast("ffnHidden", it, 1)
+        check.atMost("ffnHidden", it, MAX_FFN)
+    }
     check.require("normEps", model.normEps > 0.0) { "must be > 0, was ${model.normEps}" }
     check.require("initStd", model.initStd > 0.0) { "must be > 0, was ${model.initStd}" }
     when (val positions = model.positions) {
         is Rope -> {
-            check.at("positions").require("base", positions.base > 1.0) { "must be > 1, was ${positions.base}" }
-            check.at("positions").require("ntkFactor", positions.ntkFactor >= 1.0 && positions.ntkFactor.isFinite()) { "must be ≥ 1, was ${positions.ntkFactor}" }
+            check.at("positions").require("base", positions.base > 1.0) {
+                "must be > 1, was ${positions.base}"
+            }
+            check.at("positions").require(
+                "ntkFactor",
+                positions.ntkFactor >= 1.0 && positions.ntkFactor.isFinite(),
+            ) {
+                "must be ≥ 1, was ${positions.ntkFactor}"
+            }
         }
         LearnedPositions -> Unit
     }
@@ -53,7 +72,9 @@ private fun validateEmbedding(model: ModelSpec, check: SpecChecker) {
     }
     val mixer = model.recursive.mixer
     if (model.embedding.valueEmbeddings && !mixer.hasAttention) {
-        check.require("valueEmbeddings", false) { "value embeddings are added to attention values, but the ssm mixer has no attention (use ssm(attention = true))" }
+        check.require("valueEmbeddings", false) {
+            "value embeddings are added to attention values, but the ssm mixer has no attention (use ssm(attention = true))"
+        }
     }
 }
 
@@ -85,7 +106,9 @@ private fun validateRecursion(model: ModelSpec, check: SpecChecker) {
     }
     r.keyRank?.let { rank ->
         check.atLeast("keyRank", rank, 1)
-        check.require("keyRank", r.mixer.hasAttention) { "low-rank keys need attention, but the ssm mixer has none (use ssm(attention = true))" }
+        check.require("keyRank", r.mixer.hasAttention) {
+            "low-rank keys need attention, but the ssm mixer has none (use ssm(attention = true))"
+        }
     }
     r.conv?.let { conv ->
         check.at("conv").atLeast("kernel", conv.kernel, 1)
@@ -94,18 +117,32 @@ private fun validateRecursion(model: ModelSpec, check: SpecChecker) {
     r.moe?.let { validateMoe(it, check.at("moe")) }
     r.trm?.let { trm ->
         check.at("trm").atLeast("cycles", trm.cycles, 1)
-        check.require("trm", r.moe == null) { "TRM cycles run the dense FFN as a recurrence; cycling a mixture of experts (and its routing) is not defined, drop moe or trm" }
+        check.require("trm", r.moe == null) {
+            "TRM cycles run the dense FFN as a recurrence; cycling a mixture of experts (and its routing) is not defined, drop moe or trm"
+        }
     }
-    r.tdCarry?.let { validateCarry(it, check.at("tdCarry")); needsLoops("tdCarry", "a carry between passes") }
-    r.gruCarry?.let { validateCarry(it, check.at("gruCarry")); needsLoops("gruCarry", "a carry between passes") }
+    r.tdCarry?.let {
+        validateCarry(it, check.at("tdCarry"))
+        needsLoops("tdCarry", "a carry between passes")
+    }
+    r.gruCarry?.let {
+        validateCarry(it, check.at("gruCarry"))
+        needsLoops("gruCarry", "a carry between passes")
+    }
     if (r.confidence) {
         needsLoops("confidence", "conditioning on the previous pass")
-        check.require("confidence", r.exitGate) { "confidence conditioning reads the previous pass's exit gate: add exitGate()" }
+        check.require("confidence", r.exitGate) {
+            "confidence conditioning reads the previous pass's exit gate: add exitGate()"
+        }
     }
     r.adapters?.let { adapters ->
         check.at("adapters").atLeast("rank", adapters.rank, 1)
-        check.at("adapters").require("scale", adapters.scale.isFinite()) { "must be finite, was ${adapters.scale}" }
-        check.at("adapters").require("std", adapters.std >= 0.0) { "must be ≥ 0, was ${adapters.std}" }
+        check.at("adapters").require("scale", adapters.scale.isFinite()) {
+            "must be finite, was ${adapters.scale}"
+        }
+        check.at("adapters").require("std", adapters.std >= 0.0) {
+            "must be ≥ 0, was ${adapters.std}"
+        }
     }
     if (r.inject) needsLoops("inject", "re-injecting the embedding")
     if (r.interLoopNorm) needsLoops("interLoopNorm", "a norm between loops")
@@ -113,35 +150,51 @@ private fun validateRecursion(model: ModelSpec, check: SpecChecker) {
     r.randomDepth?.let { depth ->
         check.at("randomDepth").atLeast("min", depth.min, 1)
         if (depth.min >= 1) {
-            check.at("randomDepth").require("min", depth.min < r.loops) { "must be < loops (${r.loops}) for the depth to vary, was ${depth.min}" }
+            check.at("randomDepth").require("min", depth.min < r.loops) {
+                "must be < loops (${r.loops}) for the depth to vary, was ${depth.min}"
+            }
         }
     }
     r.loopLoss?.let { loss ->
-        check.at("loopLoss").require("weight", loss.weight > 0.0 && loss.weight.isFinite()) { "must be > 0, was ${loss.weight}" }
+        check.at("loopLoss").require("weight", loss.weight > 0.0 && loss.weight.isFinite()) {
+            "must be > 0, was ${loss.weight}"
+        }
         needsLoops("loopLoss", "a loss at every loop but the last")
     }
 }
 
 private fun validateCarry(carry: LowRankCarry, check: SpecChecker) {
     check.atLeast("rank", carry.rank, 1)
-    check.require("std", carry.std >= 0.0 && carry.std.isFinite()) { "must be ≥ 0, was ${carry.std}" }
+    check.require("std", carry.std >= 0.0 && carry.std.isFinite()) {
+        "must be ≥ 0, was ${carry.std}"
+    }
 }
 
 private fun validateMoe(moe: Moe, check: SpecChecker) {
     check.atLeast("experts", moe.experts, 1)
     check.atLeast("shared", moe.shared, 0)
     if (moe.experts >= 1 && moe.shared >= 0) {
-        check.require("shared", moe.shared < moe.experts) { "must be < experts (${moe.experts}) so that some experts are routed, was ${moe.shared}" }
+        check.require("shared", moe.shared < moe.experts) {
+            "must be < experts (${moe.experts}) so that some experts are routed, was ${moe.shared}"
+        }
     }
     check.atLeast("topK", moe.topK, 1)
     if (moe.topK > moe.experts) {
         check.require("topK", false) { "must be ≤ experts (${moe.experts}), was ${moe.topK}" }
     } else if (moe.shared in 0 until moe.experts && moe.topK > moe.routed) {
-        check.require("topK", false) { "must be ≤ the routed experts (${moe.routed} = ${moe.experts} experts - ${moe.shared} shared), was ${moe.topK}" }
+        check.require("topK", false) {
+            "must be ≤ the routed experts (${moe.routed} = ${moe.experts} experts - ${moe.shared} shared), was ${moe.topK}"
+        }
     }
     moe.hidden?.let { check.atLeast("hidden", it, 1) }
-    check.require("zLossWeight", moe.zLossWeight >= 0.0 && moe.zLossWeight.isFinite()) { "must be ≥ 0, was ${moe.zLossWeight}" }
-    moe.capacityFactor?.let { check.require("capacityFactor", it > 0.0 && it.isFinite()) { "must be > 0 (or null: no token dropped), was $it" } }
+    check.require("zLossWeight", moe.zLossWeight >= 0.0 && moe.zLossWeight.isFinite()) {
+        "must be ≥ 0, was ${moe.zLossWeight}"
+    }
+    moe.capacityFactor?.let {
+        check.require("capacityFactor", it > 0.0 && it.isFinite()) {
+            "must be > 0 (or null: no token dropped), was $it"
+        }
+    }
     check.atLeast("group", moe.group, 1)
 }
 
@@ -154,12 +207,24 @@ private fun validateModelParts(model: ModelSpec, check: SpecChecker) {
     model.memory?.let { check.at("memory").atLeast("tokens", it.tokens, 1) }
     model.act?.let { act ->
         val at = check.at("act")
-        at.require("threshold", act.threshold > 0.0 && act.threshold <= 1.0) { "must be within (0, 1], was ${act.threshold}" }
-        at.require("ponderWeight", act.ponderWeight >= 0.0 && act.ponderWeight.isFinite()) { "must be ≥ 0, was ${act.ponderWeight}" }
-        at.require("", r.loops >= 2) { "adaptive halting needs recursive.loops ≥ 2 to choose from, was ${r.loops}" }
-        at.require("", r.randomDepth == null) { "cannot combine with recursive.randomDepth: halting already decides the depth per position" }
-        at.require("", !r.exitGate) { "cannot combine with recursive.exitGate: both decide per token how much of each pass counts" }
-        at.require("", model.earlyExit == null) { "cannot combine with earlyExit: halting already stops each position when it is done" }
+        at.require("threshold", act.threshold > 0.0 && act.threshold <= 1.0) {
+            "must be within (0, 1], was ${act.threshold}"
+        }
+        at.require("ponderWeight", act.ponderWeight >= 0.0 && act.ponderWeight.isFinite()) {
+            "must be ≥ 0, was ${act.ponderWeight}"
+        }
+        at.require("", r.loops >= 2) {
+            "adaptive halting needs recursive.loops ≥ 2 to choose from, was ${r.loops}"
+        }
+        at.require("", r.randomDepth == null) {
+            "cannot combine with recursive.randomDepth: halting already decides the depth per position"
+        }
+        at.require("", !r.exitGate) {
+            "cannot combine with recursive.exitGate: both decide per token how much of each pass counts"
+        }
+        at.require("", model.earlyExit == null) {
+            "cannot combine with earlyExit: halting already stops each position when it is done"
+        }
     }
     model.auxHeads.forEachIndexed { i, head ->
         val at = check.at("auxHeads[$i]")
@@ -167,20 +232,32 @@ private fun validateModelParts(model: ModelSpec, check: SpecChecker) {
         if (head.loop > r.loops) {
             at.require("loop", false) { "must be ≤ recursive.loops (${r.loops}), was ${head.loop}" }
         } else if (head.loop == r.loops && r.loops >= 1) {
-            at.require("loop", false) { "is the last loop, which the final head already supervises" }
+            at.require("loop", false) {
+                "is the last loop, which the final head already supervises"
+            }
         }
         r.randomDepth?.let { depth ->
-            at.require("loop", head.loop <= depth.min) { "loop ${head.loop} is beyond the fewest loops (${depth.min}) that randomDepth may draw; its head would train only sometimes" }
+            at.require("loop", head.loop <= depth.min) {
+                "loop ${head.loop} is beyond the fewest loops (${depth.min}) that randomDepth may draw; its head would train only sometimes"
+            }
         }
-        at.require("weight", head.weight > 0.0 && head.weight.isFinite()) { "must be > 0, was ${head.weight}" }
+        at.require("weight", head.weight > 0.0 && head.weight.isFinite()) {
+            "must be > 0, was ${head.weight}"
+        }
     }
-    model.auxHeads.groupBy { it.loop }.filter { it.value.size > 1 }.keys.forEach { loop ->
-        check.require("auxHeads", false) { "two heads at loop $loop; give each loop one head" }
-    }
+    model.auxHeads
+        .groupBy { it.loop }
+        .filter { it.value.size > 1 }
+        .keys
+        .forEach { loop ->
+            check.require("auxHeads", false) { "two heads at loop $loop; give each loop one head" }
+        }
     model.earlyExit?.let { exit ->
         val at = check.at("earlyExit")
         at.atLeast("loop", exit.loop, 1)
-        at.require("loop", exit.loop <= r.loops) { "must be ≤ recursive.loops (${r.loops}), was ${exit.loop}" }
+        at.require("loop", exit.loop <= r.loops) {
+            "must be ≤ recursive.loops (${r.loops}), was ${exit.loop}"
+        }
     }
 }
 

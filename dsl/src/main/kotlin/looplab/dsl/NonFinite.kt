@@ -7,13 +7,10 @@ import kotlinx.serialization.Serializable
  * What a pretraining stage does when a step's loss or gradient is NaN or infinite. No checkpoint is
  * ever written from such a state, whichever is chosen.
  */
-@Serializable
-public sealed interface OnNonFinite
+@Serializable public sealed interface OnNonFinite
 
 /** Stop the variant (the default): it is recorded as diverged, its last checkpoint is kept. */
-@Serializable
-@SerialName("stop")
-public data object StopOnNonFinite : OnNonFinite
+@Serializable @SerialName("stop") public data object StopOnNonFinite : OnNonFinite
 
 /**
  * Skip the step (no update) and multiply the learning rate by [lrFactor] from then on, at most

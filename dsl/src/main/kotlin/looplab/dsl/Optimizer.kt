@@ -27,16 +27,18 @@ public data class AdamW(
 ) : OptimizerSpec
 
 /**
- * Lion: the update is the sign of an interpolation of the momentum and the gradient, so every
- * entry moves by exactly the learning rate. Use a learning rate 3-10× smaller than AdamW's and a
- * weight decay as many times larger (the default keeps lr·decay equal at a 10× smaller rate).
+ * Lion: the update is the sign of an interpolation of the momentum and the gradient, so every entry
+ * moves by exactly the learning rate. Use a learning rate 3-10× smaller than AdamW's and a weight
+ * decay as many times larger (the default keeps lr·decay equal at a 10× smaller rate).
  */
 @Serializable
 @SerialName("lion")
 public data class Lion(
     /** Interpolation of momentum and gradient for the update's sign. */
     val beta1: Double = 0.9,
-    /** Momentum decay (slower than [beta1]: the momentum remembers longer than the update looks). */
+    /**
+     * Momentum decay (slower than [beta1]: the momentum remembers longer than the update looks).
+     */
     val beta2: Double = 0.99,
     override val weightDecay: Double = 1.0,
 ) : OptimizerSpec
@@ -50,7 +52,10 @@ public data class Lion(
 @Serializable
 @SerialName("muon")
 public data class Muon(
-    /** Muon's peak learning rate (the reference's 0.02; orthogonalised updates have unit spectral scale). */
+    /**
+     * Muon's peak learning rate (the reference's 0.02; orthogonalised updates have unit spectral
+     * scale).
+     */
     val lr: Double = 0.02,
     val momentum: Double = 0.95,
     val nesterov: Boolean = true,

@@ -21,24 +21,27 @@ public enum class ParamRole {
     /** Norm gains and biases. */
     Gain,
 
-    /** Learned scalars and small vectors that steer the computation: gates, mixing weights, step sizes. */
+    /**
+     * Learned scalars and small vectors that steer the computation: gates, mixing weights, step
+     * sizes.
+     */
     Control,
 
     /** Low-rank adapters (loop adapters now, fine-tuning adapters later). */
     Adapter,
 
     /** An MoE router's weights (kept in fp32 and off Muon: routing is sensitive to their scale). */
-    Router,
-    ;
+    Router;
 
     /** Whether weight decay applies. */
-    public val decays: Boolean get() = this == Matrix
+    public val decays: Boolean
+        get() = this == Matrix
 
     public companion object {
         /**
          * The role a parameter declared without one gets, from its dotted [name] and [shape]: names
-         * containing `router`, `adapter`, `head` or `embed` say so; otherwise a tensor of two or more
-         * dimensions is a [Matrix], a vector or scalar a [Control].
+         * containing `router`, `adapter`, `head` or `embed` say so; otherwise a tensor of two or
+         * more dimensions is a [Matrix], a vector or scalar a [Control].
          */
         public fun infer(name: String, shape: List<Int>): ParamRole {
             val leaf = name.lowercase()

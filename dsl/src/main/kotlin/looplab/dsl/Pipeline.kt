@@ -4,8 +4,7 @@ import kotlinx.serialization.SerialName
 import kotlinx.serialization.Serializable
 
 /** The ordered stages every model variant goes through. */
-@Serializable
-public data class PipelineSpec(val stages: List<StageSpec>)
+@Serializable public data class PipelineSpec(val stages: List<StageSpec>)
 
 /** One stage of a pipeline, named by a unique [id] that later stages refer to. */
 @Serializable
@@ -14,12 +13,12 @@ public sealed interface StageSpec {
 }
 
 /** A stage whose output is trained weights, which later stages may start from or evaluate. */
-@Serializable
-public sealed interface ModelStageSpec : StageSpec
+@Serializable public sealed interface ModelStageSpec : StageSpec
 
 /**
  * Pretraining on the experiment's data: from random initialisation, or, with [from], continuing the
- * weights an earlier training stage produced (its batches then continue after that stage's last one).
+ * weights an earlier training stage produced (its batches then continue after that stage's last
+ * one).
  */
 @Serializable
 @SerialName("pretrain")
@@ -29,13 +28,16 @@ public data class PretrainSpec(
     /** Sequences per optimizer step. */
     val batchSize: Int = 32,
     /**
-     * The step's batch runs as this many micro-batches (gradient accumulation), each of
-     * `batchSize / microBatches` sequences: less memory, the same update.
+     * The step's batch runs as this many micro-batches (gradient accumulation), each of `batchSize
+     * / microBatches` sequences: less memory, the same update.
      */
     val microBatches: Int = 1,
     val lr: LrSchedule = CosineLr(3e-4),
     val optimizer: OptimizerSpec = AdamW(),
-    /** Learning-rate multipliers by parameter role (e.g. adapters faster than the rest); a role not named gets 1. */
+    /**
+     * Learning-rate multipliers by parameter role (e.g. adapters faster than the rest); a role not
+     * named gets 1.
+     */
     val lrMultipliers: Map<ParamRole, Double> = emptyMap(),
     /** Global gradient-norm clipping threshold; null disables clipping. */
     val clipNorm: Double? = 1.0,
@@ -49,19 +51,20 @@ public data class PretrainSpec(
     val from: String? = null,
     /** When to save a checkpoint besides the evaluation points and the end of the stage. */
     val checkpoint: CheckpointPolicy = CheckpointPolicy(),
-    /** A NaN or infinite loss or gradient stops the variant, or skips the step and lowers the learning rate. */
+    /**
+     * A NaN or infinite loss or gradient stops the variant, or skips the step and lowers the
+     * learning rate.
+     */
     val onNonFinite: OnNonFinite = StopOnNonFinite,
 ) : ModelStageSpec
 
 /**
  * Checkpoints are saved at every evaluation point, at the end of a stage, on Ctrl-C or SIGTERM, and
- * also every [every] steps or [minutes] of training, whichever comes first (null: not on that clock).
+ * also every [every] steps or [minutes] of training, whichever comes first (null: not on that
+ * clock).
  */
 @Serializable
-public data class CheckpointPolicy(
-    val every: Steps? = null,
-    val minutes: Double? = 10.0,
-)
+public data class CheckpointPolicy(val every: Steps? = null, val minutes: Double? = 10.0)
 
 /** Measures the weights produced by stage [from]. */
 @Serializable
@@ -71,11 +74,17 @@ public data class EvalSpec(
     /** The id of an earlier stage that produced weights. */
     val from: String,
     val algorithmic: AlgorithmicEvalSpec? = AlgorithmicEvalSpec(),
-    /** Held-out perplexity and bits per byte on the language data's validation documents; null: not measured. */
+    /**
+     * Held-out perplexity and bits per byte on the language data's validation documents; null: not
+     * measured.
+     */
     val language: LanguageEvalSpec? = null,
     /** Needle-in-a-haystack retrieval over lengths and depths; null: not measured. */
     val needles: NeedleEvalSpec? = null,
-    /** Per-loop readout, early-exit curve and depth extrapolation of looped models; null: not measured. */
+    /**
+     * Per-loop readout, early-exit curve and depth extrapolation of looped models; null: not
+     * measured.
+     */
     val loops: LoopEvalSpec? = null,
 ) : StageSpec
 
@@ -86,7 +95,9 @@ public data class EvalSpec(
  */
 @Serializable
 public data class LanguageEvalSpec(
-    /** At most this many held-out tokens are scored (the whole validation split if it is smaller). */
+    /**
+     * At most this many held-out tokens are scored (the whole validation split if it is smaller).
+     */
     val maxTokens: Int = 65_536,
     /** Tokens each window moves on; null: the window length (non-overlapping windows). */
     val stride: Int? = null,
@@ -121,8 +132,8 @@ public data class LoopEvalSpec(
 )
 
 /**
- * Exact-match accuracy with greedy decoding, per task, on the training lengths (in distribution) and
- * on the task's out-of-distribution grid.
+ * Exact-match accuracy with greedy decoding, per task, on the training lengths (in distribution)
+ * and on the task's out-of-distribution grid.
  */
 @Serializable
 public data class AlgorithmicEvalSpec(
@@ -132,7 +143,9 @@ public data class AlgorithmicEvalSpec(
     val maxNewTokens: Int = 24,
 )
 
-/** A typed handle on a stage that produced weights; only these can be trained further or evaluated. */
+/**
+ * A typed handle on a stage that produced weights; only these can be trained further or evaluated.
+ */
 public class ModelRef internal constructor(public val id: String) {
     override fun toString(): String = "ModelRef($id)"
 }
@@ -156,16 +169,25 @@ public class PipelineBuilder internal constructor() {
      * val more = pretrain(from = base) { budget = 1_000.steps; lr = constant(3e-4) }
      * ```
      */
-    public fun pretrain(id: String = uniqueId("pretrain"), from: ModelRef? = null, block: PretrainBuilder.() -> Unit): ModelRef {
+    public fun pretrain(
+        id: String = uniqueId("pretrain"),
+        from: ModelRef? = null,
+        block: PretrainBuilder.() -> Unit,
+    ): ModelRef {
         stages += PretrainBuilder(id).apply(block).build().copy(from = from?.id)
         return ModelRef(id)
     }
 
     /** Continues the weights of [from]: `pretrain(base) { ... }`. */
-    public fun pretrain(from: ModelRef, block: PretrainBuilder.() -> Unit): ModelRef = pretrain(uniqueId("pretrain"), from, block)
+    public fun pretrain(from: ModelRef, block: PretrainBuilder.() -> Unit): ModelRef =
+        pretrain(uniqueId("pretrain"), from, block)
 
     /** Evaluates the weights of stage [model]. */
-    public fun eval(model: ModelRef, id: String = uniqueId("eval"), block: EvalBuilder.() -> Unit = {}): EvalRef {
+    public fun eval(
+        model: ModelRef,
+        id: String = uniqueId("eval"),
+        block: EvalBuilder.() -> Unit = {},
+    ): EvalRef {
         stages += EvalBuilder(id, model.id).apply(block).build()
         return EvalRef(id)
     }
@@ -177,7 +199,8 @@ public class PipelineBuilder internal constructor() {
 
     internal fun uniqueId(base: String): String {
         val taken = stages.map { it.id }.toSet()
-        return if (base !in taken) base else generateSequence(2) { it + 1 }.map { "$base-$it" }.first { it !in taken }
+        return if (base !in taken) base
+        else generateSequence(2) { it + 1 }.map { "$base-$it" }.first { it !in taken }
     }
 
     internal fun build(): PipelineSpec = PipelineSpec(stages.toList())
@@ -186,35 +209,54 @@ public class PipelineBuilder internal constructor() {
 /** Builds a [PretrainSpec]; every default is the spec's own. */
 @LooplabDsl
 public class PretrainBuilder internal constructor(private val id: String) {
-    // The held spec's budget is never used: build() takes the one set here, and there is no default.
+    // The held spec's budget is never used: build() takes the one set here, and there is no
+    // default.
     private var spec = PretrainSpec(id, budget = Steps(1))
     private var setBudget: Budget? = null
 
     /** How long to train: `2_000.steps` or `10.M.tokens`. Required. */
     public var budget: Budget
         get() = setBudget ?: throw missingBudget(id, "2_000.steps or 10.M.tokens")
-        set(value) { setBudget = value }
+        set(value) {
+            setBudget = value
+        }
+
     public var batchSize: Int by spec(PretrainSpec::batchSize) { s, v -> s.copy(batchSize = v) }
-    public var microBatches: Int by spec(PretrainSpec::microBatches) { s, v -> s.copy(microBatches = v) }
+    public var microBatches: Int by
+        spec(PretrainSpec::microBatches) { s, v -> s.copy(microBatches = v) }
     public var lr: LrSchedule by spec(PretrainSpec::lr) { s, v -> s.copy(lr = v) }
-    public var optimizer: OptimizerSpec by spec(PretrainSpec::optimizer) { s, v -> s.copy(optimizer = v) }
-    public var lrMultipliers: Map<ParamRole, Double> by spec(PretrainSpec::lrMultipliers) { s, v -> s.copy(lrMultipliers = v) }
+    public var optimizer: OptimizerSpec by
+        spec(PretrainSpec::optimizer) { s, v -> s.copy(optimizer = v) }
+    public var lrMultipliers: Map<ParamRole, Double> by
+        spec(PretrainSpec::lrMultipliers) { s, v -> s.copy(lrMultipliers = v) }
     public var clipNorm: Double? by spec(PretrainSpec::clipNorm) { s, v -> s.copy(clipNorm = v) }
     public var evalEvery: Steps? by spec(PretrainSpec::evalEvery) { s, v -> s.copy(evalEvery = v) }
-    public var evalSamples: Int by spec(PretrainSpec::evalSamples) { s, v -> s.copy(evalSamples = v) }
+    public var evalSamples: Int by
+        spec(PretrainSpec::evalSamples) { s, v -> s.copy(evalSamples = v) }
     public var logEvery: Steps by spec(PretrainSpec::logEvery) { s, v -> s.copy(logEvery = v) }
 
-    /** `StopOnNonFinite` (default), or `SkipNonFinite(maxSkips = 3, lrFactor = 0.5)`: skip such steps, lowering the learning rate each time. */
-    public var onNonFinite: OnNonFinite by spec(PretrainSpec::onNonFinite) { s, v -> s.copy(onNonFinite = v) }
+    /**
+     * `StopOnNonFinite` (default), or `SkipNonFinite(maxSkips = 3, lrFactor = 0.5)`: skip such
+     * steps, lowering the learning rate each time.
+     */
+    public var onNonFinite: OnNonFinite by
+        spec(PretrainSpec::onNonFinite) { s, v -> s.copy(onNonFinite = v) }
 
-    /** Save a checkpoint every [every] steps and every [minutes] of training (null: not on that clock). */
-    public fun checkpoint(every: Steps? = DEFAULT_CHECKPOINT.every, minutes: Double? = DEFAULT_CHECKPOINT.minutes) {
+    /**
+     * Save a checkpoint every [every] steps and every [minutes] of training (null: not on that
+     * clock).
+     */
+    public fun checkpoint(
+        every: Steps? = DEFAULT_CHECKPOINT.every,
+        minutes: Double? = DEFAULT_CHECKPOINT.minutes,
+    ) {
         spec = spec.copy(checkpoint = CheckpointPolicy(every, minutes))
     }
 
     internal fun build(): PretrainSpec = spec.copy(budget = budget)
 
-    private fun <T> spec(read: (PretrainSpec) -> T, write: (PretrainSpec, T) -> PretrainSpec) = SpecField({ spec }, { spec = it }, read, write)
+    private fun <T> spec(read: (PretrainSpec) -> T, write: (PretrainSpec, T) -> PretrainSpec) =
+        SpecField({ spec }, { spec = it }, read, write)
 }
 
 /** Builds an [EvalSpec]; every default is the spec's own. */
@@ -223,8 +265,13 @@ public class EvalBuilder internal constructor(id: String, from: String) {
     // Nothing measured until a suite is named; build() falls back to the spec's own choice.
     private var spec = EvalSpec(id, from, algorithmic = null)
 
-    /** Greedy exact-match accuracy per task, in and out of distribution; see [AlgorithmicEvalSpec]. */
-    public fun algorithmic(samples: Int = ALGORITHMIC.samples, maxNewTokens: Int = ALGORITHMIC.maxNewTokens) {
+    /**
+     * Greedy exact-match accuracy per task, in and out of distribution; see [AlgorithmicEvalSpec].
+     */
+    public fun algorithmic(
+        samples: Int = ALGORITHMIC.samples,
+        maxNewTokens: Int = ALGORITHMIC.maxNewTokens,
+    ) {
         spec = spec.copy(algorithmic = AlgorithmicEvalSpec(samples, maxNewTokens))
     }
 
@@ -236,7 +283,10 @@ public class EvalBuilder internal constructor(id: String, from: String) {
         spec = spec.copy(language = LanguageEvalSpec(maxTokens, stride))
     }
 
-    /** Needle-in-a-haystack retrieval: exact match of a code put at each depth of filler text of each length. */
+    /**
+     * Needle-in-a-haystack retrieval: exact match of a code put at each depth of filler text of
+     * each length.
+     */
     public fun needles(
         lengths: List<Int> = NEEDLES.lengths,
         depths: List<Double> = NEEDLES.depths,
@@ -247,15 +297,24 @@ public class EvalBuilder internal constructor(id: String, from: String) {
         spec = spec.copy(needles = NeedleEvalSpec(lengths, depths, samples, digits, corpus))
     }
 
-    /** Per-loop readout, early-exit curve and depth extrapolation to [multiples]× the trained loops. */
-    public fun loops(samples: Int = LOOPS.samples, multiples: Int = LOOPS.multiples, maxTokens: Int = LOOPS.maxTokens) {
+    /**
+     * Per-loop readout, early-exit curve and depth extrapolation to [multiples]× the trained loops.
+     */
+    public fun loops(
+        samples: Int = LOOPS.samples,
+        multiples: Int = LOOPS.multiples,
+        maxTokens: Int = LOOPS.maxTokens,
+    ) {
         spec = spec.copy(loops = LoopEvalSpec(samples, multiples, maxTokens))
     }
 
     // With nothing named, the spec's own suite (the algorithmic grid) is measured.
-    internal fun build(): EvalSpec = with(spec) {
-        if (language == null && needles == null && loops == null && algorithmic == null) copy(algorithmic = EvalSpec(id, from).algorithmic) else this
-    }
+    internal fun build(): EvalSpec =
+        with(spec) {
+            if (language == null && needles == null && loops == null && algorithmic == null)
+                copy(algorithmic = EvalSpec(id, from).algorithmic)
+            else this
+        }
 
     private companion object {
         // The specs hold the defaults; the builder's parameters read them from there.
@@ -266,9 +325,14 @@ public class EvalBuilder internal constructor(id: String, from: String) {
     }
 }
 
-/** A training stage built without its budget: an error at the budget's path, as validation reports it. */
+/**
+ * A training stage built without its budget: an error at the budget's path, as validation reports
+ * it.
+ */
 internal fun missingBudget(stage: String, example: String): InvalidSpecException =
-    InvalidSpecException(listOf(SpecError("pipeline.$stage.budget", "is required (e.g. budget = $example)")))
+    InvalidSpecException(
+        listOf(SpecError("pipeline.$stage.budget", "is required (e.g. budget = $example)"))
+    )
 
 /** [CheckpointPolicy]'s defaults, for builder parameters that read them. */
 private val DEFAULT_CHECKPOINT = CheckpointPolicy()

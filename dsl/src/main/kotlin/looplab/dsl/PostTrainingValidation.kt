@@ -22,13 +22,23 @@ internal fun validateGrpo(stage: GrpoSpec, check: SpecChecker) {
     // One completion per prompt has no group to be relative to: every advantage would be 0.
     check.atLeast("groupSize", stage.groupSize, 2)
     check.atLeast("updatesPerBatch", stage.updatesPerBatch, 1)
-    check.require("epsilon", stage.epsilon > 0.0 && stage.epsilon < 1.0) { "must be within (0, 1), was ${stage.epsilon}" }
-    check.require("beta", stage.beta >= 0.0 && stage.beta.isFinite()) { "must be ≥ 0, was ${stage.beta}" }
-    check.require("temperature", stage.temperature > 0.0 && stage.temperature.isFinite()) { "must be > 0, was ${stage.temperature}" }
+    check.require("epsilon", stage.epsilon > 0.0 && stage.epsilon < 1.0) {
+        "must be within (0, 1), was ${stage.epsilon}"
+    }
+    check.require("beta", stage.beta >= 0.0 && stage.beta.isFinite()) {
+        "must be ≥ 0, was ${stage.beta}"
+    }
+    check.require("temperature", stage.temperature > 0.0 && stage.temperature.isFinite()) {
+        "must be > 0, was ${stage.temperature}"
+    }
     check.atLeast("maxNewTokens", stage.maxNewTokens, 1)
     val reward = check.at("reward")
-    reward.require("correct", stage.reward.correct > 0.0) { "must be > 0 (it is what the stage optimises), was ${stage.reward.correct}" }
-    reward.require("format", stage.reward.format >= 0.0) { "must be ≥ 0, was ${stage.reward.format}" }
+    reward.require("correct", stage.reward.correct > 0.0) {
+        "must be > 0 (it is what the stage optimises), was ${stage.reward.correct}"
+    }
+    reward.require("format", stage.reward.format >= 0.0) {
+        "must be ≥ 0, was ${stage.reward.format}"
+    }
     stage.reward.maxTokens?.let { reward.atLeast("maxTokens", it, 1) }
     validateOptimisation(stage.lr, stage.optimizer, stage.clipNorm, check)
     validateChatData(stage.prompts, check.at("prompts"))
@@ -38,14 +48,21 @@ internal fun validateGrpo(stage: GrpoSpec, check: SpecChecker) {
 }
 
 private fun validateChatData(data: ChatDataSpec, check: SpecChecker) {
-    check.require("sources", data.sources.isNotEmpty()) { "name at least one source, e.g. wordProblems()" }
+    check.require("sources", data.sources.isNotEmpty()) {
+        "name at least one source, e.g. wordProblems()"
+    }
     data.sources.forEachIndexed { i, source ->
         val at = check.at("sources[$i]")
-        at.require("weight", source.weight > 0.0 && source.weight.isFinite()) { "must be > 0, was ${source.weight}" }
+        at.require("weight", source.weight > 0.0 && source.weight.isFinite()) {
+            "must be > 0, was ${source.weight}"
+        }
         when (source) {
-            is ChatJsonl -> at.require("path", source.path.isNotBlank()) { "must name a JSONL file" }
-            is TaskQuestions -> at.require("tasks", source.tasks.isNotEmpty()) { "name at least one task" }
-            is CustomChat -> at.require("id", source.id.isNotBlank()) { "must name a registered generator" }
+            is ChatJsonl ->
+                at.require("path", source.path.isNotBlank()) { "must name a JSONL file" }
+            is TaskQuestions ->
+                at.require("tasks", source.tasks.isNotEmpty()) { "name at least one task" }
+            is CustomChat ->
+                at.require("id", source.id.isNotBlank()) { "must name a registered generator" }
             is WordProblems -> {}
         }
     }
@@ -55,15 +72,21 @@ private fun validateChatData(data: ChatDataSpec, check: SpecChecker) {
 private fun validateAdapters(hra: HraSpec, check: SpecChecker) {
     check.atLeast("rank", hra.rank, 1)
     check.require("targets", hra.targets.isNotEmpty()) { "name at least one linear layer to adapt" }
-    check.require("targets", hra.targets.toSet().size == hra.targets.size) { "names a layer twice: ${hra.targets}" }
-    check.require("initStd", hra.initStd > 0.0 && hra.initStd.isFinite()) { "must be > 0 (A starts random, B at zero), was ${hra.initStd}" }
-    check.require("lrMultiplier", hra.lrMultiplier > 0.0 && hra.lrMultiplier.isFinite()) { "must be > 0, was ${hra.lrMultiplier}" }
+    check.require("targets", hra.targets.toSet().size == hra.targets.size) {
+        "names a layer twice: ${hra.targets}"
+    }
+    check.require("initStd", hra.initStd > 0.0 && hra.initStd.isFinite()) {
+        "must be > 0 (A starts random, B at zero), was ${hra.initStd}"
+    }
+    check.require("lrMultiplier", hra.lrMultiplier > 0.0 && hra.lrMultiplier.isFinite()) {
+        "must be > 0, was ${hra.lrMultiplier}"
+    }
 }
 
 /**
- * The checks of post-training stages that need the models or the stages before them: adapters
- * must fit every model's matrices, packing needs models whose only mixing across positions is
- * attention, and training only adapters needs adapters on the way from the stage's source.
+ * The checks of post-training stages that need the models or the stages before them: adapters must
+ * fit every model's matrices, packing needs models whose only mixing across positions is attention,
+ * and training only adapters needs adapters on the way from the stage's source.
  */
 internal fun validatePostTraining(spec: ExperimentSpec, check: SpecChecker) {
     val byId = spec.pipeline.stages.associateBy { it.id }
@@ -71,18 +94,24 @@ internal fun validatePostTraining(spec: ExperimentSpec, check: SpecChecker) {
         val at = check.at(stage.id)
         when (stage) {
             is SftSpec -> {
-                stage.adapters?.let { hra -> spec.models.forEach { checkAdaptersFit(hra, it, at.at("adapters")) } }
-                if (stage.packing) spec.models.forEach { model ->
-                    model.packingConflict()?.let { why ->
-                        at.require("packing", false) { "model[${model.name}] $why, so packed conversations would not be independent; use packing = false" }
+                stage.adapters?.let { hra ->
+                    spec.models.forEach { checkAdaptersFit(hra, it, at.at("adapters")) }
+                }
+                if (stage.packing)
+                    spec.models.forEach { model ->
+                        model.packingConflict()?.let { why ->
+                            at.require("packing", false) {
+                                "model[${model.name}] $why, so packed conversations would not be independent; use packing = false"
+                            }
+                        }
+                    }
+            }
+            is GrpoSpec ->
+                if (stage.adaptersOnly) {
+                    at.require("adaptersOnly", adaptersOnTheWay(stage.from, byId)) {
+                        "no stage before it (from \"${stage.from}\" back) adds adapters: add adapters(rank = ...) to an sft stage"
                     }
                 }
-            }
-            is GrpoSpec -> if (stage.adaptersOnly) {
-                at.require("adaptersOnly", adaptersOnTheWay(stage.from, byId)) {
-                    "no stage before it (from \"${stage.from}\" back) adds adapters: add adapters(rank = ...) to an sft stage"
-                }
-            }
             else -> {}
         }
     }
@@ -94,11 +123,12 @@ private fun adaptersOnTheWay(id: String, byId: Map<String, StageSpec>): Boolean 
     var current = byId[id]
     while (current != null && seen.add(current.id)) {
         if (current is SftSpec && current.adapters != null) return true
-        current = when (current) {
-            is SftSpec -> byId[current.from]
-            is GrpoSpec -> byId[current.from]
-            else -> null
-        }
+        current =
+            when (current) {
+                is SftSpec -> byId[current.from]
+                is GrpoSpec -> byId[current.from]
+                else -> null
+            }
     }
     return false
 }
@@ -107,7 +137,9 @@ private fun checkAdaptersFit(hra: HraSpec, model: ModelSpec, check: SpecChecker)
     for (target in hra.targets) {
         val shape = adaptedShape(target, model)
         if (shape == null) {
-            check.require("targets", false) { "model[${model.name}] has no $target matrix (${whyMissing(target, model)})" }
+            check.require("targets", false) {
+                "model[${model.name}] has no $target matrix (${whyMissing(target, model)})"
+            }
             continue
         }
         val narrowest = minOf(shape.first, shape.second)
@@ -125,19 +157,28 @@ private fun adaptedShape(target: AdapterTarget, model: ModelSpec): Pair<Int, Int
     val hidden = model.resolvedFfnHidden
     return when (target) {
         AdapterTarget.Query -> if (attention) model.width to model.width else null
-        AdapterTarget.Key -> if (attention && r.keyRank == null) model.width to model.kvWidth else null
+        AdapterTarget.Key ->
+            if (attention && r.keyRank == null) model.width to model.kvWidth else null
         AdapterTarget.Value -> if (attention) model.width to model.kvWidth else null
         AdapterTarget.Output -> if (attention) model.width to model.width else null
-        AdapterTarget.Gate, AdapterTarget.Up -> if (denseFfn) model.width to hidden else null
+        AdapterTarget.Gate,
+        AdapterTarget.Up -> if (denseFfn) model.width to hidden else null
         AdapterTarget.Down -> if (denseFfn) hidden to model.width else null
     }
 }
 
-private fun whyMissing(target: AdapterTarget, model: ModelSpec): String = when (target) {
-    AdapterTarget.Key -> if (model.recursive.keyRank != null) "its keys are low-rank" else "its blocks have no attention"
-    AdapterTarget.Query, AdapterTarget.Value, AdapterTarget.Output -> "its blocks have no attention"
-    AdapterTarget.Gate, AdapterTarget.Up, AdapterTarget.Down -> "its blocks have a MoE and no dense FFN"
-}
+private fun whyMissing(target: AdapterTarget, model: ModelSpec): String =
+    when (target) {
+        AdapterTarget.Key ->
+            if (model.recursive.keyRank != null) "its keys are low-rank"
+            else "its blocks have no attention"
+        AdapterTarget.Query,
+        AdapterTarget.Value,
+        AdapterTarget.Output -> "its blocks have no attention"
+        AdapterTarget.Gate,
+        AdapterTarget.Up,
+        AdapterTarget.Down -> "its blocks have a MoE and no dense FFN"
+    }
 
 /**
  * Why this model cannot keep packed documents apart (it mixes positions other than through
@@ -147,10 +188,12 @@ public fun ModelSpec.packingConflict(): String? {
     val model = this
     val r = model.recursive
     return when {
-        model.positions == LearnedPositions -> "has learned absolute positions (a conversation's positions would depend on what precedes it)"
+        model.positions == LearnedPositions ->
+            "has learned absolute positions (a conversation's positions would depend on what precedes it)"
         r.mixer is SsmMixer -> "has an SSM, whose state runs across the whole row"
         r.conv != null -> "has a convolution in its FFN, which reads across conversation boundaries"
-        model.embedding.refine != null -> "refines embeddings by convolution, which reads across conversation boundaries"
+        model.embedding.refine != null ->
+            "refines embeddings by convolution, which reads across conversation boundaries"
         r.moe != null -> "has a MoE, whose expert capacity is shared by every position of a group"
         model.memory != null -> "has memory tokens"
         model.latent != null -> "has latent thoughts, which attend across the row"

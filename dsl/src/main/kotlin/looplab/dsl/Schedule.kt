@@ -16,7 +16,8 @@ public sealed interface LrSchedule {
 /** The same rate at every step after a linear warmup. */
 @Serializable
 @SerialName("constant")
-public data class ConstantLr(override val peak: Double, override val warmup: Steps = NO_WARMUP) : LrSchedule
+public data class ConstantLr(override val peak: Double, override val warmup: Steps = NO_WARMUP) :
+    LrSchedule
 
 /**
  * Linear warmup to [peak], then cosine decay to `peak * floor` at the end of the stage's budget
@@ -74,7 +75,11 @@ private val NO_WARMUP = Steps(0)
 // The functions below are the DSL's spelling of the schedules; each default is read from its spec.
 
 /** A straight line from [peak] to `peak * floor` after [warmup] steps of linear warmup. */
-public fun linear(peak: Double, warmup: Steps = NO_WARMUP, floor: Double = LinearLr(peak).floor): LinearLr = LinearLr(peak, warmup, floor)
+public fun linear(
+    peak: Double,
+    warmup: Steps = NO_WARMUP,
+    floor: Double = LinearLr(peak).floor,
+): LinearLr = LinearLr(peak, warmup, floor)
 
 /** Warmup, a stable peak, then a decay of [shape] over the last [decayFraction] of the stage. */
 public fun wsd(
@@ -86,7 +91,11 @@ public fun wsd(
 ): WsdLr = WsdLr(peak, warmup, decayFraction, shape, floor)
 
 /** Cosine decay after [warmup] steps of linear warmup; ends at `peak * floor`. */
-public fun cosine(peak: Double, warmup: Steps = NO_WARMUP, floor: Double = CosineLr(peak).floor): CosineLr = CosineLr(peak, warmup, floor)
+public fun cosine(
+    peak: Double,
+    warmup: Steps = NO_WARMUP,
+    floor: Double = CosineLr(peak).floor,
+): CosineLr = CosineLr(peak, warmup, floor)
 
 /** A constant rate after [warmup] steps of linear warmup. */
 public fun constant(peak: Double, warmup: Steps = NO_WARMUP): ConstantLr = ConstantLr(peak, warmup)

@@ -14,12 +14,17 @@ public object SpecJson {
         classDiscriminator = "type"
     }
 
-    public fun encode(spec: ExperimentSpec): String = json.encodeToString(ExperimentSpec.serializer(), spec)
+    public fun encode(spec: ExperimentSpec): String =
+        json.encodeToString(ExperimentSpec.serializer(), spec)
 
     /** Parses [text]; [source] (a file name, say) prefixes the error message. */
-    public fun decode(text: String, source: String = "JSON"): ExperimentSpec = try {
-        json.decodeFromString(ExperimentSpec.serializer(), text)
-    } catch (e: IllegalArgumentException) { // kotlinx.serialization's SerializationException included
-        throw SpecJsonException("$source is not a valid experiment: ${e.message?.lineSequence()?.first()}")
-    }
+    public fun decode(text: String, source: String = "JSON"): ExperimentSpec =
+        try {
+            json.decodeFromString(ExperimentSpec.serializer(), text)
+        } catch (e: IllegalArgumentException) { // kotlinx.serialization's SerializationException
+            // included
+            throw SpecJsonException(
+                "$source is not a valid experiment: ${e.message?.lineSequence()?.first()}"
+            )
+        }
 }

@@ -4,8 +4,8 @@ import kotlinx.serialization.Serializable
 
 /**
  * A sweep: one experiment run as a grid of cells, each a single variant with one seed and one size.
- * [grid]'s axes multiply; an empty axis keeps what the experiment declares (every variant, its seed,
- * each variant's own size).
+ * [grid]'s axes multiply; an empty axis keeps what the experiment declares (every variant, its
+ * seed, each variant's own size).
  */
 @Serializable
 public data class SweepSpec(
@@ -22,24 +22,29 @@ public data class SweepGrid(
     val variants: List<String> = emptyList(),
     /** Experiment seeds; empty means the experiment's own. */
     val seeds: List<Long> = emptyList(),
-    /** Rungs of the size ladder applied to each variant; empty means each variant's declared size. */
+    /**
+     * Rungs of the size ladder applied to each variant; empty means each variant's declared size.
+     */
     val sizes: List<Size> = emptyList(),
 ) {
     public companion object {
         /**
-         * Reads `variant=a,b,seed=1..3,size=nano,125m`: a `key=` starts an axis and the values after it
-         * belong to it until the next key. Seeds take `1..3` ranges; sizes take the ladder's names
-         * ([sizeNames]). Every mistake is reported at once, naming the piece at fault.
+         * Reads `variant=a,b,seed=1..3,size=nano,125m`: a `key=` starts an axis and the values
+         * after it belong to it until the next key. Seeds take `1..3` ranges; sizes take the
+         * ladder's names ([sizeNames]). Every mistake is reported at once, naming the piece at
+         * fault.
          */
         public fun parse(text: String): SweepGrid {
             val axes = LinkedHashMap<String, MutableList<String>>()
             val errors = mutableListOf<String>()
             var current: String? = null
             for (piece in text.split(',').map { it.trim() }) {
-                val key = piece.substringBefore('=', missingDelimiterValue = "").takeIf { '=' in piece }
+                val key =
+                    piece.substringBefore('=', missingDelimiterValue = "").takeIf { '=' in piece }
                 val value = if (key != null) piece.substringAfter('=') else piece
                 if (key != null) {
-                    if (key !in AXES) errors += "unknown axis \"$key\" (axes: ${AXES.joinToString()})"
+                    if (key !in AXES)
+                        errors += "unknown axis \"$key\" (axes: ${AXES.joinToString()})"
                     if (key in axes) errors += "axis \"$key\" is given twice"
                     current = key
                     axes.getOrPut(key) { mutableListOf() }
@@ -47,17 +52,29 @@ public data class SweepGrid(
                     errors += "\"$piece\" comes before any axis (write e.g. variant=$piece)"
                     continue
                 }
-                if (value.isEmpty()) errors += "axis \"$current\" has an empty value" else axes.getValue(current!!) += value
+                if (value.isEmpty()) errors += "axis \"$current\" has an empty value"
+                else axes.getValue(current!!) += value
             }
             val seeds = axes["seed"].orEmpty().flatMap { parseSeeds(it, errors) }
-            val sizes = axes["size"].orEmpty().mapNotNull { name ->
-                sizeNames[name.lowercase()] ?: null.also { errors += "unknown size \"$name\" (sizes: ${sizeNames.keys.joinToString()})" }
-            }
+            val sizes =
+                axes["size"].orEmpty().mapNotNull { name ->
+                    sizeNames[name.lowercase()]
+                        ?: null.also {
+                            errors +=
+                                "unknown size \"$name\" (sizes: ${sizeNames.keys.joinToString()})"
+                        }
+                }
             val grid = SweepGrid(axes["variant"].orEmpty(), seeds, sizes)
-            listOf("variant" to grid.variants, "seed" to grid.seeds, "size" to grid.sizes).forEach { (axis, values) ->
-                values.groupBy { it }.filter { it.value.size > 1 }.keys.forEach { errors += "$axis $it is listed twice" }
-            }
-            if (errors.isNotEmpty()) throw SweepGridException("--grid $text: ${errors.joinToString("; ")}")
+            listOf("variant" to grid.variants, "seed" to grid.seeds, "size" to grid.sizes)
+                .forEach { (axis, values) ->
+                    values
+                        .groupBy { it }
+                        .filter { it.value.size > 1 }
+                        .keys
+                        .forEach { errors += "$axis $it is listed twice" }
+                }
+            if (errors.isNotEmpty())
+                throw SweepGridException("--grid $text: ${errors.joinToString("; ")}")
             return grid
         }
 
@@ -66,18 +83,29 @@ public data class SweepGrid(
             val bounds = range.map { it.trim().toLongOrNull() }
             return when {
                 range.size == 1 && bounds[0] != null -> listOf(bounds[0]!!)
-                range.size == 2 && bounds.all { it != null } && bounds[0]!! <= bounds[1]!! -> (bounds[0]!!..bounds[1]!!).toList()
-                else -> emptyList<Long>().also { errors += "seed \"$value\" is not a number or a range like 1..3" }
+                range.size == 2 && bounds.all { it != null } && bounds[0]!! <= bounds[1]!! ->
+                    (bounds[0]!!..bounds[1]!!).toList()
+                else ->
+                    emptyList<Long>().also {
+                        errors += "seed \"$value\" is not a number or a range like 1..3"
+                    }
             }
         }
 
         private val AXES = listOf("variant", "seed", "size")
 
         /** The names a grid gives the size ladder's rungs, as the seeds write them. */
-        public val sizeNames: Map<String, Size> = linkedMapOf(
-            "nano" to Size.Nano, "50m" to Size.M50, "125m" to Size.M125, "300m" to Size.M300, "350m" to Size.M350,
-            "760m" to Size.M760, "1b" to Size.B1, "1b-16k" to Size.B1Long,
-        )
+        public val sizeNames: Map<String, Size> =
+            linkedMapOf(
+                "nano" to Size.Nano,
+                "50m" to Size.M50,
+                "125m" to Size.M125,
+                "300m" to Size.M300,
+                "350m" to Size.M350,
+                "760m" to Size.M760,
+                "1b" to Size.B1,
+                "1b-16k" to Size.B1Long,
+            )
 
         /** A rung's name in a grid and in cell names, e.g. `125m`. */
         public fun nameOf(size: Size): String = sizeNames.entries.first { it.value == size }.key
@@ -85,7 +113,8 @@ public data class SweepGrid(
 }
 
 /** Thrown when a grid cannot be read; the message names every piece at fault. */
-public class SweepGridException(message: String) : IllegalArgumentException(message), UserFacingError
+public class SweepGridException(message: String) :
+    IllegalArgumentException(message), UserFacingError
 
 /** What each Slurm array task asks for. Null leaves it to the cluster's defaults. */
 @Serializable
@@ -96,7 +125,10 @@ public data class SlurmResources(
     val time: String? = null,
     val gpusPerTask: Int? = null,
     val cpusPerTask: Int = 1,
-    /** At most this many cells run at once (`--array=0-N%K`); null means no limit of the sweep's own. */
+    /**
+     * At most this many cells run at once (`--array=0-N%K`); null means no limit of the sweep's
+     * own.
+     */
     val parallel: Int? = null,
 )
 
@@ -136,11 +168,25 @@ public class SweepBuilder internal constructor(experiment: ExperimentSpec) {
 public class SweepGridBuilder internal constructor() {
     private var spec = SweepGrid()
 
-    public fun variants(vararg names: String) { spec = spec.copy(variants = spec.variants + names) }
-    public fun seeds(vararg values: Long) { spec = spec.copy(seeds = spec.seeds + values.toList()) }
-    public fun seeds(range: LongRange) { spec = spec.copy(seeds = spec.seeds + range) }
-    public fun seeds(range: IntRange) { spec = spec.copy(seeds = spec.seeds + range.map { it.toLong() }) }
-    public fun sizes(vararg rungs: Size) { spec = spec.copy(sizes = spec.sizes + rungs) }
+    public fun variants(vararg names: String) {
+        spec = spec.copy(variants = spec.variants + names)
+    }
+
+    public fun seeds(vararg values: Long) {
+        spec = spec.copy(seeds = spec.seeds + values.toList())
+    }
+
+    public fun seeds(range: LongRange) {
+        spec = spec.copy(seeds = spec.seeds + range)
+    }
+
+    public fun seeds(range: IntRange) {
+        spec = spec.copy(seeds = spec.seeds + range.map { it.toLong() })
+    }
+
+    public fun sizes(vararg rungs: Size) {
+        spec = spec.copy(sizes = spec.sizes + rungs)
+    }
 
     internal fun build(): SweepGrid = spec
 }
@@ -150,14 +196,20 @@ public class SweepGridBuilder internal constructor() {
 public class SlurmResourcesBuilder internal constructor() {
     private var spec = SlurmResources()
 
-    public var partition: String? by spec(SlurmResources::partition) { s, v -> s.copy(partition = v) }
+    public var partition: String? by
+        spec(SlurmResources::partition) { s, v -> s.copy(partition = v) }
     public var account: String? by spec(SlurmResources::account) { s, v -> s.copy(account = v) }
     public var time: String? by spec(SlurmResources::time) { s, v -> s.copy(time = v) }
-    public var gpusPerTask: Int? by spec(SlurmResources::gpusPerTask) { s, v -> s.copy(gpusPerTask = v) }
-    public var cpusPerTask: Int by spec(SlurmResources::cpusPerTask) { s, v -> s.copy(cpusPerTask = v) }
+    public var gpusPerTask: Int? by
+        spec(SlurmResources::gpusPerTask) { s, v -> s.copy(gpusPerTask = v) }
+    public var cpusPerTask: Int by
+        spec(SlurmResources::cpusPerTask) { s, v -> s.copy(cpusPerTask = v) }
     public var parallel: Int? by spec(SlurmResources::parallel) { s, v -> s.copy(parallel = v) }
 
     internal fun build(): SlurmResources = spec
 
-    private fun <T> spec(read: (SlurmResources) -> T, write: (SlurmResources, T) -> SlurmResources) = SpecField({ spec }, { spec = it }, read, write)
+    private fun <T> spec(
+        read: (SlurmResources) -> T,
+        write: (SlurmResources, T) -> SlurmResources,
+    ) = SpecField({ spec }, { spec = it }, read, write)
 }

@@ -19,8 +19,11 @@ public data class TaskId(public val name: String) {
 
 /** Writes a [TaskId] as its bare name, so JSON reads `"task": "parity"`. */
 internal object TaskIdSerializer : KSerializer<TaskId> {
-    override val descriptor: SerialDescriptor = PrimitiveSerialDescriptor("looplab.TaskId", PrimitiveKind.STRING)
+    override val descriptor: SerialDescriptor =
+        PrimitiveSerialDescriptor("looplab.TaskId", PrimitiveKind.STRING)
+
     override fun serialize(encoder: Encoder, value: TaskId): Unit = encoder.encodeString(value.name)
+
     override fun deserialize(decoder: Decoder): TaskId = TaskId(decoder.decodeString())
 }
 
@@ -48,13 +51,26 @@ public object Task {
     public val Successor: TaskId = TaskId("successor")
 
     /** Every built-in task, in the seed's order. */
-    public val all: List<TaskId> = listOf(ModAdd, Parity, Addition, Multiplication, Copy, Reverse, Dyck, Chain, Compare, Successor)
+    public val all: List<TaskId> =
+        listOf(
+            ModAdd,
+            Parity,
+            Addition,
+            Multiplication,
+            Copy,
+            Reverse,
+            Dyck,
+            Chain,
+            Compare,
+            Successor,
+        )
 }
 
 /** An inclusive range of task lengths (bits, digits, symbols: each task says what length means). */
 @Serializable
 public data class LengthRange(val min: Int, val max: Int) {
     public operator fun contains(length: Int): Boolean = length in min..max
+
     override fun toString(): String = "$min..$max"
 }
 

@@ -7,12 +7,23 @@ public data class SpecError(val path: String, val message: String) {
 
 /** Thrown when a spec has errors; carries every one of them, not just the first. */
 public class InvalidSpecException(public val errors: List<SpecError>) :
-    IllegalArgumentException(errors.joinToString(separator = "\n", prefix = "${errors.size} error(s) in the experiment:\n") { "  $it" }),
+    IllegalArgumentException(
+        errors.joinToString(
+            separator = "\n",
+            prefix = "${errors.size} error(s) in the experiment:\n",
+        ) {
+            "  $it"
+        }
+    ),
     UserFacingError
 
 /** Collects errors under a path prefix, so checks read as plain statements. */
-public class SpecChecker(private val path: String = "", private val sink: MutableList<SpecError> = mutableListOf()) {
-    public val errors: List<SpecError> get() = sink
+public class SpecChecker(
+    private val path: String = "",
+    private val sink: MutableList<SpecError> = mutableListOf(),
+) {
+    public val errors: List<SpecError>
+        get() = sink
 
     /** Records [message] at `path.field` unless [ok]. */
     public fun require(field: String, ok: Boolean, message: () -> String) {
@@ -24,7 +35,10 @@ public class SpecChecker(private val path: String = "", private val sink: Mutabl
         require(field, value.toDouble() >= min.toDouble()) { "must be ≥ $min, was $value" }
     }
 
-    /** Requires [value] ≤ [max]: sizes past it overflow the plan's counts (or no machine could hold them). */
+    /**
+     * Requires [value] ≤ [max]: sizes past it overflow the plan's counts (or no machine could hold
+     * them).
+     */
     public fun atMost(field: String, value: Number, max: Number) {
         require(field, value.toDouble() <= max.toDouble()) { "must be ≤ $max, was $value" }
     }
@@ -32,15 +46,19 @@ public class SpecChecker(private val path: String = "", private val sink: Mutabl
     /** A checker for a nested object. */
     public fun at(field: String): SpecChecker = SpecChecker(join(field), sink)
 
-    private fun join(field: String): String = when {
-        path.isEmpty() -> field
-        field.isEmpty() -> path
-        field.startsWith("[") -> "$path$field"
-        else -> "$path.$field"
-    }
+    private fun join(field: String): String =
+        when {
+            path.isEmpty() -> field
+            field.isEmpty() -> path
+            field.startsWith("[") -> "$path$field"
+            else -> "$path.$field"
+        }
 }
 
-/** Every structural error of this spec (what can be checked without the task registry or a tokenizer). */
+/**
+ * Every structural error of this spec (what can be checked without the task registry or a
+ * tokenizer).
+ */
 public fun ExperimentSpec.validate(): List<SpecError> {
     val check = SpecChecker()
     check.require("name", name.matches(Regex("[A-Za-z0-9][A-Za-z0-9._-]*"))) {
@@ -53,9 +71,15 @@ public fun ExperimentSpec.validate(): List<SpecError> {
     }
     validateData(data, check.at("data"))
     check.require("models", models.isNotEmpty()) { "declare at least one model { }" }
-    models.groupBy { it.name }.filter { it.value.size > 1 }.keys.forEach { dup ->
-        check.require("model[$dup]", false) { "two models are named \"$dup\"; variant names must be unique" }
-    }
+    models
+        .groupBy { it.name }
+        .filter { it.value.size > 1 }
+        .keys
+        .forEach { dup ->
+            check.require("model[$dup]", false) {
+                "two models are named \"$dup\"; variant names must be unique"
+            }
+        }
     models.forEach { validateModel(it, check.at("model[${it.name}]")) }
     validatePipeline(pipeline, check.at("pipeline"))
     validatePostTraining(this, check.at("pipeline"))
@@ -71,7 +95,9 @@ public fun ExperimentSpec.requireValid(): ExperimentSpec {
 }
 
 private fun validatePipeline(pipeline: PipelineSpec, check: SpecChecker) {
-    check.require("stages", pipeline.stages.isNotEmpty()) { "declare at least one stage, e.g. pretrain { }" }
+    check.require("stages", pipeline.stages.isNotEmpty()) {
+        "declare at least one stage, e.g. pretrain { }"
+    }
     val earlierModelStages = mutableSetOf<String>()
     val seen = mutableSetOf<String>()
     pipeline.stages.forEach { stage ->
@@ -98,10 +124,22 @@ private fun validatePipeline(pipeline: PipelineSpec, check: SpecChecker) {
                 }
                 stage.needles?.let { n ->
                     val needles = at.at("needles")
-                    needles.require("lengths", n.lengths.isNotEmpty() && n.lengths.all { it >= 1 }) { "name at least one length, each ≥ 1, was ${n.lengths}" }
-                    needles.require("depths", n.depths.isNotEmpty() && n.depths.all { it in 0.0..1.0 }) { "name at least one depth, each within 0..1, was ${n.depths}" }
+                    needles.require(
+                        "lengths",
+                        n.lengths.isNotEmpty() && n.lengths.all { it >= 1 },
+                    ) {
+                        "name at least one length, each ≥ 1, was ${n.lengths}"
+                    }
+                    needles.require(
+                        "depths",
+                        n.depths.isNotEmpty() && n.depths.all { it in 0.0..1.0 },
+                    ) {
+                        "name at least one depth, each within 0..1, was ${n.depths}"
+                    }
                     needles.atLeast("samples", n.samples, 1)
-                    needles.require("digits", n.digits in 1..18) { "must be within 1..18, was ${n.digits}" }
+                    needles.require("digits", n.digits in 1..18) {
+                        "must be within 1..18, was ${n.digits}"
+                    }
                 }
                 stage.loops?.let { l ->
                     at.at("loops").atLeast("samples", l.samples, 1)
@@ -119,7 +157,8 @@ private fun validatePipeline(pipeline: PipelineSpec, check: SpecChecker) {
 }
 
 private fun validateOptimizer(optimizer: OptimizerSpec, at: SpecChecker) {
-    fun beta(name: String, value: Double) = at.require(name, value in 0.0..<1.0) { "must be within [0, 1), was $value" }
+    fun beta(name: String, value: Double) =
+        at.require(name, value in 0.0..<1.0) { "must be within [0, 1), was $value" }
     at.atLeast("weightDecay", optimizer.weightDecay, 0)
     when (optimizer) {
         is AdamW -> {
@@ -132,7 +171,9 @@ private fun validateOptimizer(optimizer: OptimizerSpec, at: SpecChecker) {
             beta("beta2", optimizer.beta2)
         }
         is Muon -> {
-            at.require("lr", optimizer.lr > 0.0 && optimizer.lr.isFinite()) { "must be > 0, was ${optimizer.lr}" }
+            at.require("lr", optimizer.lr > 0.0 && optimizer.lr.isFinite()) {
+                "must be > 0, was ${optimizer.lr}"
+            }
             beta("momentum", optimizer.momentum)
             at.atLeast("steps", optimizer.steps, 1)
             validateOptimizer(optimizer.adamw, at.at("adamw"))
@@ -140,10 +181,14 @@ private fun validateOptimizer(optimizer: OptimizerSpec, at: SpecChecker) {
     }
 }
 
-/** A stage's `from` names a training stage declared before it: the one check for every kind of stage. */
+/**
+ * A stage's `from` names a training stage declared before it: the one check for every kind of
+ * stage.
+ */
 private fun requireEarlier(from: String, earlier: Set<String>, check: SpecChecker) {
     check.require("from", from in earlier) {
-        "refers to \"$from\", which is not an earlier training stage" + if (earlier.isEmpty()) "" else " (earlier: ${earlier.joinToString()})"
+        "refers to \"$from\", which is not an earlier training stage" +
+            if (earlier.isEmpty()) "" else " (earlier: ${earlier.joinToString()})"
     }
 }
 
@@ -161,7 +206,9 @@ private fun validatePretrain(stage: PretrainSpec, check: SpecChecker) {
         }
     }
     stage.lrMultipliers.forEach { (role, scale) ->
-        check.at("lrMultipliers").require(role.name, scale >= 0.0 && scale.isFinite()) { "must be ≥ 0, was $scale" }
+        check.at("lrMultipliers").require(role.name, scale >= 0.0 && scale.isFinite()) {
+            "must be ≥ 0, was $scale"
+        }
     }
     validateOptimisation(stage.lr, stage.optimizer, stage.clipNorm, check)
     stage.evalEvery?.let { check.at("evalEvery").atLeast("steps", it.steps, 1) }
@@ -170,32 +217,55 @@ private fun validatePretrain(stage: PretrainSpec, check: SpecChecker) {
     (stage.onNonFinite as? SkipNonFinite)?.let { skip ->
         val at = check.at("onNonFinite")
         at.atLeast("maxSkips", skip.maxSkips, 1)
-        at.require("lrFactor", skip.lrFactor > 0.0 && skip.lrFactor < 1.0) { "must be within (0, 1), was ${skip.lrFactor}" }
+        at.require("lrFactor", skip.lrFactor > 0.0 && skip.lrFactor < 1.0) {
+            "must be within (0, 1), was ${skip.lrFactor}"
+        }
     }
     stage.checkpoint.every?.let { check.at("checkpoint.every").atLeast("steps", it.steps, 1) }
-    stage.checkpoint.minutes?.let { check.at("checkpoint").require("minutes", it > 0.0 && it.isFinite()) { "must be > 0 (or null for no timed checkpoints), was $it" } }
+    stage.checkpoint.minutes?.let {
+        check.at("checkpoint").require("minutes", it > 0.0 && it.isFinite()) {
+            "must be > 0 (or null for no timed checkpoints), was $it"
+        }
+    }
 }
 
 /** The learning rate, optimizer and clipping of a training stage. */
-internal fun validateOptimisation(lrSchedule: LrSchedule, optimizer: OptimizerSpec, clipNorm: Double?, check: SpecChecker) {
+internal fun validateOptimisation(
+    lrSchedule: LrSchedule,
+    optimizer: OptimizerSpec,
+    clipNorm: Double?,
+    check: SpecChecker,
+) {
     val lr = check.at("lr")
-    lr.require("peak", lrSchedule.peak > 0.0 && lrSchedule.peak.isFinite()) { "must be > 0, was ${lrSchedule.peak}" }
+    lr.require("peak", lrSchedule.peak > 0.0 && lrSchedule.peak.isFinite()) {
+        "must be > 0, was ${lrSchedule.peak}"
+    }
     when (val schedule = lrSchedule) {
         is CosineLr -> {
             lr.at("warmup").atLeast("steps", schedule.warmup.steps, 0)
-            lr.require("floor", schedule.floor in 0.0..1.0) { "must be within 0..1, was ${schedule.floor}" }
+            lr.require("floor", schedule.floor in 0.0..1.0) {
+                "must be within 0..1, was ${schedule.floor}"
+            }
         }
         is ConstantLr -> lr.at("warmup").atLeast("steps", schedule.warmup.steps, 0)
         is LinearLr -> {
             lr.at("warmup").atLeast("steps", schedule.warmup.steps, 0)
-            lr.require("floor", schedule.floor in 0.0..1.0) { "must be within 0..1, was ${schedule.floor}" }
+            lr.require("floor", schedule.floor in 0.0..1.0) {
+                "must be within 0..1, was ${schedule.floor}"
+            }
         }
         is WsdLr -> {
             lr.at("warmup").atLeast("steps", schedule.warmup.steps, 0)
-            lr.require("decayFraction", schedule.decayFraction in 0.0..1.0) { "must be within 0..1, was ${schedule.decayFraction}" }
-            lr.require("floor", schedule.floor in 0.0..1.0) { "must be within 0..1, was ${schedule.floor}" }
+            lr.require("decayFraction", schedule.decayFraction in 0.0..1.0) {
+                "must be within 0..1, was ${schedule.decayFraction}"
+            }
+            lr.require("floor", schedule.floor in 0.0..1.0) {
+                "must be within 0..1, was ${schedule.floor}"
+            }
         }
     }
     validateOptimizer(optimizer, check.at("optimizer"))
-    clipNorm?.let { check.require("clipNorm", it > 0.0) { "must be > 0 (or null to disable), was $it" } }
+    clipNorm?.let {
+        check.require("clipNorm", it > 0.0) { "must be > 0 (or null to disable), was $it" }
+    }
 }

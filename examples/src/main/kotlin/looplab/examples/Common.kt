@@ -3,8 +3,8 @@ package looplab.examples
 import looplab.dsl.*
 
 /**
- * Parity, addition and copy at lengths a 2-core CPU learns from in a few hundred steps, each with
- * a short out-of-distribution grid, so that training and evaluation of a variant take a minute or so.
+ * Parity, addition and copy at lengths a 2-core CPU learns from in a few hundred steps, each with a
+ * short out-of-distribution grid, so that training and evaluation of a variant take a minute or so.
  */
 fun ExperimentBuilder.cpuTasks() = data {
     algorithmic {
@@ -14,7 +14,10 @@ fun ExperimentBuilder.cpuTasks() = data {
     }
 }
 
-/** A short pretraining run (300 steps, batch 16, cosine from 3e-3) and an evaluation, for the CPU-sized defaults. */
+/**
+ * A short pretraining run (300 steps, batch 16, cosine from 3e-3) and an evaluation, for the
+ * CPU-sized defaults.
+ */
 fun ExperimentBuilder.cpuPipeline() = pipeline {
     val base = pretrain {
         budget = 300.steps
@@ -25,7 +28,10 @@ fun ExperimentBuilder.cpuPipeline() = pipeline {
     eval(base) { algorithmic(samples = 16, maxNewTokens = 10) }
 }
 
-/** The full-size variants: seed 001's tasks and grids, on GPU 0, 20M tokens at a lower learning rate. */
+/**
+ * The full-size variants: seed 001's tasks and grids, on GPU 0, 20M tokens at a lower learning
+ * rate.
+ */
 fun ExperimentBuilder.gpuSetup() {
     device = Gpu(0)
     data { algorithmic(Task.Parity, Task.Addition, Task.Copy) }
@@ -40,5 +46,14 @@ fun ExperimentBuilder.gpuSetup() {
     }
 }
 
-/** Width 64, 4 heads, the tokenizer's own vocabulary and a 32-token context: the CPU size every example shrinks to. */
-val cpuSize = modelPart { width = 64; heads = 4; vocabSize = null; contextLength = 32; ffnHidden = null }
+/**
+ * Width 64, 4 heads, the tokenizer's own vocabulary and a 32-token context: the CPU size every
+ * example shrinks to.
+ */
+val cpuSize = modelPart {
+    width = 64
+    heads = 4
+    vocabSize = null
+    contextLength = 32
+    ffnHidden = null
+}

@@ -7,21 +7,30 @@ import looplab.dsl.*
  * against one block looped 4 times (same compute per token, a quarter of the block parameters), on
  * parity, addition and copy, tested on their training lengths and beyond them.
  */
-val nanoAblation = experiment("nano-ablation") {
-    seed = 1234
-    data {
-        algorithmic(Task.Parity, Task.Addition, Task.Copy)
-    }
-    val small = modelPart { width = 128; heads = 4; contextLength = 32 }
-    model("baseline") { small(); layers = 4 }
-    model("shared_loop") { small(); recursive(blocks = 1, loops = 4) }
-    pipeline {
-        val base = pretrain {
-            budget = 1_200.steps
-            batchSize = 32
-            lr = cosine(peak = 2e-3, warmup = 60.steps)
-            evalEvery = 400.steps
+val nanoAblation =
+    experiment("nano-ablation") {
+        seed = 1234
+        data { algorithmic(Task.Parity, Task.Addition, Task.Copy) }
+        val small = modelPart {
+            width = 128
+            heads = 4
+            contextLength = 32
         }
-        eval(base) { algorithmic(samples = 50, maxNewTokens = 40) }
+        model("baseline") {
+            small()
+            layers = 4
+        }
+        model("shared_loop") {
+            small()
+            recursive(blocks = 1, loops = 4)
+        }
+        pipeline {
+            val base = pretrain {
+                budget = 1_200.steps
+                batchSize = 32
+                lr = cosine(peak = 2e-3, warmup = 60.steps)
+                evalEvery = 400.steps
+            }
+            eval(base) { algorithmic(samples = 50, maxNewTokens = 40) }
+        }
     }
-}

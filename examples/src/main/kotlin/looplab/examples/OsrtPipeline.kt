@@ -6,49 +6,61 @@ import looplab.dsl.*
  * Seed 004's post-training pipeline, pretrain → SFT → GRPO → eval, at a size a 2-core CPU runs in
  * minutes: nano-osrt v3 (2 blocks × 6 loops with loop adapters) at width 64, pretrained on three
  * algorithmic tasks in byte tokens, then taught to answer the same tasks posed as chat questions
- * (answer inside the answer tags, loss on the assistant only, packed conversations, HRA adapters
- * at 5× the rate), then reinforced with GRPO on the strict answer reward, then evaluated.
+ * (answer inside the answer tags, loss on the assistant only, packed conversations, HRA adapters at
+ * 5× the rate), then reinforced with GRPO on the strict answer reward, then evaluated.
  */
 private val chatTasks = listOf(Task.Copy, Task.Successor, Task.Parity)
 
-private fun osrtPipeline(name: String, full: Boolean) = experiment(name) {
-    seed = 1234
-    data {
-        tokenizer = if (full) Tokenizers.neox else Tokenizers.bytes
-        algorithmic(chatTasks)
-    }
-    model("osrt-v3") {
-        preset(Architecture.OsrtV3)
-        if (!full) { cpuSize(); contextLength = 128 }
-    }
-    if (full) device = Gpu(0)
-    pipeline {
-        val base = pretrain {
-            budget = if (full) 20.M.tokens else 600.steps
-            batchSize = if (full) 64 else 32
-            lr = cosine(peak = if (full) 3e-4 else 3e-3, warmup = if (full) 500.steps else 40.steps)
-            evalSamples = 8
+private fun osrtPipeline(name: String, full: Boolean) =
+    experiment(name) {
+        seed = 1234
+        data {
+            tokenizer = if (full) Tokenizers.neox else Tokenizers.bytes
+            algorithmic(chatTasks)
         }
-        val tuned = sft(from = base) {
-            budget = if (full) 2_000.steps else 150.steps
-            batchSize = 16
-            lr = cosine(peak = if (full) 1e-4 else 1e-3, warmup = 10.steps)
-            data { taskQuestions(chatTasks) }
-            adapters(rank = if (full) 256 else 16)
-            evalEvery = if (full) 500.steps else 50.steps
-            evalSamples = if (full) 200 else 48
+        model("osrt-v3") {
+            preset(Architecture.OsrtV3)
+            if (!full) {
+                cpuSize()
+                contextLength = 128
+            }
         }
-        val rl = grpo(from = tuned) {
-            budget = if (full) 200.steps else 20.steps
-            promptsPerStep = if (full) 16 else 4
-            groupSize = if (full) 16 else 8
-            maxNewTokens = 40
-            lr = constant(if (full) 1e-6 else 1e-4)
-            prompts { taskQuestions(chatTasks) }
+        if (full) device = Gpu(0)
+        pipeline {
+            val base = pretrain {
+                budget = if (full) 20.M.tokens else 600.steps
+                batchSize = if (full) 64 else 32
+                lr =
+                    cosine(
+                        peak = if (full) 3e-4 else 3e-3,
+                        warmup = if (full) 500.steps else 40.steps,
+                    )
+                evalSamples = 8
+            }
+            val tuned =
+                sft(from = base) {
+                    budget = if (full) 2_000.steps else 150.steps
+                    batchSize = 16
+                    lr = cosine(peak = if (full) 1e-4 else 1e-3, warmup = 10.steps)
+                    data { taskQuestions(chatTasks) }
+                    adapters(rank = if (full) 256 else 16)
+                    evalEvery = if (full) 500.steps else 50.steps
+                    evalSamples = if (full) 200 else 48
+                }
+            val rl =
+                grpo(from = tuned) {
+                    budget = if (full) 200.steps else 20.steps
+                    promptsPerStep = if (full) 16 else 4
+                    groupSize = if (full) 16 else 8
+                    maxNewTokens = 40
+                    lr = constant(if (full) 1e-6 else 1e-4)
+                    prompts { taskQuestions(chatTasks) }
+                }
+            eval(rl) { algorithmic(samples = if (full) 100 else 16, maxNewTokens = 40) }
         }
-        eval(rl) { algorithmic(samples = if (full) 100 else 16, maxNewTokens = 40) }
     }
-}
 
-val osrtPipeline: ExperimentSpec get() = osrtPipeline("osrt-pipeline", full = false)
-val osrtPipelineFull: ExperimentSpec get() = osrtPipeline("osrt-pipeline", full = true)
+val osrtPipeline: ExperimentSpec
+    get() = osrtPipeline("osrt-pipeline", full = false)
+val osrtPipelineFull: ExperimentSpec
+    get() = osrtPipeline("osrt-pipeline", full = true)

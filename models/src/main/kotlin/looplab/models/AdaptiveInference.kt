@@ -11,5 +11,10 @@ import looplab.models.tensor.Tensor
  */
 public interface AdaptiveInference {
     /** Inference logits [B, T, V]; [read] turns a scalar tensor into a host number. */
-    public fun adaptiveLogits(ops: Ops, params: Params, tokens: Tensor, read: (Tensor) -> Double): Tensor
+    public fun adaptiveLogits(
+        ops: Ops,
+        params: Params,
+        tokens: Tensor,
+        read: (Tensor) -> Double,
+    ): Tensor
 }

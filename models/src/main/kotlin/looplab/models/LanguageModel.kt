@@ -21,14 +21,20 @@ public interface LanguageModel {
      * positions where [mask] is 1. Models with auxiliary terms add them here and report each one in
      * [ModelOutput.metrics].
      */
-    public fun loss(ops: Ops, params: Params, inputs: Tensor, targets: Tensor, mask: Tensor, pass: Pass = Pass.Inference): ModelOutput =
-        ModelOutput(ops.crossEntropy(logits(ops, params, inputs, pass), targets, mask))
+    public fun loss(
+        ops: Ops,
+        params: Params,
+        inputs: Tensor,
+        targets: Tensor,
+        mask: Tensor,
+        pass: Pass = Pass.Inference,
+    ): ModelOutput = ModelOutput(ops.crossEntropy(logits(ops, params, inputs, pass), targets, mask))
 }
 
 /**
  * How a forward pass runs. Anything a model decides per pass (dropping loops, drawing a depth)
- * comes from here, on the host, never from tensor values: a compiled backend traces one program
- * per distinct decision.
+ * comes from here, on the host, never from tensor values: a compiled backend traces one program per
+ * distinct decision.
  */
 public data class Pass(
     val training: Boolean,
@@ -44,4 +50,7 @@ public data class Pass(
 }
 
 /** The loss to minimise and named scalar tensors to log beside it. */
-public class ModelOutput(public val loss: Tensor, public val metrics: Map<String, Tensor> = emptyMap())
+public class ModelOutput(
+    public val loss: Tensor,
+    public val metrics: Map<String, Tensor> = emptyMap(),
+)

@@ -20,11 +20,19 @@ public interface LoopedModel {
 
     /**
      * One pass of [loops] loops over [tokens] [B, T], read out after every loop through the rest of
-     * the model (coda, latent thoughts, final norm and head): logits [B, T, V] per loop. The readout
-     * after the last loop is the model's own logits at that depth.
+     * the model (coda, latent thoughts, final norm and head): logits [B, T, V] per loop. The
+     * readout after the last loop is the model's own logits at that depth.
      */
-    public fun loopLogits(ops: Ops, params: Params, tokens: Tensor, loops: Int = trainedLoops): List<Tensor>
+    public fun loopLogits(
+        ops: Ops,
+        params: Params,
+        tokens: Tensor,
+        loops: Int = trainedLoops,
+    ): List<Tensor>
 
-    /** The logits of a pass that runs exactly [loops] loops (early exit below [trainedLoops], extrapolation above). */
+    /**
+     * The logits of a pass that runs exactly [loops] loops (early exit below [trainedLoops],
+     * extrapolation above).
+     */
     public fun logitsAtDepth(ops: Ops, params: Params, tokens: Tensor, loops: Int): Tensor
 }

@@ -11,7 +11,9 @@ public object Models {
      */
     public fun build(spec: ModelSpec, vocabSize: Int): LanguageModel {
         val rows = spec.vocabSize ?: vocabSize
-        require(rows >= vocabSize) { "model ${spec.name}: vocabSize $rows is smaller than the tokenizer's $vocabSize tokens" }
+        require(rows >= vocabSize) {
+            "model ${spec.name}: vocabSize $rows is smaller than the tokenizer's $vocabSize tokens"
+        }
         return RecursiveDecoder(spec, rows)
     }
 }

@@ -15,9 +15,26 @@ import looplab.models.tensor.Tensor
  * positions (where it would matter), or with any mixing besides attention, refuse packed rows.
  */
 public interface PackedSequences {
-    /** Logits [B, T, V] of [tokens] [B, T], where [segments] ([B, T] ids from `ops.tokens`) numbers each position's document. */
-    public fun packedLogits(ops: Ops, params: Params, tokens: Tensor, segments: Tensor, pass: Pass = Pass.Inference): Tensor
+    /**
+     * Logits [B, T, V] of [tokens] [B, T], where [segments] ([B, T] ids from `ops.tokens`) numbers
+     * each position's document.
+     */
+    public fun packedLogits(
+        ops: Ops,
+        params: Params,
+        tokens: Tensor,
+        segments: Tensor,
+        pass: Pass = Pass.Inference,
+    ): Tensor
 
     /** [LanguageModel.loss] on packed rows. */
-    public fun packedLoss(ops: Ops, params: Params, inputs: Tensor, targets: Tensor, mask: Tensor, segments: Tensor, pass: Pass = Pass.Inference): ModelOutput
+    public fun packedLoss(
+        ops: Ops,
+        params: Params,
+        inputs: Tensor,
+        targets: Tensor,
+        mask: Tensor,
+        segments: Tensor,
+        pass: Pass = Pass.Inference,
+    ): ModelOutput
 }

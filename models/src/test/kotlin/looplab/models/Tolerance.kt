@@ -21,8 +21,8 @@ import kotlin.math.sqrt
  * `atol·√n` is what n independent per-element errors of size atol add up to in the L2 norm, so the
  * floor grows with the tensor as rounding noise does. Callers size atol to the scale of the terms
  * being summed, e.g. `rtol` times the RMS of every gradient of the model: an error below that is
- * rounding of the whole computation, not a wrong formula. A wrong formula (a missing term, a sign, a
- * transposed operand) moves a tensor by a sizeable fraction of its norm and fails both terms.
+ * rounding of the whole computation, not a wrong formula. A wrong formula (a missing term, a sign,
+ * a transposed operand) moves a tensor by a sizeable fraction of its norm and fails both terms.
  */
 object Tolerance {
     /** fp32 with a different operation order: 1e-5 leaves ~100 ε of room, a real bug is ≥ 1e-3. */
@@ -37,10 +37,16 @@ object Tolerance {
 
     /** ‖actual − reference‖₂ divided by the bound; ≤ 1 passes. */
     fun ratio(actual: FloatArray, reference: FloatArray, rtol: Double, atol: Double): Double {
-        require(actual.size == reference.size) { "sizes differ: ${actual.size} vs ${reference.size}" }
-        val difference = sqrt(actual.indices.sumOf { (actual[it] - reference[it]).toDouble().let { d -> d * d } })
+        require(actual.size == reference.size) {
+            "sizes differ: ${actual.size} vs ${reference.size}"
+        }
+        val difference =
+            sqrt(
+                actual.indices.sumOf { (actual[it] - reference[it]).toDouble().let { d -> d * d } }
+            )
         val bound = rtol * l2(reference) + atol * sqrt(reference.size.toDouble())
-        return if (bound == 0.0) (if (difference == 0.0) 0.0 else Double.POSITIVE_INFINITY) else difference / bound
+        return if (bound == 0.0) (if (difference == 0.0) 0.0 else Double.POSITIVE_INFINITY)
+        else difference / bound
     }
 
     /** Whether [actual] is within the bound of [reference]; see the class comment. */
@@ -48,15 +54,22 @@ object Tolerance {
         ratio(actual, reference, rtol, atol) <= 1.0
 
     /**
-     * Every tensor of [actual] close to [reference]'s with the floor sized to the whole set: atol is
-     * rtol times the RMS of every element of [reference]. Returns the names that fail, with detail.
+     * Every tensor of [actual] close to [reference]'s with the floor sized to the whole set: atol
+     * is rtol times the RMS of every element of [reference]. Returns the names that fail, with
+     * detail.
      */
-    fun mismatches(actual: Map<String, FloatArray>, reference: Map<String, FloatArray>, rtol: Double = FP32): List<String> {
+    fun mismatches(
+        actual: Map<String, FloatArray>,
+        reference: Map<String, FloatArray>,
+        rtol: Double = FP32,
+    ): List<String> {
         val atol = rtol * rms(reference.values)
         return reference.mapNotNull { (name, ref) ->
             val got = actual[name] ?: return@mapNotNull "$name: missing"
             val r = ratio(got, ref, rtol, atol)
-            if (r <= 1.0) null else "$name: ‖Δ‖ is ${"%.2f".format(r)}× the bound (‖ref‖=${l2(ref)}, n=${ref.size}, atol=$atol)"
+            if (r <= 1.0) null
+            else
+                "$name: ‖Δ‖ is ${"%.2f".format(r)}× the bound (‖ref‖=${l2(ref)}, n=${ref.size}, atol=$atol)"
         }
     }
 }

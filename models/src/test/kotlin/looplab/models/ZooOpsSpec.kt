@@ -3,53 +3,107 @@ package looplab.models
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.shouldBe
-import looplab.models.eager.array
-import looplab.models.tensor.Ops
-import looplab.models.tensor.Tensor
 import kotlin.math.abs
 import kotlin.math.exp
 import kotlin.math.ln
 import kotlin.random.Random
+import looplab.models.eager.array
+import looplab.models.tensor.Ops
+import looplab.models.tensor.Tensor
 
 /** The ops the model zoo added to [Ops], against host arithmetic: what any backend must compute. */
-class ZooOpsSpec : FunSpec({
-    fun eval(block: Ops.() -> Tensor): FloatArray = testBackend.scoped() { ops, _ -> ops.block().array.toFloatArray() }
-    fun close(expected: FloatArray, actual: FloatArray) {
-        actual.size shouldBe expected.size
-        expected.indices.maxOf { abs(expected[it] - actual[it]).toDouble() } shouldBeLessThan 1e-5
-    }
-    val r = Random(3)
-    val x = FloatArray(2 * 5 * 3) { r.nextFloat() * 4 - 2 } // [B=2, T=5, C=3]
-
-    test("causalConv1d: output t mixes t, t - d, t - 2d, … with the taps in order, zero before the start") {
-        val w = FloatArray(3 * 3) { r.nextFloat() - 0.5f } // [C=3, K=3]
-        for (dilation in listOf(1, 2)) {
-            val expected = FloatArray(x.size) { i ->
-                val (b, t, c) = Triple(i / 15, i / 3 % 5, i % 3)
-                (0 until 3).sumOf { k ->
-                    val s = t - (2 - k) * dilation
-                    if (s < 0) 0.0 else (w[c * 3 + k] * x[(b * 5 + s) * 3 + c]).toDouble()
-                }.toFloat()
-            }
-            close(expected, eval { causalConv1d(floats(x, listOf(2, 5, 3)), floats(w, listOf(3, 3)), dilation) })
+class ZooOpsSpec :
+    FunSpec({
+        fun eval(block: Ops.() -> Tensor): FloatArray =
+            testBackend.scoped() { ops, _ -> ops.block().array.toFloatArray() }
+        fun close(expected: FloatArray, actual: FloatArray) {
+            actual.size shouldBe expected.size
+            expected.indices.maxOf { abs(expected[it] - actual[it]).toDouble() } shouldBeLessThan
+                1e-5
         }
-    }
+        val r = Random(3)
+        val x = FloatArray(2 * 5 * 3) { r.nextFloat() * 4 - 2 } // [B=2, T=5, C=3]
 
-    test("cumsum, sum, logSumExp, softplus, exp, sqrt, divide along an axis") {
-        val t = listOf(2, 5, 3)
-        close(FloatArray(x.size) { i -> (0..i / 3 % 5).sumOf { s -> x[(i / 15 * 5 + s) * 3 + i % 3].toDouble() }.toFloat() }, eval { cumsum(floats(x, t), 1) })
-        close(FloatArray(10) { i -> (0 until 3).sumOf { x[i * 3 + it].toDouble() }.toFloat() }, eval { sum(floats(x, t), -1) })
-        close(FloatArray(10) { i -> ln((0 until 3).sumOf { exp(x[i * 3 + it].toDouble()) }).toFloat() }, eval { logSumExp(floats(x, t), -1) })
-        close(FloatArray(x.size) { ln(1 + exp(x[it].toDouble())).toFloat() }, eval { softplus(floats(x, t)) })
-        close(FloatArray(x.size) { exp(x[it].toDouble()).toFloat() }, eval { exp(floats(x, t)) })
-        close(FloatArray(x.size) { kotlin.math.sqrt(abs(x[it])) }, eval { sqrt(floats(FloatArray(x.size) { abs(x[it]) }, t)) })
-        close(FloatArray(x.size) { x[it] / 2f }, eval { floats(x, t) / floats(floatArrayOf(2f), emptyList()) })
-    }
+        test(
+            "causalConv1d: output t mixes t, t - d, t - 2d, … with the taps in order, zero before the start"
+        ) {
+            val w = FloatArray(3 * 3) { r.nextFloat() - 0.5f } // [C=3, K=3]
+            for (dilation in listOf(1, 2)) {
+                val expected =
+                    FloatArray(x.size) { i ->
+                        val (b, t, c) = Triple(i / 15, i / 3 % 5, i % 3)
+                        (0 until 3)
+                            .sumOf { k ->
+                                val s = t - (2 - k) * dilation
+                                if (s < 0) 0.0
+                                else (w[c * 3 + k] * x[(b * 5 + s) * 3 + c]).toDouble()
+                            }
+                            .toFloat()
+                    }
+                close(
+                    expected,
+                    eval {
+                        causalConv1d(floats(x, listOf(2, 5, 3)), floats(w, listOf(3, 3)), dilation)
+                    },
+                )
+            }
+        }
 
-    test("topkMask marks the k largest of each row; greaterEqual compares; broadcastTo repeats size-1 axes") {
-        val rows = floatArrayOf(0.1f, 0.9f, 0.5f, 0.3f, /* */ 4f, -1f, 2f, 3f)
-        close(floatArrayOf(0f, 1f, 1f, 0f, 1f, 0f, 0f, 1f), eval { topkMask(floats(rows, listOf(2, 4)), 2) })
-        close(floatArrayOf(0f, 1f, 1f, 0f, 1f, 0f, 1f, 1f), eval { greaterEqual(floats(rows, listOf(2, 4)), floats(floatArrayOf(0.5f), listOf(1))) })
-        close(floatArrayOf(1f, 2f, 1f, 2f, 1f, 2f), eval { broadcastTo(floats(floatArrayOf(1f, 2f), listOf(1, 2)), listOf(3, 2)) })
-    }
-})
+        test("cumsum, sum, logSumExp, softplus, exp, sqrt, divide along an axis") {
+            val t = listOf(2, 5, 3)
+            close(
+                FloatArray(x.size) { i ->
+                    (0..i / 3 % 5)
+                        .sumOf { s -> x[(i / 15 * 5 + s) * 3 + i % 3].toDouble() }
+                        .toFloat()
+                },
+                eval { cumsum(floats(x, t), 1) },
+            )
+            close(
+                FloatArray(10) { i -> (0 until 3).sumOf { x[i * 3 + it].toDouble() }.toFloat() },
+                eval { sum(floats(x, t), -1) },
+            )
+            close(
+                FloatArray(10) { i ->
+                    ln((0 until 3).sumOf { exp(x[i * 3 + it].toDouble()) }).toFloat()
+                },
+                eval { logSumExp(floats(x, t), -1) },
+            )
+            close(
+                FloatArray(x.size) { ln(1 + exp(x[it].toDouble())).toFloat() },
+                eval { softplus(floats(x, t)) },
+            )
+            close(
+                FloatArray(x.size) { exp(x[it].toDouble()).toFloat() },
+                eval { exp(floats(x, t)) },
+            )
+            close(
+                FloatArray(x.size) { kotlin.math.sqrt(abs(x[it])) },
+                eval { sqrt(floats(FloatArray(x.size) { abs(x[it]) }, t)) },
+            )
+            close(
+                FloatArray(x.size) { x[it] / 2f },
+                eval { floats(x, t) / floats(floatArrayOf(2f), emptyList()) },
+            )
+        }
+
+        test(
+            "topkMask marks the k largest of each row; greaterEqual compares; broadcastTo repeats size-1 axes"
+        ) {
+            val rows = floatArrayOf(0.1f, 0.9f, 0.5f, 0.3f, /* */ 4f, -1f, 2f, 3f)
+            close(
+                floatArrayOf(0f, 1f, 1f, 0f, 1f, 0f, 0f, 1f),
+                eval { topkMask(floats(rows, listOf(2, 4)), 2) },
+            )
+            close(
+                floatArrayOf(0f, 1f, 1f, 0f, 1f, 0f, 1f, 1f),
+                eval {
+                    greaterEqual(floats(rows, listOf(2, 4)), floats(floatArrayOf(0.5f), listOf(1)))
+                },
+            )
+            close(
+                floatArrayOf(1f, 2f, 1f, 2f, 1f, 2f),
+                eval { broadcastTo(floats(floatArrayOf(1f, 2f), listOf(1, 2)), listOf(3, 2)) },
+            )
+        }
+    })

@@ -8,8 +8,9 @@ public data class Reward(
     /** The answer block holds exactly the reference. */
     val correct: Boolean,
     /**
-     * Well-formed: at most one closed think block first, then exactly one closed answer block holding
-     * an answer of the reference's form (no surrounding whitespace, as many words), nothing after it.
+     * Well-formed: at most one closed think block first, then exactly one closed answer block
+     * holding an answer of the reference's form (no surrounding whitespace, as many words), nothing
+     * after it.
      */
     val wellFormed: Boolean,
     /** Longer than the limit: no reward at all. */
@@ -24,14 +25,24 @@ public data class Reward(
  * an unclosed tag, text after the block or extra text inside it earn nothing for correctness.
  */
 public class AnswerReward(private val spec: RewardSpec) {
-    /** The reward of [completion] (the assistant's decoded text, without its EOS) of [tokens] tokens against [reference]. */
+    /**
+     * The reward of [completion] (the assistant's decoded text, without its EOS) of [tokens] tokens
+     * against [reference].
+     */
     public fun score(completion: String, reference: String, tokens: Int): Reward {
         val tooLong = spec.maxTokens?.let { tokens > it } ?: false
         val answer = strictAnswer(completion)
-        // Text around the answer inside the tag is not the format asked for, even though the tags are.
-        val wellFormed = answer != null && answer.isNotEmpty() && answer == answer.trim() && words(answer) == words(reference)
+        // Text around the answer inside the tag is not the format asked for, even though the tags
+        // are.
+        val wellFormed =
+            answer != null &&
+                answer.isNotEmpty() &&
+                answer == answer.trim() &&
+                words(answer) == words(reference)
         val correct = answer == reference
-        val value = if (tooLong) 0.0 else (if (correct) spec.correct else 0.0) + (if (wellFormed) spec.format else 0.0)
+        val value =
+            if (tooLong) 0.0
+            else (if (correct) spec.correct else 0.0) + (if (wellFormed) spec.format else 0.0)
         return Reward(correct && !tooLong, wellFormed, tooLong, value)
     }
 
@@ -40,8 +51,8 @@ public class AnswerReward(private val spec: RewardSpec) {
     public companion object {
         /**
          * The text of the single answer block if [completion] is well-formed: optionally one think
-         * block (opened and closed once, before the answer), free text, then exactly one answer block
-         * and nothing but whitespace after it; null otherwise.
+         * block (opened and closed once, before the answer), free text, then exactly one answer
+         * block and nothing but whitespace after it; null otherwise.
          */
         @JvmStatic
         public fun strictAnswer(completion: String): String? {
@@ -54,7 +65,12 @@ public class AnswerReward(private val spec: RewardSpec) {
             val thinks = count(ChatTags.THINK)
             val endThinks = count(ChatTags.END_THINK)
             if (thinks != endThinks || thinks > 1) return null
-            if (thinks == 1 && !(completion.indexOf(ChatTags.THINK) < completion.indexOf(ChatTags.END_THINK) && completion.indexOf(ChatTags.END_THINK) < open)) return null
+            if (
+                thinks == 1 &&
+                    !(completion.indexOf(ChatTags.THINK) < completion.indexOf(ChatTags.END_THINK) &&
+                        completion.indexOf(ChatTags.END_THINK) < open)
+            )
+                return null
             val inside = completion.substring(open + ChatTags.ANSWER.length, close)
             // No other tag may sit inside the answer.
             if (ChatTags.all.any { it in inside }) return null

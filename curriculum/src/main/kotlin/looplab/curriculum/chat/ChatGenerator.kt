@@ -3,7 +3,10 @@ package looplab.curriculum.chat
 import kotlin.random.Random
 
 /** In distribution (the ranges trained on) or out of it (larger numbers, longer inputs). */
-public enum class ChatSplit { InDistribution, OutOfDistribution }
+public enum class ChatSplit {
+    InDistribution,
+    OutOfDistribution,
+}
 
 /**
  * Makes conversations procedurally. Implement it to add your own: give it an [id] (what

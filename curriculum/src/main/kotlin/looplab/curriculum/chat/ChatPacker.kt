@@ -3,10 +3,10 @@ package looplab.curriculum.chat
 import looplab.curriculum.data.TokenBatch
 
 /**
- * A batch of chat rows for next-token prediction. [segments] ([batch] × [TokenBatch.length]) numbers
- * the conversation each input position belongs to within its row (padding gets a number of its own),
- * so attention can be kept inside a conversation; the mask is 1 exactly where the target is a
- * trained token of the same conversation.
+ * A batch of chat rows for next-token prediction. [segments] ([batch] × [TokenBatch.length])
+ * numbers the conversation each input position belongs to within its row (padding gets a number of
+ * its own), so attention can be kept inside a conversation; the mask is 1 exactly where the target
+ * is a trained token of the same conversation.
  */
 public class ChatBatch(public val tokens: TokenBatch, public val segments: IntArray)
 
@@ -16,19 +16,26 @@ public class ChatBatch(public val tokens: TokenBatch, public val segments: IntAr
  * best-fit (in the order given, each into the fullest row it still fits) so that rows waste little
  * padding; without it, one conversation per row. A conversation is never split across rows.
  */
-public class ChatPacker(private val length: Int, private val pad: Int, private val packing: Boolean) {
+public class ChatPacker(
+    private val length: Int,
+    private val pad: Int,
+    private val packing: Boolean,
+) {
     /** The rows [chats] fill, as (row → conversations in it, in order). */
     public fun rows(chats: List<RenderedChat>): List<List<RenderedChat>> {
         chats.forEach { chat ->
             if (chat.size > length + 1) {
-                throw ChatTemplateException("a conversation of ${chat.size} tokens does not fit a row of ${length + 1} tokens (the context length plus one): raise the context length or shorten the data")
+                throw ChatTemplateException(
+                    "a conversation of ${chat.size} tokens does not fit a row of ${length + 1} tokens (the context length plus one): raise the context length or shorten the data"
+                )
             }
         }
         if (!packing) return chats.map { listOf(it) }
         val rows = mutableListOf<MutableList<RenderedChat>>()
         val used = mutableListOf<Int>()
         for (chat in chats) {
-            val best = used.indices.filter { used[it] + chat.size <= length + 1 }.maxByOrNull { used[it] }
+            val best =
+                used.indices.filter { used[it] + chat.size <= length + 1 }.maxByOrNull { used[it] }
             if (best == null) {
                 rows += mutableListOf(chat)
                 used += chat.size
@@ -65,7 +72,8 @@ public class ChatPacker(private val length: Int, private val pad: Int, private v
                 inputs[i] = ids[t]
                 targets[i] = ids[t + 1]
                 segments[i] = segment[t]
-                // A trained token is never a conversation's first, so its predecessor is in the same conversation.
+                // A trained token is never a conversation's first, so its predecessor is in the
+                // same conversation.
                 mask[i] = if (trained[t + 1] && segment[t + 1] == segment[t]) 1f else 0f
             }
         }

@@ -1,5 +1,6 @@
 package looplab.curriculum.chat
 
+import java.nio.file.Path
 import looplab.curriculum.tasks.TaskRegistry
 import looplab.dsl.ChatDataSpec
 import looplab.dsl.ChatJsonl
@@ -7,32 +8,50 @@ import looplab.dsl.CustomChat
 import looplab.dsl.SpecChecker
 import looplab.dsl.TaskQuestions
 import looplab.dsl.WordProblems
-import java.nio.file.Path
 
-/** Turns a stage's chat data spec into a [ChatMixture]: generators by id, tasks by the registry, files read. */
+/**
+ * Turns a stage's chat data spec into a [ChatMixture]: generators by id, tasks by the registry,
+ * files read.
+ */
 public object ChatSources {
     /**
      * The mixture of [spec], or null with every problem recorded in [check] (unknown tasks or
-     * generators, unreadable files, each at its source's path). Relative file paths resolve against [base].
+     * generators, unreadable files, each at its source's path). Relative file paths resolve against
+     * [base].
      */
     @JvmStatic
-    public fun resolve(spec: ChatDataSpec, seed: Long, tasks: TaskRegistry, generators: List<ChatGenerator>, base: Path, check: SpecChecker): ChatMixture? {
+    public fun resolve(
+        spec: ChatDataSpec,
+        seed: Long,
+        tasks: TaskRegistry,
+        generators: List<ChatGenerator>,
+        base: Path,
+        check: SpecChecker,
+    ): ChatMixture? {
         val byId = (listOf<ChatGenerator>(WordProblemGenerator) + generators).associateBy { it.id }
         val sources = mutableListOf<ChatSource>()
         var ok = true
         spec.sources.forEachIndexed { i, source ->
             val at = check.at("sources[$i]")
             when (source) {
-                is WordProblems -> sources += ChatSource.Generated(WordProblemGenerator, source.weight)
-                is TaskQuestions -> source.tasks.forEachIndexed { t, id ->
-                    val task = tasks[id]
-                    if (task == null) {
-                        ok = false
-                        at.require("tasks[$t]", false) { "unknown task \"${id.name}\" (known: ${tasks.ids.joinToString { it.name }})" }
-                    } else {
-                        sources += ChatSource.Generated(TaskQuestionGenerator(task), source.weight / source.tasks.size)
+                is WordProblems ->
+                    sources += ChatSource.Generated(WordProblemGenerator, source.weight)
+                is TaskQuestions ->
+                    source.tasks.forEachIndexed { t, id ->
+                        val task = tasks[id]
+                        if (task == null) {
+                            ok = false
+                            at.require("tasks[$t]", false) {
+                                "unknown task \"${id.name}\" (known: ${tasks.ids.joinToString { it.name }})"
+                            }
+                        } else {
+                            sources +=
+                                ChatSource.Generated(
+                                    TaskQuestionGenerator(task),
+                                    source.weight / source.tasks.size,
+                                )
+                        }
                     }
-                }
                 is CustomChat -> {
                     val generator = byId[source.id]
                     if (generator == null) {
@@ -45,14 +64,21 @@ public object ChatSources {
                         sources += ChatSource.Generated(generator, source.weight)
                     }
                 }
-                is ChatJsonl -> try {
-                    sources += ChatSource.Fixed(source.path, ChatFiles.read(base.resolve(source.path)), source.weight)
-                } catch (e: ChatDataException) {
-                    ok = false
-                    at.require("path", false) { e.message!! }
-                }
+                is ChatJsonl ->
+                    try {
+                        sources +=
+                            ChatSource.Fixed(
+                                source.path,
+                                ChatFiles.read(base.resolve(source.path)),
+                                source.weight,
+                            )
+                    } catch (e: ChatDataException) {
+                        ok = false
+                        at.require("path", false) { e.message!! }
+                    }
             }
         }
-        return if (ok && sources.isNotEmpty()) ChatMixture(sources, seed, spec.heldOutEvery) else null
+        return if (ok && sources.isNotEmpty()) ChatMixture(sources, seed, spec.heldOutEvery)
+        else null
     }
 }

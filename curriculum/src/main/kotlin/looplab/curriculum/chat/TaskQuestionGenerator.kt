@@ -1,7 +1,7 @@
 package looplab.curriculum.chat
 
-import looplab.curriculum.tasks.AlgorithmicTask
 import kotlin.random.Random
+import looplab.curriculum.tasks.AlgorithmicTask
 
 /**
  * An algorithmic task posed as a question: the user gives the task's prompt, the assistant answers
@@ -12,10 +12,13 @@ public class TaskQuestionGenerator(private val task: AlgorithmicTask) : ChatGene
     override val id: String = "task:${task.id.name}"
 
     override fun sample(random: Random, split: ChatSplit): Conversation {
-        val length = when (split) {
-            ChatSplit.InDistribution -> task.trainLengths.min + random.nextInt(task.trainLengths.max - task.trainLengths.min + 1)
-            ChatSplit.OutOfDistribution -> task.oodLengths[random.nextInt(task.oodLengths.size)]
-        }
+        val length =
+            when (split) {
+                ChatSplit.InDistribution ->
+                    task.trainLengths.min +
+                        random.nextInt(task.trainLengths.max - task.trainLengths.min + 1)
+                ChatSplit.OutOfDistribution -> task.oodLengths[random.nextInt(task.oodLengths.size)]
+            }
         val example = task.sample(random, length)
         return Conversation.qa("Complete: ${example.prompt}", example.answer, system = SYSTEM)
     }

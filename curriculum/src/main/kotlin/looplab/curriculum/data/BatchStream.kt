@@ -1,5 +1,8 @@
 package looplab.curriculum.data
 
+import java.util.concurrent.Executors
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicInteger
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.asCoroutineDispatcher
@@ -10,17 +13,14 @@ import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
-import java.util.concurrent.Executors
-import java.util.concurrent.TimeUnit
-import java.util.concurrent.atomic.AtomicInteger
 
 /**
  * Batches made ahead of time by [producers] coroutines off the training thread. Producer p makes
- * batches p, p + N, p + 2N... from the pure function [make] and the consumer reads them round-robin,
- * so the stream is the same whatever N is; bounded channels hold producers back when training is
- * slower (backpressure). With [end], producers stop there: a curriculum segment never makes
- * batches past the next decision point. The producers run on threads of their own, which [close]
- * cancels and shuts down, so a closed stream leaves no thread behind.
+ * batches p, p + N, p + 2N... from the pure function [make] and the consumer reads them
+ * round-robin, so the stream is the same whatever N is; bounded channels hold producers back when
+ * training is slower (backpressure). With [end], producers stop there: a curriculum segment never
+ * makes batches past the next decision point. The producers run on threads of their own, which
+ * [close] cancels and shuts down, so a closed stream leaves no thread behind.
  */
 public class BatchStream<T : Any>(
     private val producers: Int = 2,
@@ -32,9 +32,13 @@ public class BatchStream<T : Any>(
     private val make: (index: Long) -> T,
 ) : AutoCloseable {
     private val started = java.util.concurrent.ConcurrentLinkedQueue<Thread>()
-    private val executor = Executors.newFixedThreadPool(producers.coerceAtLeast(1)) { r ->
-        Thread(r, "looplab-producer-${threads.incrementAndGet()}").apply { isDaemon = true; started += this }
-    }
+    private val executor =
+        Executors.newFixedThreadPool(producers.coerceAtLeast(1)) { r ->
+            Thread(r, "looplab-producer-${threads.incrementAndGet()}").apply {
+                isDaemon = true
+                started += this
+            }
+        }
     private val scope = CoroutineScope(SupervisorJob() + executor.asCoroutineDispatcher())
     private val channels = List(producers.coerceAtLeast(1)) { Channel<Result<T>>(capacity) }
     private var next = start
@@ -45,7 +49,8 @@ public class BatchStream<T : Any>(
             scope.launch {
                 var index = start + p
                 while (isActive && (end == null || index < end)) {
-                    // A failure is passed on to the consumer rather than lost in a background thread.
+                    // A failure is passed on to the consumer rather than lost in a background
+                    // thread.
                     channels[p].send(runCatching { make(index) })
                     index += producers
                 }
@@ -56,11 +61,14 @@ public class BatchStream<T : Any>(
     /** The next batch, waiting for it if it is not ready. */
     public fun next(): T {
         check(end == null || next < end) { "the stream ends at batch $end" }
-        return runBlocking { channels[((next - start) % producers).toInt()].receive() }.getOrThrow().also { next++ }
+        return runBlocking { channels[((next - start) % producers).toInt()].receive() }
+            .getOrThrow()
+            .also { next++ }
     }
 
     /** The index the next call to [next] returns. */
-    public val position: Long get() = next
+    public val position: Long
+        get() = next
 
     /** The stream as a cold [Flow], for coroutine consumers. */
     public fun asFlow(): Flow<T> = flow { while (end == null || next < end) emit(next()) }

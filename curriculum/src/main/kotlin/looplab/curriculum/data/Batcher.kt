@@ -5,12 +5,17 @@ import looplab.curriculum.text.Tokenizer
 import looplab.dsl.LossScope
 
 /** Encodes examples as `BOS prompt answer EOS` and pads them into a [TokenBatch]. */
-public class Batcher(private val tokenizer: Tokenizer, private val scope: LossScope, private val padMultiple: Int = 8) {
+public class Batcher(
+    private val tokenizer: Tokenizer,
+    private val scope: LossScope,
+    private val padMultiple: Int = 8,
+) {
     /** The ids of [example] and the index of its first answer token. */
     public fun encode(example: Example): Pair<IntArray, Int> {
         val prompt = tokenizer.encode(example.prompt)
         val answer = tokenizer.encode(example.answer)
-        return (intArrayOf(tokenizer.bos) + prompt + answer + intArrayOf(tokenizer.eos)) to (1 + prompt.size)
+        return (intArrayOf(tokenizer.bos) + prompt + answer + intArrayOf(tokenizer.eos)) to
+            (1 + prompt.size)
     }
 
     /**
@@ -29,7 +34,8 @@ public class Batcher(private val tokenizer: Tokenizer, private val scope: LossSc
             for (t in 0 until ids.size - 1) {
                 inputs[row * length + t] = ids[t]
                 targets[row * length + t] = ids[t + 1]
-                // Target t is token t + 1: it is part of the answer (or the closing EOS) from answerStart on.
+                // Target t is token t + 1: it is part of the answer (or the closing EOS) from
+                // answerStart on.
                 val carriesLoss = scope == LossScope.All || t + 1 >= answerStart
                 if (carriesLoss) mask[row * length + t] = 1f
             }

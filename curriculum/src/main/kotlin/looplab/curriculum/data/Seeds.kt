@@ -11,7 +11,9 @@ public object Seeds {
         return h
     }
 
-    /** A stable number for a name (String.hashCode is specified by the JLS, so it is stable too). */
+    /**
+     * A stable number for a name (String.hashCode is specified by the JLS, so it is stable too).
+     */
     public fun of(name: String): Long = splitMix(name.hashCode().toLong())
 
     private fun splitMix(x: Long): Long {

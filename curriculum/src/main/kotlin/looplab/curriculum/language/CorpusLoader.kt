@@ -1,5 +1,12 @@
 package looplab.curriculum.language
 
+import java.nio.ByteBuffer
+import java.nio.charset.CharacterCodingException
+import java.nio.charset.CodingErrorAction
+import java.nio.charset.MalformedInputException
+import java.nio.file.Files
+import java.nio.file.Path
+import java.util.zip.GZIPInputStream
 import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.JsonObject
 import kotlinx.serialization.json.JsonPrimitive
@@ -9,15 +16,11 @@ import looplab.dsl.JsonlCorpus
 import looplab.dsl.SotuCorpus
 import looplab.dsl.TextFileCorpus
 import looplab.dsl.UserFacingError
-import java.nio.ByteBuffer
-import java.nio.charset.CharacterCodingException
-import java.nio.charset.CodingErrorAction
-import java.nio.charset.MalformedInputException
-import java.nio.file.Files
-import java.nio.file.Path
-import java.util.zip.GZIPInputStream
 
-/** A corpus that cannot be read or holds nothing to train on; the message names the file and the problem. */
+/**
+ * A corpus that cannot be read or holds nothing to train on; the message names the file and the
+ * problem.
+ */
 public class CorpusException(message: String) : IllegalArgumentException(message), UserFacingError
 
 /** A corpus as documents, in their order in the source. */
@@ -27,12 +30,29 @@ public class Documents(public val name: String, public val documents: List<Strin
 public object CorpusLoader {
     private val chapter = Regex("^(CHAPTER|Chapter) [IVXLC0-9]+\\.?\\s*$")
 
-    public fun load(spec: CorpusSpec): Documents = when (spec) {
-        AustenCorpus -> Documents("austen (Jane Austen's six novels, one document per chapter)", chapters(resource("janeausten.txt.gz")))
-        SotuCorpus -> Documents("sotu (State of the Union addresses, one document per speech)", resource("sotu.txt.gz").lines().filter { it.isNotBlank() })
-        is TextFileCorpus -> Documents("${spec.path} (documents separated by ${spec.separator})", text(Path.of(spec.path), spec.separator))
-        is JsonlCorpus -> Documents("${spec.path} (JSON Lines, field \"${spec.field}\")", jsonl(Path.of(spec.path), spec.field))
-    }
+    public fun load(spec: CorpusSpec): Documents =
+        when (spec) {
+            AustenCorpus ->
+                Documents(
+                    "austen (Jane Austen's six novels, one document per chapter)",
+                    chapters(resource("janeausten.txt.gz")),
+                )
+            SotuCorpus ->
+                Documents(
+                    "sotu (State of the Union addresses, one document per speech)",
+                    resource("sotu.txt.gz").lines().filter { it.isNotBlank() },
+                )
+            is TextFileCorpus ->
+                Documents(
+                    "${spec.path} (documents separated by ${spec.separator})",
+                    text(Path.of(spec.path), spec.separator),
+                )
+            is JsonlCorpus ->
+                Documents(
+                    "${spec.path} (JSON Lines, field \"${spec.field}\")",
+                    jsonl(Path.of(spec.path), spec.field),
+                )
+        }
 
     /** Austen's novels cut at chapter headings; each book's title page joins its first chapter. */
     private fun chapters(text: String): List<String> {
@@ -50,15 +70,19 @@ public object CorpusLoader {
     }
 
     private fun resource(name: String): String {
-        val stream = CorpusLoader::class.java.getResourceAsStream("/looplab/corpora/$name")
-            ?: throw CorpusException("the corpus resource $name is missing from this build")
+        val stream =
+            CorpusLoader::class.java.getResourceAsStream("/looplab/corpora/$name")
+                ?: throw CorpusException("the corpus resource $name is missing from this build")
         return GZIPInputStream(stream).use { it.readBytes() }.decodeToString()
     }
 
     /** Plain text split at [separator]; blank documents are dropped. */
     public fun text(path: Path, separator: String): List<String> {
         val docs = readUtf8(path).split(separator).map { it.trim() }.filter { it.isNotEmpty() }
-        if (docs.isEmpty()) throw CorpusException("$path: no documents: the file is empty or holds only separators and whitespace")
+        if (docs.isEmpty())
+            throw CorpusException(
+                "$path: no documents: the file is empty or holds only separators and whitespace"
+            )
         return docs
     }
 
@@ -67,13 +91,23 @@ public object CorpusLoader {
         val docs = mutableListOf<String>()
         readUtf8(path).lineSequence().forEachIndexed { i, line ->
             if (line.isBlank()) return@forEachIndexed
-            val obj = try { Json.parseToJsonElement(line) as? JsonObject } catch (e: Exception) { null }
-                ?: throw CorpusException("$path:${i + 1}: not a JSON object")
+            val obj =
+                try {
+                    Json.parseToJsonElement(line) as? JsonObject
+                } catch (e: Exception) {
+                    null
+                } ?: throw CorpusException("$path:${i + 1}: not a JSON object")
             val value = obj[field] as? JsonPrimitive
-            if (value == null || !value.isString) throw CorpusException("$path:${i + 1}: no string field \"$field\" (fields: ${obj.keys.joinToString()})")
+            if (value == null || !value.isString)
+                throw CorpusException(
+                    "$path:${i + 1}: no string field \"$field\" (fields: ${obj.keys.joinToString()})"
+                )
             if (value.content.isNotBlank()) docs += value.content
         }
-        if (docs.isEmpty()) throw CorpusException("$path: no documents: the file is empty or every \"$field\" is blank")
+        if (docs.isEmpty())
+            throw CorpusException(
+                "$path: no documents: the file is empty or every \"$field\" is blank"
+            )
         return docs
     }
 
@@ -81,11 +115,16 @@ public object CorpusLoader {
         if (!Files.isRegularFile(path)) throw CorpusException("$path: no such file")
         val bytes = Files.readAllBytes(path)
         if (bytes.isEmpty()) throw CorpusException("$path: the file is empty")
-        val decoder = Charsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
+        val decoder =
+            Charsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
         return try {
             decoder.decode(ByteBuffer.wrap(bytes)).toString()
         } catch (e: MalformedInputException) {
-            throw CorpusException("$path: not UTF-8 text (invalid byte sequence at byte ${firstBadByte(bytes)})")
+            throw CorpusException(
+                "$path: not UTF-8 text (invalid byte sequence at byte ${firstBadByte(bytes)})"
+            )
         } catch (e: CharacterCodingException) {
             throw CorpusException("$path: not UTF-8 text")
         }

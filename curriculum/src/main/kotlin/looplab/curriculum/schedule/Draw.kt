@@ -8,11 +8,20 @@ package looplab.curriculum.schedule
 public data class Draw(
     /** Relative sampling weight of each task; 0 leaves a task out. */
     val weights: List<Double>,
-    /** Each task's current difficulty (a length), or null for uniform lengths over its training range. */
+    /**
+     * Each task's current difficulty (a length), or null for uniform lengths over its training
+     * range.
+     */
     val levels: List<Int?>,
-    /** With a level set: the probability of a sample at an easier length (uniform from the range's minimum to the level). */
+    /**
+     * With a level set: the probability of a sample at an easier length (uniform from the range's
+     * minimum to the level).
+     */
     val jitter: Double = 0.0,
 ) {
-    /** Running sums of [weights], computed once per segment: a task is drawn with one uniform number against them. */
+    /**
+     * Running sums of [weights], computed once per segment: a task is drawn with one uniform number
+     * against them.
+     */
     internal val cumulative: List<Double> = weights.runningFold(0.0) { acc, w -> acc + w }.drop(1)
 }

@@ -29,16 +29,16 @@ public interface TaskCurriculum {
 
     public companion object {
         /** The curriculum [spec] describes over [tasks] (the resolved mixture). */
-        public fun of(spec: TaskCurriculumSpec, tasks: List<MixedTask>): TaskCurriculum = when (spec) {
-            is CompetenceSpec -> CompetenceCurriculum(spec, tasks)
-            is DagSpec -> DagCurriculum(spec, tasks)
-        }
+        public fun of(spec: TaskCurriculumSpec, tasks: List<MixedTask>): TaskCurriculum =
+            when (spec) {
+                is CompetenceSpec -> CompetenceCurriculum(spec, tasks)
+                is DagSpec -> DagCurriculum(spec, tasks)
+            }
     }
 }
 
 /** What a task curriculum has decided so far. */
-@Serializable
-public sealed interface TaskCurriculumState
+@Serializable public sealed interface TaskCurriculumState
 
 /** Per task (by name): its difficulty and the evidence for changing it. */
 @Serializable
@@ -57,7 +57,14 @@ public data class TaskCompetence(
     val lastChange: Long = 0,
 )
 
-/** How many stages are open, each open task's moving-average accuracy, and how many evaluations in a row have passed. */
+/**
+ * How many stages are open, each open task's moving-average accuracy, and how many evaluations in a
+ * row have passed.
+ */
 @Serializable
 @SerialName("dag")
-public data class DagState(val unlocked: Int, val ema: Map<String, Double> = emptyMap(), val streak: Int = 0) : TaskCurriculumState
+public data class DagState(
+    val unlocked: Int,
+    val ema: Map<String, Double> = emptyMap(),
+    val streak: Int = 0,
+) : TaskCurriculumState

@@ -1,10 +1,10 @@
 package looplab.curriculum.tasks
 
+import java.math.BigInteger
+import kotlin.random.Random
 import looplab.dsl.LengthRange
 import looplab.dsl.Task
 import looplab.dsl.TaskId
-import java.math.BigInteger
-import kotlin.random.Random
 
 /**
  * `add:4821+97=` → `4918`: decimal addition where the longer operand has exactly `length` digits
@@ -24,5 +24,6 @@ public object Addition : AlgorithmicTask {
     }
 
     override fun maxChars(length: Int): Int = "add:+=".length + 2 * length + length + 1
+
     override fun maxAnswerChars(length: Int): Int = length + 1
 }

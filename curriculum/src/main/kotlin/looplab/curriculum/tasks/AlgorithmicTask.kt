@@ -1,8 +1,8 @@
 package looplab.curriculum.tasks
 
+import kotlin.random.Random
 import looplab.dsl.LengthRange
 import looplab.dsl.TaskId
-import kotlin.random.Random
 
 /** One problem: the model reads [prompt] and must produce [answer] exactly. */
 public data class Example(val prompt: String, val answer: String)

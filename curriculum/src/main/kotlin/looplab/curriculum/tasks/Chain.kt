@@ -1,9 +1,9 @@
 package looplab.curriculum.tasks
 
+import kotlin.random.Random
 import looplab.dsl.LengthRange
 import looplab.dsl.Task
 import looplab.dsl.TaskId
-import kotlin.random.Random
 
 /**
  * `chain:3+4*2-5=` → `9`: a starting digit then `length` operations (`+d`, `-d`, `*d`), applied
@@ -24,17 +24,20 @@ public object Chain : AlgorithmicTask {
         repeat(length) {
             val op = OPS[random.nextInt(OPS.length)]
             val d = random.nextInt(10)
-            value = when (op) {
-                '+' -> (value + d) % 10
-                '-' -> (value - d + 10) % 10
-                else -> (value * d) % 10
-            }
+            value =
+                when (op) {
+                    '+' -> (value + d) % 10
+                    '-' -> (value - d + 10) % 10
+                    else -> (value * d) % 10
+                }
             text.append(op).append(d)
         }
         return Example(text.append('=').toString(), value.toString())
     }
 
     override fun maxChars(length: Int): Int = "chain:=".length + 1 + 2 * length + 1
+
     override fun maxAnswerChars(length: Int): Int = 1
+
     override fun chance(length: Int): Double = 0.1
 }

@@ -1,11 +1,14 @@
 package looplab.curriculum.tasks
 
+import kotlin.random.Random
 import looplab.dsl.LengthRange
 import looplab.dsl.Task
 import looplab.dsl.TaskId
-import kotlin.random.Random
 
-/** `copy:qxbk=` → `qxbk`: repeat a string of random lowercase letters. Trained on 1–8, tested up to 32. */
+/**
+ * `copy:qxbk=` → `qxbk`: repeat a string of random lowercase letters. Trained on 1–8, tested up
+ * to 32.
+ */
 public object Copy : AlgorithmicTask {
     override val id: TaskId = Task.Copy
     override val lengthUnit: String = "letters"
@@ -18,5 +21,6 @@ public object Copy : AlgorithmicTask {
     }
 
     override fun maxChars(length: Int): Int = "copy:=".length + 2 * length
+
     override fun maxAnswerChars(length: Int): Int = length
 }

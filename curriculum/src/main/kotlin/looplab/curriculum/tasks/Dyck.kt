@@ -1,9 +1,9 @@
 package looplab.curriculum.tasks
 
+import kotlin.random.Random
 import looplab.dsl.LengthRange
 import looplab.dsl.Task
 import looplab.dsl.TaskId
-import kotlin.random.Random
 
 /**
  * `dyck:([](=` → `))`: complete a prefix of a balanced sequence over two bracket kinds with the
@@ -37,5 +37,6 @@ public object Dyck : AlgorithmicTask {
     }
 
     override fun maxChars(length: Int): Int = "dyck:=".length + 2 * length
+
     override fun maxAnswerChars(length: Int): Int = length
 }

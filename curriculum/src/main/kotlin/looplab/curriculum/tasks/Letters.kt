@@ -5,5 +5,6 @@ import kotlin.random.Random
 /** Random lowercase text for the string tasks. */
 internal object Letters {
     /** [length] letters drawn uniformly from a to z. */
-    fun word(random: Random, length: Int): String = String(CharArray(length) { 'a' + random.nextInt(26) })
+    fun word(random: Random, length: Int): String =
+        String(CharArray(length) { 'a' + random.nextInt(26) })
 }

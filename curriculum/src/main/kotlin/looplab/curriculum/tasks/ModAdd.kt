@@ -1,9 +1,9 @@
 package looplab.curriculum.tasks
 
+import kotlin.random.Random
 import looplab.dsl.LengthRange
 import looplab.dsl.Task
 import looplab.dsl.TaskId
-import kotlin.random.Random
 
 /**
  * `mod13:3+12+7=` → `9`: the sum of `length` terms, each in 0..12, modulo 13. Length counts terms:
@@ -18,10 +18,15 @@ public object ModAdd : AlgorithmicTask {
 
     override fun sample(random: Random, length: Int): Example {
         val terms = List(length) { random.nextInt(MODULUS) }
-        return Example("mod$MODULUS:${terms.joinToString("+")}=", (terms.sum() % MODULUS).toString())
+        return Example(
+            "mod$MODULUS:${terms.joinToString("+")}=",
+            (terms.sum() % MODULUS).toString(),
+        )
     }
 
     override fun maxChars(length: Int): Int = "mod13:=".length + 3 * length + 2
+
     override fun maxAnswerChars(length: Int): Int = 2
+
     override fun chance(length: Int): Double = 1.0 / MODULUS
 }

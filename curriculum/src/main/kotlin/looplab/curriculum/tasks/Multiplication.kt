@@ -1,10 +1,10 @@
 package looplab.curriculum.tasks
 
+import java.math.BigInteger
+import kotlin.random.Random
 import looplab.dsl.LengthRange
 import looplab.dsl.Task
 import looplab.dsl.TaskId
-import java.math.BigInteger
-import kotlin.random.Random
 
 /**
  * `mul:482*97=` → `46754`: decimal multiplication where the longer operand has exactly `length`
@@ -24,5 +24,6 @@ public object Multiplication : AlgorithmicTask {
     }
 
     override fun maxChars(length: Int): Int = "mul:*=".length + 2 * length + 2 * length
+
     override fun maxAnswerChars(length: Int): Int = 2 * length
 }

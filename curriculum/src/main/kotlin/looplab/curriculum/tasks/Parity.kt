@@ -1,11 +1,14 @@
 package looplab.curriculum.tasks
 
+import kotlin.random.Random
 import looplab.dsl.LengthRange
 import looplab.dsl.Task
 import looplab.dsl.TaskId
-import kotlin.random.Random
 
-/** `parity:10110=` → `1`: whether the bit string has an odd number of ones. Trained on 1–8 bits, tested up to 64 (seed 001). */
+/**
+ * `parity:10110=` → `1`: whether the bit string has an odd number of ones. Trained on 1–8 bits,
+ * tested up to 64 (seed 001).
+ */
 public object Parity : AlgorithmicTask {
     override val id: TaskId = Task.Parity
     override val lengthUnit: String = "bits"
@@ -19,6 +22,8 @@ public object Parity : AlgorithmicTask {
     }
 
     override fun maxChars(length: Int): Int = "parity:=".length + length + 1
+
     override fun maxAnswerChars(length: Int): Int = 1
+
     override fun chance(length: Int): Double = 0.5
 }

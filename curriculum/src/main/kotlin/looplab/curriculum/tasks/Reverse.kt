@@ -1,11 +1,14 @@
 package looplab.curriculum.tasks
 
+import kotlin.random.Random
 import looplab.dsl.LengthRange
 import looplab.dsl.Task
 import looplab.dsl.TaskId
-import kotlin.random.Random
 
-/** `rev:qxbk=` → `kbxq`: a string of random lowercase letters backwards. Trained on 1–8, tested up to 32. */
+/**
+ * `rev:qxbk=` → `kbxq`: a string of random lowercase letters backwards. Trained on 1–8, tested up
+ * to 32.
+ */
 public object Reverse : AlgorithmicTask {
     override val id: TaskId = Task.Reverse
     override val lengthUnit: String = "letters"
@@ -18,5 +21,6 @@ public object Reverse : AlgorithmicTask {
     }
 
     override fun maxChars(length: Int): Int = "rev:=".length + 2 * length
+
     override fun maxAnswerChars(length: Int): Int = length
 }

@@ -1,13 +1,14 @@
 package looplab.curriculum.tasks
 
+import kotlin.random.Random
 import looplab.dsl.LengthRange
 import looplab.dsl.Task
 import looplab.dsl.TaskId
-import kotlin.random.Random
 
 /**
  * `succ:4899=` → `4900`: the number plus one. Half of the numbers end in a run of nines, so carries
- * that travel far are common rather than rare. Length counts digits: trained on 1–4, tested on 6–16.
+ * that travel far are common rather than rare. Length counts digits: trained on 1–4, tested on
+ * 6–16.
  */
 public object Successor : AlgorithmicTask {
     override val id: TaskId = Task.Successor
@@ -28,9 +29,14 @@ public object Successor : AlgorithmicTask {
         val digits = n.toCharArray()
         var i = digits.lastIndex
         while (i >= 0 && digits[i] == '9') digits[i--] = '0'
-        return if (i < 0) "1" + String(digits) else { digits[i] = digits[i] + 1; String(digits) }
+        return if (i < 0) "1" + String(digits)
+        else {
+            digits[i] = digits[i] + 1
+            String(digits)
+        }
     }
 
     override fun maxChars(length: Int): Int = "succ:=".length + 2 * length + 1
+
     override fun maxAnswerChars(length: Int): Int = length + 1
 }

@@ -7,19 +7,35 @@ public class TaskRegistry(tasks: Collection<AlgorithmicTask> = builtIn) {
     private val byId: Map<TaskId, AlgorithmicTask> = tasks.associateBy { it.id }
 
     init {
-        require(byId.size == tasks.size) { "two tasks share an id: ${tasks.groupBy { it.id }.filter { it.value.size > 1 }.keys}" }
+        require(byId.size == tasks.size) {
+            "two tasks share an id: ${tasks.groupBy { it.id }.filter { it.value.size > 1 }.keys}"
+        }
     }
 
     /** Every registered task id, sorted by name. */
-    public val ids: List<TaskId> get() = byId.keys.sortedBy { it.name }
+    public val ids: List<TaskId>
+        get() = byId.keys.sortedBy { it.name }
 
     public operator fun get(id: TaskId): AlgorithmicTask? = byId[id]
 
     /** A registry with [extra] tasks added to these. */
-    public fun plus(extra: Collection<AlgorithmicTask>): TaskRegistry = TaskRegistry(byId.values + extra)
+    public fun plus(extra: Collection<AlgorithmicTask>): TaskRegistry =
+        TaskRegistry(byId.values + extra)
 
     public companion object {
         /** The tasks looplab ships. */
-        public val builtIn: List<AlgorithmicTask> = listOf(ModAdd, Parity, Addition, Multiplication, Copy, Reverse, Dyck, Chain, Compare, Successor)
+        public val builtIn: List<AlgorithmicTask> =
+            listOf(
+                ModAdd,
+                Parity,
+                Addition,
+                Multiplication,
+                Copy,
+                Reverse,
+                Dyck,
+                Chain,
+                Compare,
+                Successor,
+            )
     }
 }

@@ -8,7 +8,9 @@ import looplab.dsl.ExperimentSpec
  * it is planned. Specs name tasks and generators by id; this carries the code behind ids that
  * looplab does not ship.
  */
-public class TaskedExperiment @JvmOverloads constructor(
+public class TaskedExperiment
+@JvmOverloads
+constructor(
     public val spec: ExperimentSpec,
     public val tasks: List<AlgorithmicTask> = emptyList(),
     public val chatGenerators: List<ChatGenerator> = emptyList(),
@@ -22,10 +24,12 @@ public class TaskedExperiment @JvmOverloads constructor(
  * Attaches tasks defined in an experiment script, whose last expression may then be
  * `experiment("x") { ... }.withTasks(MyTask)`.
  */
-public fun ExperimentSpec.withTasks(vararg tasks: AlgorithmicTask): TaskedExperiment = TaskedExperiment(this, tasks.toList())
+public fun ExperimentSpec.withTasks(vararg tasks: AlgorithmicTask): TaskedExperiment =
+    TaskedExperiment(this, tasks.toList())
 
 /**
- * Attaches chat generators defined in an experiment script: `experiment("x") { ... }.withChatGenerators(MyGenerator)`
- * (and `.withTasks(...).withChatGenerators(...)` for both).
+ * Attaches chat generators defined in an experiment script: `experiment("x") { ...
+ * }.withChatGenerators(MyGenerator)` (and `.withTasks(...).withChatGenerators(...)` for both).
  */
-public fun ExperimentSpec.withChatGenerators(vararg generators: ChatGenerator): TaskedExperiment = TaskedExperiment(this, chatGenerators = generators.toList())
+public fun ExperimentSpec.withChatGenerators(vararg generators: ChatGenerator): TaskedExperiment =
+    TaskedExperiment(this, chatGenerators = generators.toList())

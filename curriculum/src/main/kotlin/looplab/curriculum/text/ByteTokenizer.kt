@@ -17,17 +17,31 @@ public object ByteTokenizer : Tokenizer {
 
     override fun encode(text: String): IntArray {
         val out = ArrayList<Int>(text.length)
-        tags.splitter.split(text, { part -> for (b in part.encodeToByteArray()) out += FIRST_BYTE + (b.toInt() and 0xFF) }, { out += it })
+        tags.splitter.split(
+            text,
+            { part ->
+                for (b in part.encodeToByteArray()) out += FIRST_BYTE + (b.toInt() and 0xFF)
+            },
+            { out += it },
+        )
         return out.toIntArray()
     }
 
     override fun decode(ids: IntArray): String {
         val sb = StringBuilder()
         val bytes = ByteArrayOutputStream()
-        fun flush() { if (bytes.size() > 0) { sb.append(bytes.toByteArray().decodeToString()); bytes.reset() } }
+        fun flush() {
+            if (bytes.size() > 0) {
+                sb.append(bytes.toByteArray().decodeToString())
+                bytes.reset()
+            }
+        }
         for (id in ids) when {
             id in FIRST_BYTE until FIRST_BYTE + 256 -> bytes.write(id - FIRST_BYTE)
-            id in tags.text -> { flush(); sb.append(tags.text.getValue(id)) }
+            id in tags.text -> {
+                flush()
+                sb.append(tags.text.getValue(id))
+            }
         }
         flush()
         return sb.toString()

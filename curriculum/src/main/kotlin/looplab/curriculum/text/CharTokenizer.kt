@@ -14,17 +14,21 @@ public object CharTokenizer : Tokenizer {
     override val eos: Int = 2
     override val vocabSize: Int = SPECIALS + (LAST - FIRST + 1)
 
-    override fun encode(text: String): IntArray = IntArray(text.length) { i ->
-        val c = text[i]
-        if (c < FIRST || c > LAST) {
-            throw UnencodableTextException("character ${describe(c)} at index $i is not printable ASCII, which the character tokenizer covers")
+    override fun encode(text: String): IntArray =
+        IntArray(text.length) { i ->
+            val c = text[i]
+            if (c < FIRST || c > LAST) {
+                throw UnencodableTextException(
+                    "character ${describe(c)} at index $i is not printable ASCII, which the character tokenizer covers"
+                )
+            }
+            SPECIALS + (c - FIRST)
         }
-        SPECIALS + (c - FIRST)
-    }
 
     override fun decode(ids: IntArray): String = buildString {
         for (id in ids) if (id >= SPECIALS && id < vocabSize) append(FIRST + (id - SPECIALS))
     }
 
-    private fun describe(c: Char): String = "U+%04X".format(c.code) + if (c.isISOControl()) "" else " '$c'"
+    private fun describe(c: Char): String =
+        "U+%04X".format(c.code) + if (c.isISOControl()) "" else " '$c'"
 }

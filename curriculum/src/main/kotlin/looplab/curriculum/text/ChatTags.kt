@@ -13,23 +13,32 @@ public object ChatTags {
     public const val ANSWER: String = "<|answer|>"
     public const val END_ANSWER: String = "<|/answer|>"
 
-    public val all: List<String> = listOf(SYSTEM, USER, ASSISTANT, THINK, END_THINK, ANSWER, END_ANSWER)
+    public val all: List<String> =
+        listOf(SYSTEM, USER, ASSISTANT, THINK, END_THINK, ANSWER, END_ANSWER)
 }
 
-/** The chat tags numbered consecutively from [firstId]: what a tokenizer needs to encode, decode and look them up. */
+/**
+ * The chat tags numbered consecutively from [firstId]: what a tokenizer needs to encode, decode and
+ * look them up.
+ */
 internal class ChatTagIds(firstId: Int) {
     val ids: Map<String, Int> = ChatTags.all.withIndex().associate { (i, t) -> t to firstId + i }
     val text: Map<Int, String> = ids.entries.associate { it.value to it.key }
     val splitter: SpecialSplitter = SpecialSplitter(ids)
 }
 
-/** Splits text around occurrences of special tokens, so a tokenizer encodes the pieces between and maps each token to its id. */
+/**
+ * Splits text around occurrences of special tokens, so a tokenizer encodes the pieces between and
+ * maps each token to its id.
+ */
 public class SpecialSplitter(private val ids: Map<String, Int>) {
     // Longest first, so that a token that is a prefix of another never wins.
     private val tokens = ids.keys.sortedByDescending { it.length }
     private val starts = tokens.map { it[0] }.toSet()
 
-    /** Calls [text] for each run of ordinary text and [special] for each special token, in order. */
+    /**
+     * Calls [text] for each run of ordinary text and [special] for each special token, in order.
+     */
     public inline fun split(input: String, text: (String) -> Unit, special: (Int) -> Unit) {
         var from = 0
         var i = 0

@@ -11,14 +11,23 @@ import looplab.dsl.TiktokenEncoding
  * chat tags get ids after the encoding's last one.
  */
 public class TiktokenTokenizer(public val encoding: TiktokenEncoding) : Tokenizer {
-    private val impl = registry.getEncoding(
+    private val impl =
+        registry.getEncoding(
+            when (encoding) {
+                TiktokenEncoding.R50k -> EncodingType.R50K_BASE
+                TiktokenEncoding.Cl100k -> EncodingType.CL100K_BASE
+            }
+        )
+    private val endOfText =
         when (encoding) {
-            TiktokenEncoding.R50k -> EncodingType.R50K_BASE
-            TiktokenEncoding.Cl100k -> EncodingType.CL100K_BASE
-        },
-    )
-    private val endOfText = when (encoding) { TiktokenEncoding.R50k -> 50256; TiktokenEncoding.Cl100k -> 100257 }
-    private val baseSize = when (encoding) { TiktokenEncoding.R50k -> 50257; TiktokenEncoding.Cl100k -> 100277 }
+            TiktokenEncoding.R50k -> 50256
+            TiktokenEncoding.Cl100k -> 100257
+        }
+    private val baseSize =
+        when (encoding) {
+            TiktokenEncoding.R50k -> 50257
+            TiktokenEncoding.Cl100k -> 100277
+        }
     private val tags = ChatTagIds(baseSize)
 
     override val pad: Int = endOfText
@@ -28,17 +37,32 @@ public class TiktokenTokenizer(public val encoding: TiktokenEncoding) : Tokenize
 
     override fun encode(text: String): IntArray {
         val out = IntArrayList()
-        tags.splitter.split(text, { part -> val ids = impl.encodeOrdinary(part); for (i in 0 until ids.size()) out.add(ids.get(i)) }, { out.add(it) })
+        tags.splitter.split(
+            text,
+            { part ->
+                val ids = impl.encodeOrdinary(part)
+                for (i in 0 until ids.size()) out.add(ids.get(i))
+            },
+            { out.add(it) },
+        )
         return out.toArray()
     }
 
     override fun decode(ids: IntArray): String {
         val sb = StringBuilder()
         val run = IntArrayList()
-        fun flush() { if (!run.isEmpty) { sb.append(impl.decode(run)); run.clear() } }
+        fun flush() {
+            if (!run.isEmpty) {
+                sb.append(impl.decode(run))
+                run.clear()
+            }
+        }
         for (id in ids) when {
             id == endOfText -> Unit
-            id in tags.text -> { flush(); sb.append(tags.text.getValue(id)) }
+            id in tags.text -> {
+                flush()
+                sb.append(tags.text.getValue(id))
+            }
             else -> run.add(id)
         }
         flush()

@@ -17,12 +17,21 @@ public interface Tokenizer {
     /** Text of [ids]; padding, BOS and EOS are dropped. */
     public fun decode(ids: IntArray): String
 
-    /** The id of a special token such as `<|think|>`, or null if this tokenizer has no such single token. */
+    /**
+     * The id of a special token such as `<|think|>`, or null if this tokenizer has no such single
+     * token.
+     */
     public fun specialId(token: String): Int? = null
 }
 
-/** A tokenizer file (tokenizer.json) that cannot be used; the message names the file and the problem. */
-public class TokenizerLoadException(message: String, cause: Throwable? = null) : IllegalArgumentException(message, cause), UserFacingError
+/**
+ * A tokenizer file (tokenizer.json) that cannot be used; the message names the file and the
+ * problem.
+ */
+public class TokenizerLoadException(message: String, cause: Throwable? = null) :
+    IllegalArgumentException(message, cause), UserFacingError
 
-/** Thrown for text a tokenizer cannot represent; the message names the character and where it is. */
+/**
+ * Thrown for text a tokenizer cannot represent; the message names the character and where it is.
+ */
 public class UnencodableTextException(message: String) : IllegalArgumentException(message)

@@ -4,9 +4,15 @@ import looplab.models.tensor.Tensor
 
 /** TorchScript's dtype numbers (c10::ScalarType) for the types looplab uses. */
 internal enum class DType(val code: Int) {
-    F16(5), F32(6), F64(7), BF16(15), I64(4), BOOL(11);
+    F16(5),
+    F32(6),
+    F64(7),
+    BF16(15),
+    I64(4),
+    BOOL(11);
 
-    val isFloat: Boolean get() = this != I64 && this != BOOL
+    val isFloat: Boolean
+        get() = this != I64 && this != BOOL
 }
 
 /** A tensor being traced: a name in the program being written, with a known shape and dtype. */

@@ -11,6 +11,7 @@ internal sealed interface ProgramInput {
     val shape: List<Int>
 
     class Ints(val values: IntArray, override val shape: List<Int>) : ProgramInput
+
     class Floats(val values: FloatArray, override val shape: List<Int>) : ProgramInput
 
     /** A device array passed in as it is (decoding state), with no host copy. */
@@ -18,15 +19,16 @@ internal sealed interface ProgramInput {
 }
 
 /**
- * [Ops] that write TorchScript instead of computing: running a model with them traces one
- * program. Shapes are inferred here, so model code that reads shapes works unchanged.
+ * [Ops] that write TorchScript instead of computing: running a model with them traces one program.
+ * Shapes are inferred here, so model code that reads shapes works unchanged.
  *
- * With a [low] precision (bf16 or fp16) it follows autocast's rules: matrix products and
- * attention take low-precision operands and give low-precision results; norms, softmax, reductions
- * and the loss run in fp32; element-wise ops promote (so the residual stream, added in fp32, stays
- * fp32); parameters are stored in fp32 and cast once per use site per pass.
+ * With a [low] precision (bf16 or fp16) it follows autocast's rules: matrix products and attention
+ * take low-precision operands and give low-precision results; norms, softmax, reductions and the
+ * loss run in fp32; element-wise ops promote (so the residual stream, added in fp32, stays fp32);
+ * parameters are stored in fp32 and cast once per use site per pass.
  */
-internal class ScriptOps(private val registry: ParamRegistry, private var low: DType? = null) : Ops, Params {
+internal class ScriptOps(private val registry: ParamRegistry, private var low: DType? = null) :
+    Ops, Params {
     private val writer = ScriptWriter()
     private val paramIndex = registry.index
     private val paramSyms = HashMap<ParamRef, Sym>()
@@ -43,10 +45,11 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
 
     // --- parameters and inputs ------------------------------------------------------------------
 
-    override fun get(ref: ParamRef): Tensor = paramSyms.getOrPut(ref) {
-        val index = paramIndex[ref] ?: error("parameter ${ref.name} is not part of this model")
-        writer.let("params[$index]", ref.shape, DType.F32)
-    }
+    override fun get(ref: ParamRef): Tensor =
+        paramSyms.getOrPut(ref) {
+            val index = paramIndex[ref] ?: error("parameter ${ref.name} is not part of this model")
+            writer.let("params[$index]", ref.shape, DType.F32)
+        }
 
     override fun tokens(ids: IntArray, batch: Int, length: Int): Tensor {
         require(ids.size == batch * length) { "expected ${batch * length} ids, got ${ids.size}" }
@@ -68,49 +71,84 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
 
     // Made in the program, on the parameters' device: no input to upload each pass.
     override fun zeros(shape: List<Int>): Tensor =
-        writer.let("torch.zeros(${shape.literal()}, dtype=${DType.F32.code}, device=params[0].device)", shape, DType.F32)
+        writer.let(
+            "torch.zeros(${shape.literal()}, dtype=${DType.F32.code}, device=params[0].device)",
+            shape,
+            DType.F32,
+        )
 
     override fun full(value: Double, shape: List<Int>): Tensor =
-        writer.let("torch.full(${shape.literal()}, ${literal(value)}, dtype=${DType.F32.code}, device=params[0].device)", shape, DType.F32)
+        writer.let(
+            "torch.full(${shape.literal()}, ${literal(value)}, dtype=${DType.F32.code}, device=params[0].device)",
+            shape,
+            DType.F32,
+        )
 
     // --- element-wise ---------------------------------------------------------------------------
 
     override fun add(a: Tensor, b: Tensor): Tensor = binary("torch.add", a, b)
+
     override fun sub(a: Tensor, b: Tensor): Tensor = binary("torch.sub", a, b)
+
     override fun mul(a: Tensor, b: Tensor): Tensor = binary("torch.mul", a, b)
 
-    override fun scale(x: Tensor, factor: Double): Tensor = sym(x).let { writer.let("torch.mul(${it.name}, ${literal(factor)})", it.shape, it.dtype) }
-    override fun sigmoid(x: Tensor): Tensor = sym(x).let { writer.let("torch.sigmoid(${it.name})", it.shape, it.dtype) }
-    override fun silu(x: Tensor): Tensor = sym(x).let { writer.let("torch.silu(${it.name})", it.shape, it.dtype) }
+    override fun scale(x: Tensor, factor: Double): Tensor =
+        sym(x).let { writer.let("torch.mul(${it.name}, ${literal(factor)})", it.shape, it.dtype) }
+
+    override fun sigmoid(x: Tensor): Tensor =
+        sym(x).let { writer.let("torch.sigmoid(${it.name})", it.shape, it.dtype) }
+
+    override fun silu(x: Tensor): Tensor =
+        sym(x).let { writer.let("torch.silu(${it.name})", it.shape, it.dtype) }
 
     private fun binary(op: String, a: Tensor, b: Tensor): Tensor {
         val x = sym(a)
         val y = sym(b)
-        return writer.let("$op(${x.name}, ${y.name})", Shapes.broadcast(x.shape, y.shape), promote(x.dtype, y.dtype))
+        return writer.let(
+            "$op(${x.name}, ${y.name})",
+            Shapes.broadcast(x.shape, y.shape),
+            promote(x.dtype, y.dtype),
+        )
     }
 
     // --- shape ----------------------------------------------------------------------------------
 
     override fun reshape(x: Tensor, shape: List<Int>): Tensor {
         val s = sym(x)
-        return writer.let("torch.reshape(${s.name}, ${shape.literal()})", Shapes.reshape(s.shape, shape), s.dtype)
+        return writer.let(
+            "torch.reshape(${s.name}, ${shape.literal()})",
+            Shapes.reshape(s.shape, shape),
+            s.dtype,
+        )
     }
 
     override fun transpose(x: Tensor, axis1: Int, axis2: Int): Tensor {
         val s = sym(x)
-        return writer.let("torch.transpose(${s.name}, $axis1, $axis2)", Shapes.transpose(s.shape, axis1, axis2), s.dtype)
+        return writer.let(
+            "torch.transpose(${s.name}, $axis1, $axis2)",
+            Shapes.transpose(s.shape, axis1, axis2),
+            s.dtype,
+        )
     }
 
     override fun slice(x: Tensor, axis: Int, start: Int, end: Int): Tensor {
         val s = sym(x)
-        return writer.let("torch.slice(${s.name}, $axis, $start, $end)", Shapes.slice(s.shape, axis, start, end), s.dtype)
+        return writer.let(
+            "torch.slice(${s.name}, $axis, $start, $end)",
+            Shapes.slice(s.shape, axis, start, end),
+            s.dtype,
+        )
     }
 
     override fun concat(xs: List<Tensor>, axis: Int): Tensor {
         val syms = xs.map(::sym)
         val dtype = syms.map { it.dtype }.reduce(::promote)
         val parts = syms.map { cast(it, dtype) }
-        return writer.let("torch.cat(${parts.joinToString(", ", "[", "]") { it.name }}, $axis)", Shapes.concat(parts.map { it.shape }, axis), dtype)
+        return writer.let(
+            "torch.cat(${parts.joinToString(", ", "[", "]") { it.name }}, $axis)",
+            Shapes.concat(parts.map { it.shape }, axis),
+            dtype,
+        )
     }
 
     // --- linear algebra and reductions ----------------------------------------------------------
@@ -118,14 +156,22 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
     override fun matmul(a: Tensor, b: Tensor): Tensor {
         val x = lowOperand(sym(a))
         val y = lowOperand(sym(b))
-        return writer.let("torch.matmul(${x.name}, ${y.name})", Shapes.matmul(x.shape, y.shape), x.dtype)
+        return writer.let(
+            "torch.matmul(${x.name}, ${y.name})",
+            Shapes.matmul(x.shape, y.shape),
+            x.dtype,
+        )
     }
 
     override fun linear(x: Tensor, w: Tensor): Tensor = matmul(x, w)
 
     override fun mean(x: Tensor, axis: Int, keepDim: Boolean): Tensor {
         val s = cast(sym(x), DType.F32)
-        return writer.let("torch.mean(${s.name}, [$axis], ${py(keepDim)})", Shapes.reduce(s.shape, axis, keepDim), DType.F32)
+        return writer.let(
+            "torch.mean(${s.name}, [$axis], ${py(keepDim)})",
+            Shapes.reduce(s.shape, axis, keepDim),
+            DType.F32,
+        )
     }
 
     override fun sumAll(x: Tensor): Tensor {
@@ -143,34 +189,66 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
     override fun embedding(ids: Tensor, table: Tensor): Tensor {
         val i = sym(ids)
         val t = sym(table)
-        return writer.let("torch.embedding(${t.name}, ${i.name})", i.shape + t.shape.last(), t.dtype)
+        return writer.let(
+            "torch.embedding(${t.name}, ${i.name})",
+            i.shape + t.shape.last(),
+            t.dtype,
+        )
     }
 
     override fun rmsNorm(x: Tensor, gain: Tensor, eps: Double): Tensor {
         val s = cast(sym(x), DType.F32)
         val g = sym(gain)
         // ATen's own RMSNorm: one fused kernel on a GPU instead of six element-wise ones.
-        return writer.let("torch.rms_norm(${s.name}, [${s.shape.last()}], ${g.name}, ${literal(eps)})", s.shape, DType.F32)
+        return writer.let(
+            "torch.rms_norm(${s.name}, [${s.shape.last()}], ${g.name}, ${literal(eps)})",
+            s.shape,
+            DType.F32,
+        )
     }
 
     override fun rope(x: Tensor, base: Double, offset: Int): Tensor {
         val s = sym(x)
-        require(s.shape.size == 4) { "rope expects [batch, heads, time, head size], got ${s.shape}" }
+        require(s.shape.size == 4) {
+            "rope expects [batch, heads, time, head size], got ${s.shape}"
+        }
         val (batch, heads, length, headSize) = s.shape
         val dtype = s.dtype
-        val tables = ropeTables.getOrPut("$length:$headSize:$base:$offset:${dtype.code}") { ropeConstants(s, base, offset) }
+        val tables =
+            ropeTables.getOrPut("$length:$headSize:$base:$offset:${dtype.code}") {
+                ropeConstants(s, base, offset)
+            }
         // Rotated in the [B, T, H, D] layout that the projection wrote: attention hands rope the
         // transposed view [B, H, T, D], and element-wise kernels over that strided view fall onto
         // ATen's slow generic path (measured: the largest single waste of an osrt-v3 step). The
-        // transpose back gives attention the same view as before. x·cos + rotate_half(x)·sin is one addcmul.
-        val contiguous = writer.let("torch.transpose(${s.name}, 1, 2)", listOf(batch, length, heads, headSize), dtype)
-        val half = headSize / 2
-        val turned = tables.swap?.let { swap -> writer.let("torch.matmul(${contiguous.name}, ${swap.name})", contiguous.shape, dtype) }
-            ?: writer.let(
-                "torch.cat([torch.neg(torch.slice(${contiguous.name}, -1, $half, $headSize)), torch.slice(${contiguous.name}, -1, 0, $half)], -1)",
-                contiguous.shape, dtype,
+        // transpose back gives attention the same view as before. x·cos + rotate_half(x)·sin is one
+        // addcmul.
+        val contiguous =
+            writer.let(
+                "torch.transpose(${s.name}, 1, 2)",
+                listOf(batch, length, heads, headSize),
+                dtype,
             )
-        val rotated = writer.let("torch.addcmul(torch.mul(${contiguous.name}, ${tables.cos.name}), ${turned.name}, ${tables.sin.name})", contiguous.shape, dtype)
+        val half = headSize / 2
+        val turned =
+            tables.swap?.let { swap ->
+                writer.let(
+                    "torch.matmul(${contiguous.name}, ${swap.name})",
+                    contiguous.shape,
+                    dtype,
+                )
+            }
+                ?: writer.let(
+                    "torch.cat([torch.neg(torch.slice(${contiguous.name}, -1, $half, $headSize)), torch.slice(${contiguous.name}, -1, 0, $half)], -1)",
+                    contiguous.shape,
+                    dtype,
+                )
+        val rotated =
+            writer.let(
+                "torch.addcmul(torch.mul(${contiguous.name}, ${tables.cos.name}), ${turned.name}, ${tables.sin.name})",
+                contiguous.shape,
+                dtype,
+            )
         return writer.let("torch.transpose(${rotated.name}, 1, 2)", s.shape, dtype)
     }
 
@@ -189,58 +267,135 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
         val half = headSize / 2
         // Angles in float64, as the eager backend computes them on the host, then rounded to fp32
         // and from there to the projection's precision (queries and keys enter attention in it).
-        val frequency = writer.let(
-            "torch.reciprocal(torch.pow(${literal(base)}, torch.mul(torch.arange($half, dtype=7, device=${s.name}.device), ${literal(2.0 / headSize)})))",
-            listOf(half), DType.F64,
-        )
-        val positions = writer.let("torch.add(torch.arange($length, dtype=7, device=${s.name}.device), $offset)", listOf(length), DType.F64)
-        val angles = writer.let("torch.outer(${positions.name}, ${frequency.name})", listOf(length, half), DType.F64)
-        val both = writer.let("torch.reshape(torch.cat([${angles.name}, ${angles.name}], -1), [$length, 1, $headSize])", listOf(length, 1, headSize), DType.F64)
-        val cos = writer.let("torch.to(torch.to(torch.cos(${both.name}), 6), ${dtype.code})", both.shape, dtype)
-        val sin = writer.let("torch.to(torch.to(torch.sin(${both.name}), 6), ${dtype.code})", both.shape, dtype)
+        val frequency =
+            writer.let(
+                "torch.reciprocal(torch.pow(${literal(base)}, torch.mul(torch.arange($half, dtype=7, device=${s.name}.device), ${literal(2.0 / headSize)})))",
+                listOf(half),
+                DType.F64,
+            )
+        val positions =
+            writer.let(
+                "torch.add(torch.arange($length, dtype=7, device=${s.name}.device), $offset)",
+                listOf(length),
+                DType.F64,
+            )
+        val angles =
+            writer.let(
+                "torch.outer(${positions.name}, ${frequency.name})",
+                listOf(length, half),
+                DType.F64,
+            )
+        val both =
+            writer.let(
+                "torch.reshape(torch.cat([${angles.name}, ${angles.name}], -1), [$length, 1, $headSize])",
+                listOf(length, 1, headSize),
+                DType.F64,
+            )
+        val cos =
+            writer.let(
+                "torch.to(torch.to(torch.cos(${both.name}), 6), ${dtype.code})",
+                both.shape,
+                dtype,
+            )
+        val sin =
+            writer.let(
+                "torch.to(torch.to(torch.sin(${both.name}), 6), ${dtype.code})",
+                both.shape,
+                dtype,
+            )
         if (dtype == DType.F32) return RopeConstants(cos, sin, null)
         // Column j < half of P takes -x[j + half], column j ≥ half takes x[j - half].
-        val identity = writer.let("torch.eye($half, dtype=${dtype.code}, device=${s.name}.device)", listOf(half, half), dtype)
-        val zero = writer.let("torch.zeros([$half, $half], dtype=${dtype.code}, device=${s.name}.device)", listOf(half, half), dtype)
-        val swap = writer.let(
-            "torch.cat([torch.cat([${zero.name}, ${identity.name}], 1), torch.cat([torch.neg(${identity.name}), ${zero.name}], 1)], 0)",
-            listOf(headSize, headSize), dtype,
-        )
+        val identity =
+            writer.let(
+                "torch.eye($half, dtype=${dtype.code}, device=${s.name}.device)",
+                listOf(half, half),
+                dtype,
+            )
+        val zero =
+            writer.let(
+                "torch.zeros([$half, $half], dtype=${dtype.code}, device=${s.name}.device)",
+                listOf(half, half),
+                dtype,
+            )
+        val swap =
+            writer.let(
+                "torch.cat([torch.cat([${zero.name}, ${identity.name}], 1), torch.cat([torch.neg(${identity.name}), ${zero.name}], 1)], 0)",
+                listOf(headSize, headSize),
+                dtype,
+            )
         return RopeConstants(cos, sin, swap)
     }
 
     override fun ropeAt(x: Tensor, base: Double, positions: IntArray): Tensor {
         val s = sym(x)
         val (batch, _, length, headSize) = s.shape
-        require(positions.size == batch * length) { "ropeAt: ${positions.size} positions for a [$batch, $length] batch" }
+        require(positions.size == batch * length) {
+            "ropeAt: ${positions.size} positions for a [$batch, $length] batch"
+        }
         val half = headSize / 2
         // The positions are an input of the program (one program serves every decoding step); the
         // tables are made once per positions array and shared by every layer of the pass.
-        val (cos, sin) = ropeAtTables.getOrPut("at:${System.identityHashCode(positions)}:$headSize:$base") {
-            inputs += ProgramInput.Ints(positions, listOf(batch, length))
-            val input = "x${inputs.size - 1}"
-            val frequency = writer.let(
-                "torch.reciprocal(torch.pow(${literal(base)}, torch.mul(torch.arange($half, dtype=7, device=params[0].device), ${literal(2.0 / headSize)})))",
-                listOf(half), DType.F64,
+        val (cos, sin) =
+            ropeAtTables.getOrPut("at:${System.identityHashCode(positions)}:$headSize:$base") {
+                inputs += ProgramInput.Ints(positions, listOf(batch, length))
+                val input = "x${inputs.size - 1}"
+                val frequency =
+                    writer.let(
+                        "torch.reciprocal(torch.pow(${literal(base)}, torch.mul(torch.arange($half, dtype=7, device=params[0].device), ${literal(2.0 / headSize)})))",
+                        listOf(half),
+                        DType.F64,
+                    )
+                val angles =
+                    writer.let(
+                        "torch.mul(torch.unsqueeze(torch.to($input, 7), -1), ${frequency.name})",
+                        listOf(batch, length, half),
+                        DType.F64,
+                    )
+                val both =
+                    writer.let(
+                        "torch.unsqueeze(torch.cat([${angles.name}, ${angles.name}], -1), 1)",
+                        listOf(batch, 1, length, headSize),
+                        DType.F64,
+                    )
+                writer.let("torch.to(torch.cos(${both.name}), 6)", both.shape, DType.F32) to
+                    writer.let("torch.to(torch.sin(${both.name}), 6)", both.shape, DType.F32)
+            }
+        val first =
+            writer.let(
+                "torch.slice(${s.name}, -1, 0, $half)",
+                Shapes.slice(s.shape, -1, 0, half),
+                s.dtype,
             )
-            val angles = writer.let("torch.mul(torch.unsqueeze(torch.to($input, 7), -1), ${frequency.name})", listOf(batch, length, half), DType.F64)
-            val both = writer.let("torch.unsqueeze(torch.cat([${angles.name}, ${angles.name}], -1), 1)", listOf(batch, 1, length, headSize), DType.F64)
-            writer.let("torch.to(torch.cos(${both.name}), 6)", both.shape, DType.F32) to
-                writer.let("torch.to(torch.sin(${both.name}), 6)", both.shape, DType.F32)
-        }
-        val first = writer.let("torch.slice(${s.name}, -1, 0, $half)", Shapes.slice(s.shape, -1, 0, half), s.dtype)
-        val second = writer.let("torch.slice(${s.name}, -1, $half, $headSize)", Shapes.slice(s.shape, -1, half, headSize), s.dtype)
-        val rotated = writer.let("torch.cat([torch.neg(${second.name}), ${first.name}], -1)", s.shape, s.dtype)
+        val second =
+            writer.let(
+                "torch.slice(${s.name}, -1, $half, $headSize)",
+                Shapes.slice(s.shape, -1, half, headSize),
+                s.dtype,
+            )
+        val rotated =
+            writer.let(
+                "torch.cat([torch.neg(${second.name}), ${first.name}], -1)",
+                s.shape,
+                s.dtype,
+            )
         val c = cast(cos, s.dtype)
         val sn = cast(sin, s.dtype)
-        return writer.let("torch.add(torch.mul(${s.name}, ${c.name}), torch.mul(${rotated.name}, ${sn.name}))", s.shape, promote(s.dtype, c.dtype))
+        return writer.let(
+            "torch.add(torch.mul(${s.name}, ${c.name}), torch.mul(${rotated.name}, ${sn.name}))",
+            s.shape,
+            promote(s.dtype, c.dtype),
+        )
     }
 
     override fun maskedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor): Tensor {
         val dtype = low ?: DType.F32
         val (qs, ks, vs) = listOf(q, k, v).map { cast(sym(it), dtype) }
         val m = cast(sym(mask), dtype)
-        return writer.let("torch.scaled_dot_product_attention(${qs.name}, ${ks.name}, ${vs.name}, ${m.name}, 0.0, False)", qs.shape.dropLast(1) + vs.shape.last(), dtype)
+        return writer.let(
+            "torch.scaled_dot_product_attention(${qs.name}, ${ks.name}, ${vs.name}, ${m.name}, 0.0, False)",
+            qs.shape.dropLast(1) + vs.shape.last(),
+            dtype,
+        )
     }
 
     override fun causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
@@ -248,35 +403,60 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
         val (qs, ks, vs) = listOf(q, k, v).map { cast(sym(it), dtype) }
         // One fused kernel (flash or memory-efficient attention on a GPU) instead of scores,
         // mask, softmax and product: the reason to compile at all.
-        return writer.let("torch.scaled_dot_product_attention(${qs.name}, ${ks.name}, ${vs.name}, None, 0.0, True)", qs.shape.dropLast(1) + vs.shape.last(), dtype)
+        return writer.let(
+            "torch.scaled_dot_product_attention(${qs.name}, ${ks.name}, ${vs.name}, None, 0.0, True)",
+            qs.shape.dropLast(1) + vs.shape.last(),
+            dtype,
+        )
     }
 
-    override fun documentCausalAttention(q: Tensor, k: Tensor, v: Tensor, segments: Tensor): Tensor {
+    override fun documentCausalAttention(
+        q: Tensor,
+        k: Tensor,
+        v: Tensor,
+        segments: Tensor,
+    ): Tensor {
         val dtype = low ?: DType.F32
         val (qs, ks, vs) = listOf(q, k, v).map { cast(sym(it), dtype) }
         val ids = sym(segments)
         val (batch, length) = ids.shape
         // A boolean mask (true: may attend) of causal and same-document; SDPA then picks a kernel
         // that takes a mask (memory-efficient attention on a GPU) instead of flash attention.
-        val allowed = writer.let(
-            "torch.unsqueeze(torch.logical_and(torch.eq(torch.unsqueeze(${ids.name}, -1), torch.unsqueeze(${ids.name}, -2)), " +
-                "torch.tril(torch.ones([$length, $length], dtype=${DType.BOOL.code}, device=${ids.name}.device))), 1)",
-            listOf(batch, 1, length, length), DType.BOOL,
+        val allowed =
+            writer.let(
+                "torch.unsqueeze(torch.logical_and(torch.eq(torch.unsqueeze(${ids.name}, -1), torch.unsqueeze(${ids.name}, -2)), " +
+                    "torch.tril(torch.ones([$length, $length], dtype=${DType.BOOL.code}, device=${ids.name}.device))), 1)",
+                listOf(batch, 1, length, length),
+                DType.BOOL,
+            )
+        return writer.let(
+            "torch.scaled_dot_product_attention(${qs.name}, ${ks.name}, ${vs.name}, ${allowed.name}, 0.0, False)",
+            qs.shape.dropLast(1) + vs.shape.last(),
+            dtype,
         )
-        return writer.let("torch.scaled_dot_product_attention(${qs.name}, ${ks.name}, ${vs.name}, ${allowed.name}, 0.0, False)", qs.shape.dropLast(1) + vs.shape.last(), dtype)
     }
 
     override fun tokenLogProbs(logits: Tensor, targets: Tensor): Tensor {
         val l = sym(logits)
         val t = sym(targets)
         val logProbs = writer.let("torch.log_softmax(${l.name}, -1, 6)", l.shape, DType.F32)
-        return writer.let("torch.squeeze(torch.gather(${logProbs.name}, -1, torch.unsqueeze(${t.name}, -1)), -1)", t.shape, DType.F32)
+        return writer.let(
+            "torch.squeeze(torch.gather(${logProbs.name}, -1, torch.unsqueeze(${t.name}, -1)), -1)",
+            t.shape,
+            DType.F32,
+        )
     }
 
     override fun minimum(a: Tensor, b: Tensor): Tensor = binary("torch.minimum", a, b)
 
     override fun clamp(x: Tensor, min: Double, max: Double): Tensor =
-        sym(x).let { writer.let("torch.clamp(${it.name}, ${literal(min)}, ${literal(max)})", it.shape, it.dtype) }
+        sym(x).let {
+            writer.let(
+                "torch.clamp(${it.name}, ${literal(min)}, ${literal(max)})",
+                it.shape,
+                it.dtype,
+            )
+        }
 
     override fun crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): Tensor {
         val l = sym(logits)
@@ -285,23 +465,44 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
         // log_softmax reads low-precision logits and computes in fp32 itself: no separate cast
         // pass over the [B, T, V] logits, the largest tensor of a step.
         val logProbs = writer.let("torch.log_softmax(${l.name}, -1, 6)", l.shape, DType.F32)
-        val picked = writer.let("torch.squeeze(torch.gather(${logProbs.name}, -1, torch.unsqueeze(${t.name}, -1)), -1)", t.shape, DType.F32)
-        val total = writer.let("torch.neg(torch.sum(torch.mul(${picked.name}, ${m.name})))", emptyList(), DType.F32)
-        return writer.let("torch.div(${total.name}, torch.clamp_min(torch.sum(${m.name}), 1.0))", emptyList(), DType.F32)
+        val picked =
+            writer.let(
+                "torch.squeeze(torch.gather(${logProbs.name}, -1, torch.unsqueeze(${t.name}, -1)), -1)",
+                t.shape,
+                DType.F32,
+            )
+        val total =
+            writer.let(
+                "torch.neg(torch.sum(torch.mul(${picked.name}, ${m.name})))",
+                emptyList(),
+                DType.F32,
+            )
+        return writer.let(
+            "torch.div(${total.name}, torch.clamp_min(torch.sum(${m.name}), 1.0))",
+            emptyList(),
+            DType.F32,
+        )
     }
 
-    // --- model-zoo ops ----------------------------------------------------------------------------
+    // --- model-zoo ops
+    // ----------------------------------------------------------------------------
 
     override fun divide(a: Tensor, b: Tensor): Tensor = binary("torch.div", a, b)
 
     // Like autocast: exponentials, roots and running or reduced sums run in fp32.
     override fun exp(x: Tensor): Tensor = fp32Unary("torch.exp", x)
+
     override fun sqrt(x: Tensor): Tensor = fp32Unary("torch.sqrt", x)
+
     override fun softplus(x: Tensor): Tensor = fp32Unary("torch.softplus", x)
 
     override fun sum(x: Tensor, axis: Int, keepDim: Boolean): Tensor {
         val s = cast(sym(x), DType.F32)
-        return writer.let("torch.sum(${s.name}, [$axis], ${py(keepDim)})", Shapes.reduce(s.shape, axis, keepDim), DType.F32)
+        return writer.let(
+            "torch.sum(${s.name}, [$axis], ${py(keepDim)})",
+            Shapes.reduce(s.shape, axis, keepDim),
+            DType.F32,
+        )
     }
 
     override fun cumsum(x: Tensor, axis: Int): Tensor {
@@ -312,12 +513,18 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
 
     override fun logSumExp(x: Tensor, axis: Int, keepDim: Boolean): Tensor {
         val s = cast(sym(x), DType.F32)
-        return writer.let("torch.logsumexp(${s.name}, [$axis], ${py(keepDim)})", Shapes.reduce(s.shape, axis, keepDim), DType.F32)
+        return writer.let(
+            "torch.logsumexp(${s.name}, [$axis], ${py(keepDim)})",
+            Shapes.reduce(s.shape, axis, keepDim),
+            DType.F32,
+        )
     }
 
     override fun broadcastTo(x: Tensor, shape: List<Int>): Tensor {
         val s = sym(x)
-        require(Shapes.broadcast(s.shape, shape) == shape) { "cannot broadcast ${s.shape} to $shape" }
+        require(Shapes.broadcast(s.shape, shape) == shape) {
+            "cannot broadcast ${s.shape} to $shape"
+        }
         return writer.let("torch.expand(${s.name}, ${shape.literal()})", shape, s.dtype)
     }
 
@@ -328,14 +535,18 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
         val (batch, time, channels) = input.shape
         val kernel = w.shape[1]
         // Left padding only: output t sees inputs ≤ t.
-        val padded = writer.let(
-            "torch.constant_pad_nd(torch.transpose(${input.name}, 1, 2), [${(kernel - 1) * dilation}, 0], 0.0)",
-            listOf(batch, channels, time + (kernel - 1) * dilation), dtype,
-        )
-        val conv = writer.let(
-            "torch.conv1d(${padded.name}, torch.reshape(${w.name}, [$channels, 1, $kernel]), None, [1], [0], [$dilation], $channels)",
-            listOf(batch, channels, time), dtype,
-        )
+        val padded =
+            writer.let(
+                "torch.constant_pad_nd(torch.transpose(${input.name}, 1, 2), [${(kernel - 1) * dilation}, 0], 0.0)",
+                listOf(batch, channels, time + (kernel - 1) * dilation),
+                dtype,
+            )
+        val conv =
+            writer.let(
+                "torch.conv1d(${padded.name}, torch.reshape(${w.name}, [$channels, 1, $kernel]), None, [1], [0], [$dilation], $channels)",
+                listOf(batch, channels, time),
+                dtype,
+            )
         return writer.let("torch.transpose(${conv.name}, 1, 2)", input.shape, dtype)
     }
 
@@ -344,14 +555,19 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
         val width = s.shape.last()
         return writer.let(
             "torch.to(torch.sum(torch.one_hot(torch.topk(torch.detach(${s.name}), $k, -1, True, False)[1], $width), [-2]), 6)",
-            s.shape, DType.F32,
+            s.shape,
+            DType.F32,
         )
     }
 
     override fun greaterEqual(a: Tensor, b: Tensor): Tensor {
         val x = sym(a)
         val y = sym(b)
-        return writer.let("torch.to(torch.ge(${x.name}, ${y.name}), 6)", Shapes.broadcast(x.shape, y.shape), DType.F32)
+        return writer.let(
+            "torch.to(torch.ge(${x.name}, ${y.name}), 6)",
+            Shapes.broadcast(x.shape, y.shape),
+            DType.F32,
+        )
     }
 
     private fun fp32Unary(op: String, x: Tensor): Tensor {
@@ -373,20 +589,27 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
 
     private fun lowOperand(s: Sym): Sym = cast(s, low ?: DType.F32)
 
-    private fun cast(s: Sym, dtype: DType): Sym = when {
-        s.dtype == dtype || !s.dtype.isFloat -> s
-        dtype == low -> lowCasts.getOrPut(s.name) { writer.let("torch.to(${s.name}, ${dtype.code})", s.shape, dtype) }
-        else -> writer.let("torch.to(${s.name}, ${dtype.code})", s.shape, dtype)
-    }
+    private fun cast(s: Sym, dtype: DType): Sym =
+        when {
+            s.dtype == dtype || !s.dtype.isFloat -> s
+            dtype == low ->
+                lowCasts.getOrPut(s.name) {
+                    writer.let("torch.to(${s.name}, ${dtype.code})", s.shape, dtype)
+                }
+            else -> writer.let("torch.to(${s.name}, ${dtype.code})", s.shape, dtype)
+        }
 
-    private fun promote(a: DType, b: DType): DType = when {
-        a == b -> a
-        !a.isFloat -> b
-        !b.isFloat -> a
-        a == DType.F64 || b == DType.F64 -> DType.F64
-        else -> DType.F32
-    }
+    private fun promote(a: DType, b: DType): DType =
+        when {
+            a == b -> a
+            !a.isFloat -> b
+            !b.isFloat -> a
+            a == DType.F64 || b == DType.F64 -> DType.F64
+            else -> DType.F32
+        }
 
-    private fun sym(t: Tensor): Sym = t as? Sym ?: error("tensor of another backend given to the compiled backend: $t")
+    private fun sym(t: Tensor): Sym =
+        t as? Sym ?: error("tensor of another backend given to the compiled backend: $t")
+
     private fun py(b: Boolean): String = if (b) "True" else "False"
 }

@@ -23,12 +23,17 @@ internal object Shapes {
     fun transpose(shape: List<Int>, a: Int, b: Int): List<Int> {
         val i = axis(shape, a)
         val j = axis(shape, b)
-        return shape.toMutableList().also { it[i] = shape[j]; it[j] = shape[i] }
+        return shape.toMutableList().also {
+            it[i] = shape[j]
+            it[j] = shape[i]
+        }
     }
 
     fun slice(shape: List<Int>, axis: Int, start: Int, end: Int): List<Int> {
         val i = axis(shape, axis)
-        require(start in 0..end && end <= shape[i]) { "slice $start until $end out of range for axis $axis of $shape" }
+        require(start in 0..end && end <= shape[i]) {
+            "slice $start until $end out of range for axis $axis of $shape"
+        }
         return shape.toMutableList().also { it[i] = end - start }
     }
 
@@ -45,10 +50,12 @@ internal object Shapes {
 
     fun reduce(shape: List<Int>, axis: Int, keepDim: Boolean): List<Int> {
         val i = axis(shape, axis)
-        return if (keepDim) shape.toMutableList().also { it[i] = 1 } else shape.filterIndexed { j, _ -> j != i }
+        return if (keepDim) shape.toMutableList().also { it[i] = 1 }
+        else shape.filterIndexed { j, _ -> j != i }
     }
 
-    fun axis(shape: List<Int>, axis: Int): Int = (if (axis < 0) shape.size + axis else axis).also {
-        require(it in shape.indices) { "axis $axis out of range for $shape" }
-    }
+    fun axis(shape: List<Int>, axis: Int): Int =
+        (if (axis < 0) shape.size + axis else axis).also {
+            require(it in shape.indices) { "axis $axis out of range for $shape" }
+        }
 }

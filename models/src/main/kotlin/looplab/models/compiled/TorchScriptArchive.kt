@@ -10,8 +10,8 @@ import java.util.zip.ZipEntry
 import java.util.zip.ZipOutputStream
 
 /**
- * Writes a TorchScript archive (what `torch.jit.save` produces) for a module with no tensors of
- * its own: a zip whose entries sit under one folder: `version`, `constants.pkl` (an empty tuple),
+ * Writes a TorchScript archive (what `torch.jit.save` produces) for a module with no tensors of its
+ * own: a zip whose entries sit under one folder: `version`, `constants.pkl` (an empty tuple),
  * `data.pkl` (the module object, pickled) and `code/__torch__.py` (the class source). libtorch
  * compiles the source when it loads the archive.
  */
@@ -31,12 +31,18 @@ internal object TorchScriptArchive {
         append(methods)
     }
 
-    /** Compiles the module [className] with [methods] in libtorch and loads it on [manager]'s device. */
+    /**
+     * Compiles the module [className] with [methods] in libtorch and loads it on [manager]'s
+     * device.
+     */
     fun load(manager: PtNDManager, className: String, methods: String): PtSymbolBlock =
         JniUtils.loadModule(manager, ByteArrayInputStream(archive(className, methods)), true, false)
 
-    /** The archive bytes of the module [className] with [methods], as `torch.jit.load` reads them. */
-    fun archive(className: String, methods: String): ByteArray = write(className, moduleSource(className, methods))
+    /**
+     * The archive bytes of the module [className] with [methods], as `torch.jit.load` reads them.
+     */
+    fun archive(className: String, methods: String): ByteArray =
+        write(className, moduleSource(className, methods))
 
     /** The archive of a module whose class [className] has the whole class [source]. */
     private fun write(className: String, source: String): ByteArray {
@@ -45,12 +51,14 @@ internal object TorchScriptArchive {
             fun entry(name: String, bytes: ByteArray) {
                 // Stored, not deflated: libtorch's reader maps entries directly.
                 val crc = CRC32().apply { update(bytes) }
-                zip.putNextEntry(ZipEntry("archive/$name").apply {
-                    method = ZipEntry.STORED
-                    size = bytes.size.toLong()
-                    compressedSize = bytes.size.toLong()
-                    this.crc = crc.value
-                })
+                zip.putNextEntry(
+                    ZipEntry("archive/$name").apply {
+                        method = ZipEntry.STORED
+                        size = bytes.size.toLong()
+                        compressedSize = bytes.size.toLong()
+                        this.crc = crc.value
+                    }
+                )
                 zip.write(bytes)
                 zip.closeEntry()
             }
@@ -78,13 +86,18 @@ internal object Pickle {
     private const val BUILD: Int = 'b'.code
     private const val STOP: Int = '.'.code
 
-    fun emptyTuple(): ByteArray = byteArrayOf(PROTO.toByte(), 2, EMPTY_TUPLE.toByte(), STOP.toByte())
+    fun emptyTuple(): ByteArray =
+        byteArrayOf(PROTO.toByte(), 2, EMPTY_TUPLE.toByte(), STOP.toByte())
 
-    /** `__torch__.<className>()` with its attribute dict set by BUILD, as torch.jit.save writes it. */
+    /**
+     * `__torch__.<className>()` with its attribute dict set by BUILD, as torch.jit.save writes it.
+     */
     fun moduleObject(className: String, attributes: Map<String, Boolean>): ByteArray {
         val out = ByteArrayOutputStream()
-        out.write(PROTO); out.write(2)
-        out.write(GLOBAL); out.write("__torch__\n$className\n".toByteArray())
+        out.write(PROTO)
+        out.write(2)
+        out.write(GLOBAL)
+        out.write("__torch__\n$className\n".toByteArray())
         out.write(EMPTY_TUPLE)
         out.write(NEWOBJ)
         out.write(EMPTY_DICT)
@@ -92,7 +105,10 @@ internal object Pickle {
         for ((key, value) in attributes) {
             val bytes = key.toByteArray()
             out.write(BINUNICODE)
-            out.write(bytes.size and 0xFF); out.write(bytes.size shr 8 and 0xFF); out.write(bytes.size shr 16 and 0xFF); out.write(bytes.size shr 24 and 0xFF)
+            out.write(bytes.size and 0xFF)
+            out.write(bytes.size shr 8 and 0xFF)
+            out.write(bytes.size shr 16 and 0xFF)
+            out.write(bytes.size shr 24 and 0xFF)
             out.write(bytes)
             out.write(if (value) NEWTRUE else NEWFALSE)
         }

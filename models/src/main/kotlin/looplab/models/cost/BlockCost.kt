@@ -1,23 +1,27 @@
 package looplab.models.cost
 
+import kotlin.math.ceil
 import looplab.dsl.ModelSpec
 import looplab.dsl.SsmMixer
 import looplab.dsl.hasAttention
-import kotlin.math.ceil
 
 /**
  * Parameters and per-token multiply-adds of one block of [spec], counted from the spec alone (no
- * model is built): the plan's numbers, and an independent check of the built model's.
- * [inLoop] blocks have a loop-aware router when the MoE asks for one.
+ * model is built): the plan's numbers, and an independent check of the built model's. [inLoop]
+ * blocks have a loop-aware router when the MoE asks for one.
  */
 internal class BlockCost(spec: ModelSpec, inLoop: Boolean, contextLength: Int) {
     /** Parameters stored. */
     val params: Long
 
-    /** Multiply-adds per token through the block's matrices (and convolutions, and MoE dispatch). */
+    /**
+     * Multiply-adds per token through the block's matrices (and convolutions, and MoE dispatch).
+     */
     val macsPerToken: Long
 
-    /** FLOPs per token that are not matrix-by-weight products: attention scores and the SSD scan. */
+    /**
+     * FLOPs per token that are not matrix-by-weight products: attention scores and the SSD scan.
+     */
     val mixingFlopsPerToken: Long
 
     /**
@@ -26,7 +30,10 @@ internal class BlockCost(spec: ModelSpec, inLoop: Boolean, contextLength: Int) {
      */
     val appliedParams: Long
 
-    /** Routed-expert parameters a token does not use: the `routed - topK` experts its router does not pick. */
+    /**
+     * Routed-expert parameters a token does not use: the `routed - topK` experts its router does
+     * not pick.
+     */
     val unroutedParams: Long
 
     init {
@@ -45,9 +52,11 @@ internal class BlockCost(spec: ModelSpec, inLoop: Boolean, contextLength: Int) {
             val conv = (inner + 2 * state) * ssm.convKernel
             params += w + inProjection + conv + 3 * heads + inner + inner * w
             macs += inProjection + conv + inner * w
-            // Chunked SSD per token: C·Bᵀ over the chunk, the masked product with x, the chunk state and its read-out.
+            // Chunked SSD per token: C·Bᵀ over the chunk, the masked product with x, the chunk
+            // state and its read-out.
             val chunk = ssm.chunk.toLong()
-            mixing += 2 * (chunk * state + heads * (chunk * ssm.headSize + 2L * ssm.headSize * state))
+            mixing +=
+                2 * (chunk * state + heads * (chunk * ssm.headSize + 2L * ssm.headSize * state))
         }
         if (r.mixer.hasAttention) {
             val keys = r.keyRank?.let { w * it + it * kvWidth } ?: (w * kvWidth)
@@ -75,10 +84,15 @@ internal class BlockCost(spec: ModelSpec, inLoop: Boolean, contextLength: Int) {
             val expert = 3 * w * hidden
             params += router + (if (loopAware) r.loops * w else 0) + (moe.shared + routed) * expert
             if (moe.keepDense) params += w + 2 // moe_norm, gate_dense, gate_moe
-            // Static dispatch: every slot of every routed expert is computed, filled or not, plus the
+            // Static dispatch: every slot of every routed expert is computed, filled or not, plus
+            // the
             // one-hot dispatch and combine products.
             val slotsPerToken = routed * moe.capacity / moe.group.toDouble()
-            macs += router + moe.shared * expert + ceil(slotsPerToken * expert).toLong() + 2 * routed * moe.capacity * w
+            macs +=
+                router +
+                    moe.shared * expert +
+                    ceil(slotsPerToken * expert).toLong() +
+                    2 * routed * moe.capacity * w
             unrouted = (routed - moe.topK) * expert
         }
         this.params = params

@@ -15,18 +15,24 @@ import looplab.dsl.ModelSpec
  * - **active**: the physical parameters one token's inference forward uses, each counted once: a
  *   MoE counts its shared experts and `topK` of its routed ones (router and loop embeddings whole),
  *   as Mixtral and DeepSeek count "active"; the embedding table counts whole; after an early exit
- *   the loops not run, their per-loop parameters and (exiting through an auxiliary head) the
- *   coda, latent thoughts and final norm do not count; auxiliary heads other than the exit's
- *   are training-only.
+ *   the loops not run, their per-loop parameters and (exiting through an auxiliary head) the coda,
+ *   latent thoughts and final norm do not count; auxiliary heads other than the exit's are
+ *   training-only.
  * - **active effective**: the same inference forward counted like effective, each use once: the
  *   expected compute of a token at inference, over [activeLoops] loops.
  */
 public data class ModelCost(
     val physicalParams: Long,
     val effectiveParams: Long,
-    /** Multiply-adds per token through weights, each looped block once per loop (embedding lookup excluded, heads included). */
+    /**
+     * Multiply-adds per token through weights, each looped block once per loop (embedding lookup
+     * excluded, heads included).
+     */
     val matmulParamsPerToken: Long,
-    /** Forward FLOPs per token at [contextLength]: 2 per multiply-add, plus attention over the whole context and the SSD scan. */
+    /**
+     * Forward FLOPs per token at [contextLength]: 2 per multiply-add, plus attention over the whole
+     * context and the SSD scan.
+     */
     val forwardFlopsPerToken: Long,
     val contextLength: Int,
     /** Rows of the embedding table (the spec's vocabulary override, or the tokenizer's size). */
@@ -37,22 +43,28 @@ public data class ModelCost(
     val activeEffectiveParams: Long,
     /**
      * Loops an inference forward runs: the early-exit loop, or every loop. With ACT this is the
-     * most it can run (halting decides per position; the run's `act.loops` metric measures the mean).
+     * most it can run (halting decides per position; the run's `act.loops` metric measures the
+     * mean).
      */
     val activeLoops: Int,
 ) {
     /** Forward plus backward: the usual 3× the forward. */
-    val trainingFlopsPerToken: Long get() = 3 * forwardFlopsPerToken
+    val trainingFlopsPerToken: Long
+        get() = 3 * forwardFlopsPerToken
 
     public companion object {
         /**
-         * Counts for the decoder of [spec] with a [vocabSize]-token tokenizer. Attention is counted as
-         * PaLM does: 2·2·T·width per attention layer and token for QKᵀ and AV over the full context T.
-         * MoE layers count the work their static shapes do (every expert slot, dispatch and combine);
-         * auxiliary heads and per-loop losses count their head products, since training computes them.
-         * Memory tokens' extra positions are not counted.
+         * Counts for the decoder of [spec] with a [vocabSize]-token tokenizer. Attention is counted
+         * as PaLM does: 2·2·T·width per attention layer and token for QKᵀ and AV over the full
+         * context T. MoE layers count the work their static shapes do (every expert slot, dispatch
+         * and combine); auxiliary heads and per-loop losses count their head products, since
+         * training computes them. Memory tokens' extra positions are not counted.
          */
-        public fun of(spec: ModelSpec, vocabSize: Int, contextLength: Int = spec.contextLength): ModelCost {
+        public fun of(
+            spec: ModelSpec,
+            vocabSize: Int,
+            contextLength: Int = spec.contextLength,
+        ): ModelCost {
             val w = spec.width.toLong()
             val rows = spec.vocabSize ?: vocabSize
             val v = rows.toLong()
@@ -93,7 +105,8 @@ public data class ModelCost(
             r.gruCarry?.let {
                 val rank = it.rank.toLong()
                 shared += 4 * w * rank + 3 * rank * rank + 3 * rank
-                perToken += (loops - 1) * 4 * w * rank + (loops - 2).coerceAtLeast(0) * 3 * rank * rank
+                perToken +=
+                    (loops - 1) * 4 * w * rank + (loops - 2).coerceAtLeast(0) * 3 * rank * rank
             }
             if (r.confidence) shared += (loops - 1) * 2 * w
             shared += spec.auxHeads.size * w
@@ -110,8 +123,13 @@ public data class ModelCost(
                 mixing += it.refinements * z * 4L * contextLength * w
             }
             val physical = shared + outsideBlocks * outside.params + r.blocks * looped.params
-            val macs = perToken + outsideBlocks * outside.macsPerToken + loops * r.blocks * looped.macsPerToken
-            mixing += outsideBlocks * outside.mixingFlopsPerToken + loops * r.blocks * looped.mixingFlopsPerToken
+            val macs =
+                perToken +
+                    outsideBlocks * outside.macsPerToken +
+                    loops * r.blocks * looped.macsPerToken
+            mixing +=
+                outsideBlocks * outside.mixingFlopsPerToken +
+                    loops * r.blocks * looped.mixingFlopsPerToken
             val inferenceLoops = spec.earlyExit?.loop?.takeIf { it < r.loops } ?: r.loops
             val uses = Uses(spec, v, looped, outside)
             return ModelCost(
@@ -122,7 +140,8 @@ public data class ModelCost(
                 contextLength = contextLength,
                 vocabRows = rows,
                 activeParams = uses.count(inferenceLoops, inference = true, unrolled = false),
-                activeEffectiveParams = uses.count(inferenceLoops, inference = true, unrolled = true),
+                activeEffectiveParams =
+                    uses.count(inferenceLoops, inference = true, unrolled = true),
                 activeLoops = inferenceLoops,
             )
         }
@@ -133,20 +152,32 @@ public data class ModelCost(
  * Counts the parameters a forward pass of [spec] uses when it runs a given number of loops: each
  * parameter once (active), or once per use (effective). See [ModelCost] for the convention.
  */
-private class Uses(private val spec: ModelSpec, private val v: Long, private val looped: BlockCost, private val outside: BlockCost) {
+private class Uses(
+    private val spec: ModelSpec,
+    private val v: Long,
+    private val looped: BlockCost,
+    private val outside: BlockCost,
+) {
     private var total = 0L
     private var unrolled = false
 
-    /** [params] used [times] times: counted once per use when unrolled, once when used at all otherwise. */
+    /**
+     * [params] used [times] times: counted once per use when unrolled, once when used at all
+     * otherwise.
+     */
     private fun add(params: Long, times: Long) {
         if (times > 0) total += if (unrolled) params * times else params
     }
 
-    /** [count] blocks of [cost] applied [times] times each, without the routed experts a token skips at [inference]. */
+    /**
+     * [count] blocks of [cost] applied [times] times each, without the routed experts a token skips
+     * at [inference].
+     */
     private fun blocks(cost: BlockCost, count: Long, times: Long, inference: Boolean) {
         if (times == 0L) return
         val skipped = if (inference) cost.unroutedParams else 0L
-        total += count * if (unrolled) (cost.appliedParams - skipped) * times else cost.params - skipped
+        total +=
+            count * if (unrolled) (cost.appliedParams - skipped) * times else cost.params - skipped
     }
 
     fun count(runs: Int, inference: Boolean, unrolled: Boolean): Long {
@@ -179,7 +210,8 @@ private class Uses(private val spec: ModelSpec, private val v: Long, private val
         r.tdCarry?.let { add(2 * w * it.rank, n - 1) }
         r.gruCarry?.let {
             val rank = it.rank.toLong()
-            // A state update after every pass but the last run; the first starts from zero and skips the state matrices.
+            // A state update after every pass but the last run; the first starts from zero and
+            // skips the state matrices.
             add(3 * w * rank + 3 * rank, n - 1)
             add(3 * rank * rank, n - 2)
             add(rank * w, n - 1)
@@ -188,34 +220,50 @@ private class Uses(private val spec: ModelSpec, private val v: Long, private val
         total += if (inference) (if (exitHead) w else 0L) else spec.auxHeads.size * w
         // The final norm; a per-loop loss reads it again after every loop but the last.
         add(w, after + if (!inference && r.loopLoss != null) n - 1 else 0L)
-        spec.latent?.takeIf { after == 1L }?.let {
-            val f = spec.resolvedFfnHidden.toLong()
-            add(it.thoughts * w + w + 3 * w * w, 1)
-            add(2 * w + 2 * w * w + 3 * w * f, it.refinements.toLong())
-        }
+        spec.latent
+            ?.takeIf { after == 1L }
+            ?.let {
+                val f = spec.resolvedFfnHidden.toLong()
+                add(it.thoughts * w + w + 3 * w * w, 1)
+                add(2 * w + 2 * w * w + 3 * w * f, it.refinements.toLong())
+            }
         return total
     }
 }
 
-/** A training-memory estimate in bytes, fp32 throughout, eager (every intermediate kept for backward). */
-public data class MemoryEstimate(val weights: Long, val gradients: Long, val optimizerState: Long, val activations: Long) {
-    val total: Long get() = weights + gradients + optimizerState + activations
+/**
+ * A training-memory estimate in bytes, fp32 throughout, eager (every intermediate kept for
+ * backward).
+ */
+public data class MemoryEstimate(
+    val weights: Long,
+    val gradients: Long,
+    val optimizerState: Long,
+    val activations: Long,
+) {
+    val total: Long
+        get() = weights + gradients + optimizerState + activations
 
     public companion object {
         /**
          * For a batch of [batch] sequences of [length] tokens. Activations per token and applied
-         * block: about 10 width-sized and 3 FFN-sized vectors plus two H×T attention rows (scores and
-         * weights), 3 expert-hidden vectors per expert slot with MoE, and the same again per thought
-         * slot and refinement with latent thoughts; per token at each head: logits, log-probabilities
-         * and their gradient. A rough guide, not a promise.
+         * block: about 10 width-sized and 3 FFN-sized vectors plus two H×T attention rows (scores
+         * and weights), 3 expert-hidden vectors per expert slot with MoE, and the same again per
+         * thought slot and refinement with latent thoughts; per token at each head: logits,
+         * log-probabilities and their gradient. A rough guide, not a promise.
          */
         public fun of(spec: ModelSpec, vocabSize: Int, batch: Int, length: Int): MemoryEstimate {
             val cost = ModelCost.of(spec, vocabSize, length)
             val params = cost.physicalParams
             val tokens = batch.toLong() * length
             val r = spec.recursive
-            val moe = r.moe?.let { 3L * it.resolvedHidden(spec.width) * it.routed * it.capacity / it.group + it.routed * it.capacity } ?: 0L
-            val perBlock = 10L * spec.width + 3L * spec.resolvedFfnHidden + 2L * spec.heads * length + moe
+            val moe =
+                r.moe?.let {
+                    3L * it.resolvedHidden(spec.width) * it.routed * it.capacity / it.group +
+                        it.routed * it.capacity
+                } ?: 0L
+            val perBlock =
+                10L * spec.width + 3L * spec.resolvedFfnHidden + 2L * spec.heads * length + moe
             val latent = spec.latent?.let { it.thoughts.toLong() * it.refinements * perBlock } ?: 0L
             val heads = 1 + spec.auxHeads.size + (if (r.loopLoss != null) r.loops - 1 else 0)
             val perToken = spec.effectiveDepth * perBlock + latent + 3L * heads * cost.vocabRows

@@ -10,7 +10,10 @@ import looplab.models.tensor.Tensor
  * those of a full recomputation of the whole sequence (a test holds every part of the zoo to it).
  */
 public interface CachedDecoding {
-    /** Logits [B, T, V] of [tokens] [B, T] (equal-length prompts), filling [cache] (a prefill cache). */
+    /**
+     * Logits [B, T, V] of [tokens] [B, T] (equal-length prompts), filling [cache] (a prefill
+     * cache).
+     */
     public fun prefill(ops: Ops, params: Params, tokens: Tensor, cache: DecodeCache): Tensor
 
     /** Logits [B, 1, V] of one token per row ([tokens] [B, 1]), at the positions [cache] names. */

@@ -7,9 +7,11 @@ import ai.djl.ndarray.NDManager
 
 /**
  * The decoding state of a batch, on the device between calls: one array per named entry (see
- * [DecodeCache]), owned by this object's manager. Each step replaces the arrays; [close] frees them.
+ * [DecodeCache]), owned by this object's manager. Each step replaces the arrays; [close] frees
+ * them.
  */
-public class DecodeState internal constructor(
+public class DecodeState
+internal constructor(
     public val names: List<String>,
     arrays: List<NDArray>,
     /** Stream positions each slot cache holds. */
@@ -29,7 +31,8 @@ public class DecodeState internal constructor(
     }
 
     /** Device bytes the state holds. */
-    public val bytes: Long get() = arrays.sumOf { it.size() * 4 }
+    public val bytes: Long
+        get() = arrays.sumOf { it.size() * 4 }
 
     override fun close() {
         manager.close()
@@ -37,16 +40,30 @@ public class DecodeState internal constructor(
 
     internal companion object {
         /**
-         * One state for rows taken from [parts] ([order] gives, for each row of the result, its part
-         * and its row there); the parts are closed. Parts hold equal names and shapes but for the batch.
+         * One state for rows taken from [parts] ([order] gives, for each row of the result, its
+         * part and its row there); the parts are closed. Parts hold equal names and shapes but for
+         * the batch.
          */
-        fun merge(parts: List<DecodeState>, order: List<Pair<Int, Int>>, manager: NDManager): DecodeState {
+        fun merge(
+            parts: List<DecodeState>,
+            order: List<Pair<Int, Int>>,
+            manager: NDManager,
+        ): DecodeState {
             val first = parts.first()
-            if (parts.size == 1 && order.withIndex().all { (i, o) -> o.first == 0 && o.second == i }) return first
-            val merged = first.names.indices.map { k ->
-                val rows = NDList(*order.map { (part, row) -> parts[part].arrays[k].get("$row:${row + 1}") }.toTypedArray())
-                NDArrays.concat(rows, 0).also { it.attach(manager) }
-            }
+            if (
+                parts.size == 1 && order.withIndex().all { (i, o) -> o.first == 0 && o.second == i }
+            )
+                return first
+            val merged =
+                first.names.indices.map { k ->
+                    val rows =
+                        NDList(
+                            *order
+                                .map { (part, row) -> parts[part].arrays[k].get("$row:${row + 1}") }
+                                .toTypedArray()
+                        )
+                    NDArrays.concat(rows, 0).also { it.attach(manager) }
+                }
             parts.forEach { it.close() }
             return DecodeState(first.names, merged, first.capacity, first.horizon, manager)
         }

@@ -23,8 +23,11 @@ public class Generator(
     /** Owns the decoding state's arrays (a sub-manager is made per generation). */
     private val manager: NDManager,
 ) {
-    private val cached = model as? CachedDecoding ?: error("${model::class.simpleName} cannot decode with a cache")
-    private val stateful = executor as? StatefulExecutor ?: error("${executor::class.simpleName} cannot keep decoding state")
+    private val cached =
+        model as? CachedDecoding ?: error("${model::class.simpleName} cannot decode with a cache")
+    private val stateful =
+        executor as? StatefulExecutor
+            ?: error("${executor::class.simpleName} cannot keep decoding state")
     private val vocab = model.vocabSize
     private val memory = (model as? looplab.models.decoder.RecursiveDecoder)?.memoryTokens ?: 0
 
@@ -33,8 +36,14 @@ public class Generator(
      * of each row as it is chosen (for streaming).
      */
     @JvmOverloads
-    public fun generate(prompts: List<IntArray>, config: SamplingConfig, onToken: TokenListener? = null): List<IntArray> {
-        require(prompts.isNotEmpty() && prompts.all { it.isNotEmpty() }) { "every prompt needs at least one token" }
+    public fun generate(
+        prompts: List<IntArray>,
+        config: SamplingConfig,
+        onToken: TokenListener? = null,
+    ): List<IntArray> {
+        require(prompts.isNotEmpty() && prompts.all { it.isNotEmpty() }) {
+            "every prompt needs at least one token"
+        }
         if (config.maxNewTokens == 0) return prompts.map { IntArray(0) }
         val longest = prompts.maxOf { it.size }
         val horizon = longest + config.maxNewTokens
@@ -62,70 +71,119 @@ public class Generator(
                     }
                 }
                 if (finished.all { it } || step == config.maxNewTokens - 1) break
-                // A finished row keeps decoding its last token (the batch keeps its shape); its output is closed.
+                // A finished row keeps decoding its last token (the batch keeps its shape); its
+                // output is closed.
                 logits = step(state, fed, IntArray(rows) { prompts[it].size + step })
             }
         }
         return generated.map { it.toIntArray() }
     }
 
-    /** The prompts' last-position logits [B·V] and their decoding state, rows in the order given. */
-    public fun prefill(prompts: List<IntArray>, capacity: Int, horizon: Int): Pair<FloatArray, DecodeState> {
+    /**
+     * The prompts' last-position logits [B·V] and their decoding state, rows in the order given.
+     */
+    public fun prefill(
+        prompts: List<IntArray>,
+        capacity: Int,
+        horizon: Int,
+    ): Pair<FloatArray, DecodeState> {
         val groups = prompts.indices.groupBy { prompts[it].size }.values.toList()
         val logits = FloatArray(prompts.size * vocab)
-        val parts = groups.map { group ->
-            val length = prompts[group.first()].size
-            val keep = manager.newSubManager()
-            val cache = DecodeCache.prefill(capacity, horizon)
-            val (host, arrays) = stateful.runStateful(store, emptyList(), keep) { ops, params, _ ->
-                val flat = IntArray(group.size * length) { prompts[group[it / length]][it % length] }
-                val all = cached.prefill(ops, params, ops.tokens(flat, group.size, length), cache)
-                StatefulOutputs(listOf(ops.slice(all, 1, length - 1, length)), cache.outputs)
+        val parts =
+            groups.map { group ->
+                val length = prompts[group.first()].size
+                val keep = manager.newSubManager()
+                val cache = DecodeCache.prefill(capacity, horizon)
+                val (host, arrays) =
+                    stateful.runStateful(store, emptyList(), keep) { ops, params, _ ->
+                        val flat =
+                            IntArray(group.size * length) {
+                                prompts[group[it / length]][it % length]
+                            }
+                        val all =
+                            cached.prefill(ops, params, ops.tokens(flat, group.size, length), cache)
+                        StatefulOutputs(
+                            listOf(ops.slice(all, 1, length - 1, length)),
+                            cache.outputs,
+                        )
+                    }
+                group.forEachIndexed { i, row ->
+                    host[0].copyInto(logits, row * vocab, i * vocab, (i + 1) * vocab)
+                }
+                DecodeState(cache.names, arrays, capacity, horizon, keep)
             }
-            group.forEachIndexed { i, row -> host[0].copyInto(logits, row * vocab, i * vocab, (i + 1) * vocab) }
-            DecodeState(cache.names, arrays, capacity, horizon, keep)
-        }
         val where = HashMap<Int, Pair<Int, Int>>()
         groups.forEachIndexed { g, group -> group.forEachIndexed { i, row -> where[row] = g to i } }
-        return logits to DecodeState.merge(parts, prompts.indices.map { where.getValue(it) }, manager.newSubManager())
+        return logits to
+            DecodeState.merge(
+                parts,
+                prompts.indices.map { where.getValue(it) },
+                manager.newSubManager(),
+            )
     }
 
-    /** Logits [B·V] of one more token per row, [tokens] at token [positions]; [state] moves on by one. */
+    /**
+     * Logits [B·V] of one more token per row, [tokens] at token [positions]; [state] moves on by
+     * one.
+     */
     public fun step(state: DecodeState, tokens: IntArray, positions: IntArray): FloatArray {
-        val (host, arrays) = stateful.runStateful(store, state.arrays, state.manager) { ops, params, inputs ->
-            val cache = DecodeCache.step(state.capacity, state.horizon, positions, state.names, inputs)
-            val logits = cached.step(ops, params, ops.tokens(tokens, tokens.size, 1), cache)
-            StatefulOutputs(listOf(logits), cache.outputs)
-        }
+        val (host, arrays) =
+            stateful.runStateful(store, state.arrays, state.manager) { ops, params, inputs ->
+                val cache =
+                    DecodeCache.step(state.capacity, state.horizon, positions, state.names, inputs)
+                val logits = cached.step(ops, params, ops.tokens(tokens, tokens.size, 1), cache)
+                StatefulOutputs(listOf(logits), cache.outputs)
+            }
         state.replace(arrays)
         return host[0]
     }
 
-    /** The reference without a cache: every token recomputes the whole sequence (greedy or sampled alike). */
+    /**
+     * The reference without a cache: every token recomputes the whole sequence (greedy or sampled
+     * alike).
+     */
     public fun uncached(prompts: List<IntArray>, config: SamplingConfig): List<IntArray> {
         val out = arrayOfNulls<IntArray>(prompts.size)
         // Rows of one prompt length stay of one length: each group decodes as a plain batch.
-        prompts.indices.groupBy { prompts[it].size }.values.forEach { group ->
-            val samplers = group.map { Sampler(config, it) }
-            val sequences = group.map { prompts[it].toMutableList() }
-            val generated = group.map { mutableListOf<Int>() }
-            val finished = BooleanArray(group.size)
-            for (step in 0 until config.maxNewTokens) {
-                val length = sequences[0].size
-                val flat = IntArray(group.size * length) { sequences[it / length][it % length] }
-                val last = executor.run(store, train = false) { ops, params ->
-                    listOf(ops.slice(model.logits(ops, params, ops.tokens(flat, group.size, length)), 1, length - 1, length))
-                }[0]
-                for (i in group.indices) {
-                    if (finished[i]) continue
-                    val token = samplers[i].next(last, i * vocab, vocab, sequences[i])
-                    if (token in config.stopTokens) finished[i] = true else generated[i] += token
+        prompts.indices
+            .groupBy { prompts[it].size }
+            .values
+            .forEach { group ->
+                val samplers = group.map { Sampler(config, it) }
+                val sequences = group.map { prompts[it].toMutableList() }
+                val generated = group.map { mutableListOf<Int>() }
+                val finished = BooleanArray(group.size)
+                for (step in 0 until config.maxNewTokens) {
+                    val length = sequences[0].size
+                    val flat = IntArray(group.size * length) { sequences[it / length][it % length] }
+                    val last =
+                        executor
+                            .run(store, train = false) { ops, params ->
+                                listOf(
+                                    ops.slice(
+                                        model.logits(
+                                            ops,
+                                            params,
+                                            ops.tokens(flat, group.size, length),
+                                        ),
+                                        1,
+                                        length - 1,
+                                        length,
+                                    )
+                                )
+                            }[0]
+                    for (i in group.indices) {
+                        if (finished[i]) continue
+                        val token = samplers[i].next(last, i * vocab, vocab, sequences[i])
+                        if (token in config.stopTokens) finished[i] = true
+                        else generated[i] += token
+                    }
+                    if (finished.all { it }) break
+                    for (i in group.indices) sequences[i] +=
+                        if (finished[i]) sequences[i].last() else generated[i].last()
                 }
-                if (finished.all { it }) break
-                for (i in group.indices) sequences[i] += if (finished[i]) sequences[i].last() else generated[i].last()
+                group.forEachIndexed { i, row -> out[row] = generated[i].toIntArray() }
             }
-            group.forEachIndexed { i, row -> out[row] = generated[i].toIntArray() }
-        }
         return out.map { it!! }
     }
 
@@ -135,7 +193,10 @@ public class Generator(
     }
 
     private companion object {
-        /** Cache capacities are rounded up to a multiple of this, so a compiled backend reuses its programs. */
+        /**
+         * Cache capacities are rounded up to a multiple of this, so a compiled backend reuses its
+         * programs.
+         */
         const val CAPACITY_STEP = 64
 
         fun roundUp(n: Int, step: Int) = (n + step - 1) / step * step

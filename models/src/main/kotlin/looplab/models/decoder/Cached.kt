@@ -13,18 +13,37 @@ internal class StepSlots(private val ops: Ops, val slots: IntArray, private val 
     private val batch = slots.size
 
     init {
-        slots.forEach { require(it in 0 until capacity) { "decoding position $it is outside the cache of $capacity positions" } }
+        slots.forEach {
+            require(it in 0 until capacity) {
+                "decoding position $it is outside the cache of $capacity positions"
+            }
+        }
     }
 
     /** [B, 1, C, 1]: 1 at each row's new slot. */
-    val oneHot: Tensor by lazy { ops.floats(FloatArray(batch * capacity) { if (it % capacity == slots[it / capacity]) 1f else 0f }, listOf(batch, 1, capacity, 1)) }
+    val oneHot: Tensor by lazy {
+        ops.floats(
+            FloatArray(batch * capacity) { if (it % capacity == slots[it / capacity]) 1f else 0f },
+            listOf(batch, 1, capacity, 1),
+        )
+    }
 
     /** [B, 1, C, 1]: 1 - [oneHot]. */
-    val keep: Tensor by lazy { ops.floats(FloatArray(batch * capacity) { if (it % capacity == slots[it / capacity]) 0f else 1f }, listOf(batch, 1, capacity, 1)) }
+    val keep: Tensor by lazy {
+        ops.floats(
+            FloatArray(batch * capacity) { if (it % capacity == slots[it / capacity]) 0f else 1f },
+            listOf(batch, 1, capacity, 1),
+        )
+    }
 
     /** [B, 1, 1, C]: 0 at slots ≤ the row's slot, -∞ after. */
     val mask: Tensor by lazy {
-        ops.floats(FloatArray(batch * capacity) { if (it % capacity <= slots[it / capacity]) 0f else Float.NEGATIVE_INFINITY }, listOf(batch, 1, 1, capacity))
+        ops.floats(
+            FloatArray(batch * capacity) {
+                if (it % capacity <= slots[it / capacity]) 0f else Float.NEGATIVE_INFINITY
+            },
+            listOf(batch, 1, 1, capacity),
+        )
     }
 }
 
@@ -34,35 +53,49 @@ internal class StepSlots(private val ops: Ops, val slots: IntArray, private val 
  * whole cache with the new slot written after a step. A prefill pads the cache with zeros to its
  * capacity; slots not yet written are masked by [StepSlots.mask].
  */
-internal fun Forward.remember(name: String, fresh: Tensor): Tensor = with(ops) {
-    val cache = cache ?: return fresh
-    val step = slots
-    if (step == null) {
-        val (batch, heads, time, size) = fresh.shape
-        cache.write(name, if (time == cache.capacity) fresh else concat(listOf(fresh, zeros(listOf(batch, heads, cache.capacity - time, size))), 2))
-        return fresh
+internal fun Forward.remember(name: String, fresh: Tensor): Tensor =
+    with(ops) {
+        val cache = cache ?: return fresh
+        val step = slots
+        if (step == null) {
+            val (batch, heads, time, size) = fresh.shape
+            cache.write(
+                name,
+                if (time == cache.capacity) fresh
+                else
+                    concat(
+                        listOf(fresh, zeros(listOf(batch, heads, cache.capacity - time, size))),
+                        2,
+                    ),
+            )
+            return fresh
+        }
+        // Multiplying by exact zeros and ones: the untouched slots come back bit for bit.
+        val updated = cache.read(name) * step.keep + fresh * step.oneHot
+        cache.write(name, updated)
+        updated
     }
-    // Multiplying by exact zeros and ones: the untouched slots come back bit for bit.
-    val updated = cache.read(name) * step.keep + fresh * step.oneHot
-    cache.write(name, updated)
-    updated
-}
 
 /**
  * The causal depthwise convolution of [x] ([B, T, C]) with [weight] ([C, K]) that continues across
  * decoding calls: the window of the last `(K - 1)·dilation` inputs is the state [name]. A step
  * convolves the window and the new input and keeps the window shifted by one.
  */
-internal fun Forward.convolve(name: String, x: Tensor, weight: Tensor, dilation: Int): Tensor = with(ops) {
-    val cache = cache ?: return causalConv1d(x, weight, dilation)
-    val reach = (weight.shape[1] - 1) * dilation
-    if (reach == 0) return causalConv1d(x, weight, dilation)
-    val (batch, time, channels) = x.shape
-    if (slots == null) {
-        cache.write(name, if (time >= reach) slice(x, 1, time - reach, time) else concat(listOf(zeros(listOf(batch, reach - time, channels)), x), 1))
-        return causalConv1d(x, weight, dilation)
+internal fun Forward.convolve(name: String, x: Tensor, weight: Tensor, dilation: Int): Tensor =
+    with(ops) {
+        val cache = cache ?: return causalConv1d(x, weight, dilation)
+        val reach = (weight.shape[1] - 1) * dilation
+        if (reach == 0) return causalConv1d(x, weight, dilation)
+        val (batch, time, channels) = x.shape
+        if (slots == null) {
+            cache.write(
+                name,
+                if (time >= reach) slice(x, 1, time - reach, time)
+                else concat(listOf(zeros(listOf(batch, reach - time, channels)), x), 1),
+            )
+            return causalConv1d(x, weight, dilation)
+        }
+        val window = concat(listOf(cache.read(name), x), 1)
+        cache.write(name, slice(window, 1, 1, reach + 1))
+        slice(causalConv1d(window, weight, dilation), 1, reach, reach + 1)
     }
-    val window = concat(listOf(cache.read(name), x), 1)
-    cache.write(name, slice(window, 1, 1, reach + 1))
-    slice(causalConv1d(window, weight, dilation), 1, reach, reach + 1)
-}

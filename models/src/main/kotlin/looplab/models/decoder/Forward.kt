@@ -27,20 +27,29 @@ internal class Forward(
     val read: ((Tensor) -> Double)? = null,
     /** Internal tensors recorded by name for tests (ACT weights, say); null in real runs. */
     val probes: MutableMap<String, Tensor>? = null,
-    /** The decoding state this pass fills (a prefill) or continues from (a step); null for a plain pass. */
+    /**
+     * The decoding state this pass fills (a prefill) or continues from (a step); null for a plain
+     * pass.
+     */
     val cache: DecodeCache? = null,
-    /** [B, T] document ids of packed rows: attention stays within a document; null: plain causal attention. */
+    /**
+     * [B, T] document ids of packed rows: attention stays within a document; null: plain causal
+     * attention.
+     */
     val segments: Tensor? = null,
 ) {
     /** A decoding step's slots and masks; null unless this pass is a step. */
     var slots: StepSlots? = null
 
-    val wantsLoss: Boolean get() = mask != null
+    val wantsLoss: Boolean
+        get() = mask != null
 
     /** Learned tokens at the front of the stream (memory), removed before any head. */
     var prefix: Int = 0
 
-    /** Position weights of the stream as it is now: [mask], with zeros in front for memory tokens. */
+    /**
+     * Position weights of the stream as it is now: [mask], with zeros in front for memory tokens.
+     */
     var streamMask: Tensor? = mask
 
     /** RoPE base for this pass (NTK-scaled for long sequences); null when positions are learned. */
@@ -49,13 +58,21 @@ internal class Forward(
     /** Value-embedding rows for the stream ([B, S, kvWidth]), when the model has them. */
     var valueEmbedding: Tensor? = null
 
-    /** Loops the core actually ran (fewer than declared under early exit, random depth or halting). */
+    /**
+     * Loops the core actually ran (fewer than declared under early exit, random depth or halting).
+     */
     var loopsRun: Int = 0
 
-    /** Loops to run instead of the spec's (inference only, early exit off): depth curves and extrapolation. */
+    /**
+     * Loops to run instead of the spec's (inference only, early exit off): depth curves and
+     * extrapolation.
+     */
     var depth: Int? = null
 
-    /** Called with the stream after every loop, as the rest of the model would see it if the loop ended there. */
+    /**
+     * Called with the stream after every loop, as the rest of the model would see it if the loop
+     * ended there.
+     */
     var onLoop: ((Tensor) -> Unit)? = null
 
     private val weighted = mutableListOf<Tensor>()
@@ -85,30 +102,38 @@ internal class Forward(
     private var count: Pair<Tensor, Tensor>? = null
 
     /** The mean of a per-position tensor ([B, S] or [B, S, 1]) over the positions that count. */
-    fun positionMean(x: Tensor): Tensor = with(ops) {
-        val weights = streamMask ?: error("positionMean needs a loss mask: call it only when wantsLoss")
-        val flat = reshape(x, weights.shape)
-        sumAll(flat * weights) / positionCount(weights)
-    }
+    fun positionMean(x: Tensor): Tensor =
+        with(ops) {
+            val weights =
+                streamMask ?: error("positionMean needs a loss mask: call it only when wantsLoss")
+            val flat = reshape(x, weights.shape)
+            sumAll(flat * weights) / positionCount(weights)
+        }
 
     /** The positions that count under [weights], computed once per stream mask. */
-    private fun positionCount(weights: Tensor): Tensor = with(ops) {
-        count?.takeIf { it.first === weights }?.let { return it.second }
-        // A tiny epsilon instead of max(count, 1): a batch of padding alone gives 0, never NaN.
-        (sumAll(weights) + full(1e-6, emptyList())).also { count = weights to it }
-    }
+    private fun positionCount(weights: Tensor): Tensor =
+        with(ops) {
+            count
+                ?.takeIf { it.first === weights }
+                ?.let {
+                    return it.second
+                }
+            // A tiny epsilon instead of max(count, 1): a batch of padding alone gives 0, never NaN.
+            (sumAll(weights) + full(1e-6, emptyList())).also { count = weights to it }
+        }
 
     /** The model's output: [main] plus every weighted auxiliary term, with every metric. */
-    fun finish(main: Tensor): ModelOutput = with(ops) {
-        var total = main
-        for ((name, entry) in averaged) {
-            val (weight, values) = entry
-            val mean = scale(values.reduce { a, b -> a + b }, 1.0 / values.size)
-            metrics[name] = mean
-            if (weight != 0.0) total = total + scale(mean, weight)
+    fun finish(main: Tensor): ModelOutput =
+        with(ops) {
+            var total = main
+            for ((name, entry) in averaged) {
+                val (weight, values) = entry
+                val mean = scale(values.reduce { a, b -> a + b }, 1.0 / values.size)
+                metrics[name] = mean
+                if (weight != 0.0) total = total + scale(mean, weight)
+            }
+            for (term in weighted) total = total + term
+            if (metrics.isNotEmpty()) metrics["lm_loss"] = main
+            ModelOutput(total, metrics.toMap())
         }
-        for (term in weighted) total = total + term
-        if (metrics.isNotEmpty()) metrics["lm_loss"] = main
-        ModelOutput(total, metrics.toMap())
-    }
 }

@@ -8,36 +8,52 @@ import kotlin.math.pow
 import kotlin.math.sin
 
 /**
- * Position tables that every step needs again (causal masks, RoPE angles), built once per shape
- * and kept on the device. Bounded, because generation asks for one per sequence length.
+ * Position tables that every step needs again (causal masks, RoPE angles), built once per shape and
+ * kept on the device. Bounded, because generation asks for one per sequence length.
  */
-internal class ConstantCache(private val manager: NDManager, private val capacity: Int = 64) : AutoCloseable {
-    private val cache = object : LinkedHashMap<String, NDArray>(16, 0.75f, true) {
-        override fun removeEldestEntry(eldest: MutableMap.MutableEntry<String, NDArray>): Boolean =
-            (size > capacity).also { if (it) eldest.value.close() }
-    }
+internal class ConstantCache(private val manager: NDManager, private val capacity: Int = 64) :
+    AutoCloseable {
+    private val cache =
+        object : LinkedHashMap<String, NDArray>(16, 0.75f, true) {
+            override fun removeEldestEntry(
+                eldest: MutableMap.MutableEntry<String, NDArray>
+            ): Boolean = (size > capacity).also { if (it) eldest.value.close() }
+        }
 
     /** [length, length] additive mask: 0 where a query may look (key ≤ query), -∞ elsewhere. */
-    fun causalMask(length: Int): NDArray = cache.getOrPut("mask:$length") {
-        val values = FloatArray(length * length) { i -> if (i % length > i / length) Float.NEGATIVE_INFINITY else 0f }
-        manager.create(values, Shape(length.toLong(), length.toLong()))
-    }
+    fun causalMask(length: Int): NDArray =
+        cache.getOrPut("mask:$length") {
+            val values =
+                FloatArray(length * length) { i ->
+                    if (i % length > i / length) Float.NEGATIVE_INFINITY else 0f
+                }
+            manager.create(values, Shape(length.toLong(), length.toLong()))
+        }
 
     /** cos and sin tables [length, headSize] for positions offset until offset + length. */
     fun rope(length: Int, headSize: Int, base: Double, offset: Int): Pair<NDArray, NDArray> {
         val key = "rope:$length:$headSize:$base:$offset"
-        val cosTable = cache.getOrPut("$key:cos") { ropeTable(length, headSize, base, offset, ::cos) }
-        val sinTable = cache.getOrPut("$key:sin") { ropeTable(length, headSize, base, offset, ::sin) }
+        val cosTable =
+            cache.getOrPut("$key:cos") { ropeTable(length, headSize, base, offset, ::cos) }
+        val sinTable =
+            cache.getOrPut("$key:sin") { ropeTable(length, headSize, base, offset, ::sin) }
         return cosTable to sinTable
     }
 
-    private fun ropeTable(length: Int, headSize: Int, base: Double, offset: Int, f: (Double) -> Double): NDArray {
+    private fun ropeTable(
+        length: Int,
+        headSize: Int,
+        base: Double,
+        offset: Int,
+        f: (Double) -> Double,
+    ): NDArray {
         val half = headSize / 2
-        val values = FloatArray(length * headSize) { i ->
-            val position = offset + i / headSize
-            val frequency = 1.0 / base.pow((i % headSize % half).toDouble() * 2 / headSize)
-            f(position * frequency).toFloat()
-        }
+        val values =
+            FloatArray(length * headSize) { i ->
+                val position = offset + i / headSize
+                val frequency = 1.0 / base.pow((i % headSize % half).toDouble() * 2 / headSize)
+                f(position * frequency).toFloat()
+            }
         return manager.create(values, Shape(length.toLong(), headSize.toLong()))
     }
 

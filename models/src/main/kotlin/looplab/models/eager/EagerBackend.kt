@@ -7,8 +7,8 @@ import ai.djl.ndarray.NDResource
 import ai.djl.training.GradientCollector
 
 /**
- * Runs [EagerOps] on one device. DJL's autograd state is per thread and only one gradient
- * collector may be open per JVM, so a backend must be used from a single thread throughout.
+ * Runs [EagerOps] on one device. DJL's autograd state is per thread and only one gradient collector
+ * may be open per JVM, so a backend must be used from a single thread throughout.
  */
 public class EagerBackend(public val device: Device = Device.cpu()) : AutoCloseable {
     /** Owns every long-lived array of this backend (parameters, optimizer state, constants). */
@@ -22,7 +22,10 @@ public class EagerBackend(public val device: Device = Device.cpu()) : AutoClosea
      * freed with it, and are given back to their owners afterwards. Read what you need on the host
      * before returning: tensors do not outlive the block.
      */
-    public fun <R> scoped(vararg longLived: Collection<NDResource>, block: (EagerOps, NDManager) -> R): R {
+    public fun <R> scoped(
+        vararg longLived: Collection<NDResource>,
+        block: (EagerOps, NDManager) -> R,
+    ): R {
         check(Thread.currentThread() === owner) {
             "the eager backend was created on ${owner.name} but used on ${Thread.currentThread().name}: keep tensor work on one thread"
         }

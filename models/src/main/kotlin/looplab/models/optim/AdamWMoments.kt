@@ -15,15 +15,25 @@ internal class AdamWMoments(val refs: List<ParamRef>, store: ParameterStore, man
     val second: Map<ParamRef, NDArray> = refs.associateWith { manager.zeros(store.array(it).shape) }
 
     /** Both moments by parameter name. */
-    fun snapshot(): Map<String, FloatArray> = refs.flatMap { ref ->
-        listOf("m.${ref.name}" to first.getValue(ref).toFloatArray(), "v.${ref.name}" to second.getValue(ref).toFloatArray())
-    }.toMap()
+    fun snapshot(): Map<String, FloatArray> =
+        refs
+            .flatMap { ref ->
+                listOf(
+                    "m.${ref.name}" to first.getValue(ref).toFloatArray(),
+                    "v.${ref.name}" to second.getValue(ref).toFloatArray(),
+                )
+            }
+            .toMap()
 
     /** Sets both moments from a [snapshot]. */
     fun load(tensors: Map<String, FloatArray>) {
         for (ref in refs) {
-            first.getValue(ref).set(tensors["m.${ref.name}"] ?: error("optimizer state lacks m.${ref.name}"))
-            second.getValue(ref).set(tensors["v.${ref.name}"] ?: error("optimizer state lacks v.${ref.name}"))
+            first
+                .getValue(ref)
+                .set(tensors["m.${ref.name}"] ?: error("optimizer state lacks m.${ref.name}"))
+            second
+                .getValue(ref)
+                .set(tensors["v.${ref.name}"] ?: error("optimizer state lacks v.${ref.name}"))
         }
     }
 }
@@ -32,9 +42,12 @@ internal class AdamWMoments(val refs: List<ParamRef>, store: ParameterStore, man
 internal class Momentum(val refs: List<ParamRef>, store: ParameterStore, manager: NDManager) {
     val arrays: Map<ParamRef, NDArray> = refs.associateWith { manager.zeros(store.array(it).shape) }
 
-    fun snapshot(): Map<String, FloatArray> = refs.associate { "m.${it.name}" to arrays.getValue(it).toFloatArray() }
+    fun snapshot(): Map<String, FloatArray> =
+        refs.associate { "m.${it.name}" to arrays.getValue(it).toFloatArray() }
 
     fun load(tensors: Map<String, FloatArray>) {
-        for (ref in refs) arrays.getValue(ref).set(tensors["m.${ref.name}"] ?: error("optimizer state lacks m.${ref.name}"))
+        for (ref in refs) arrays
+            .getValue(ref)
+            .set(tensors["m.${ref.name}"] ?: error("optimizer state lacks m.${ref.name}"))
     }
 }

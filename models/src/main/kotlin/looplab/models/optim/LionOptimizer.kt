@@ -6,8 +6,8 @@ import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
 
 /**
- * Lion, op by op: `c = β1·m + (1−β1)·g`, `p ← p·(1 − lr·wd) − lr·sign(c)`, then
- * `m ← β2·m + (1−β2)·g`. Its state is one momentum per parameter (`m.<name>`) and the step count.
+ * Lion, op by op: `c = β1·m + (1−β1)·g`, `p ← p·(1 − lr·wd) − lr·sign(c)`, then `m ← β2·m +
+ * (1−β2)·g`. Its state is one momentum per parameter (`m.<name>`) and the step count.
  */
 public class LionOptimizer(
     private val store: ParameterStore,
@@ -32,10 +32,16 @@ public class LionOptimizer(
             for (group in groups) {
                 val rate = lr * group.lrScale
                 for (ref in group.refs) {
-                    val g = gradients.getValue(ref).let { if (clip != 1.0) it.mul(clip.toFloat()) else it }
+                    val g =
+                        gradients.getValue(ref).let {
+                            if (clip != 1.0) it.mul(clip.toFloat()) else it
+                        }
                     val m = momentum.arrays.getValue(ref)
                     val p = store.array(ref)
-                    val update = m.mul(config.beta1.toFloat()).addi(g.mul((1 - config.beta1).toFloat())).sign()
+                    val update =
+                        m.mul(config.beta1.toFloat())
+                            .addi(g.mul((1 - config.beta1).toFloat()))
+                            .sign()
                     if (group.decay) p.muli((1 - rate * config.weightDecay).toFloat())
                     p.subi(update.muli(rate.toFloat()))
                     m.muli(config.beta2.toFloat()).addi(g.mul((1 - config.beta2).toFloat()))

@@ -1,6 +1,8 @@
 package looplab.models.optim
 
-/** Updates a parameter store from the gradients on it, and can save and restore its state exactly. */
+/**
+ * Updates a parameter store from the gradients on it, and can save and restore its state exactly.
+ */
 public interface Optimizer {
     /** Updates taken so far. */
     public val steps: Long
@@ -17,5 +19,6 @@ public interface Optimizer {
     public fun zeroGradients()
 
     public fun snapshot(): OptimizerState
+
     public fun load(state: OptimizerState)
 }

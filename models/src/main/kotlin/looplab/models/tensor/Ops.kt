@@ -1,8 +1,8 @@
 package looplab.models.tensor
 
 /**
- * The tensor operations looplab's models are written in. A backend implements them: eagerly on
- * DJL NDArrays, or by emitting a program to compile. Model code therefore never branches on tensor
+ * The tensor operations looplab's models are written in. A backend implements them: eagerly on DJL
+ * NDArrays, or by emitting a program to compile. Model code therefore never branches on tensor
  * values; everything it decides, it decides from shapes and configuration.
  *
  * Shapes follow PyTorch: `B` batch, `T` time, `H` heads, `D` head size, `V` vocabulary.
@@ -29,9 +29,13 @@ public interface Ops {
     // --- element-wise -------------------------------------------------------------------------
 
     public fun add(a: Tensor, b: Tensor): Tensor
+
     public fun sub(a: Tensor, b: Tensor): Tensor
+
     public fun mul(a: Tensor, b: Tensor): Tensor
+
     public fun scale(x: Tensor, factor: Double): Tensor
+
     public fun sigmoid(x: Tensor): Tensor
 
     /** x · sigmoid(x), the gate of SwiGLU. */
@@ -46,6 +50,7 @@ public interface Ops {
 
     /** Elements [start, end) along [axis]. */
     public fun slice(x: Tensor, axis: Int, start: Int, end: Int): Tensor
+
     public fun concat(xs: List<Tensor>, axis: Int): Tensor
 
     // --- linear algebra and reductions --------------------------------------------------------
@@ -55,8 +60,11 @@ public interface Ops {
 
     /** `x @ w` with `w` of shape [in, out]: looplab stores weights input-major, as JAX does. */
     public fun linear(x: Tensor, w: Tensor): Tensor
+
     public fun mean(x: Tensor, axis: Int, keepDim: Boolean = false): Tensor
+
     public fun sumAll(x: Tensor): Tensor
+
     public fun softmax(x: Tensor, axis: Int): Tensor
 
     // --- transformer building blocks ----------------------------------------------------------
@@ -74,8 +82,8 @@ public interface Ops {
     public fun rope(x: Tensor, base: Double, offset: Int = 0): Tensor
 
     /**
-     * Softmax attention in which position t sees positions ≤ t only; [q], [k], [v] are [B, H, T, D],
-     * scores are scaled by 1/√D.
+     * Softmax attention in which position t sees positions ≤ t only; [q], [k], [v] are
+     * [B, H, T, D], scores are scaled by 1/√D.
      */
     public fun causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor
 
@@ -106,7 +114,9 @@ public interface Ops {
      */
     public fun crossEntropy(logits: Tensor, targets: Tensor, mask: Tensor): Tensor
 
-    /** log softmax([logits])[target] at every position: [B, T] from [B, T, V] logits and [B, T] ids. */
+    /**
+     * log softmax([logits])[target] at every position: [B, T] from [B, T, V] logits and [B, T] ids.
+     */
     public fun tokenLogProbs(logits: Tensor, targets: Tensor): Tensor
 
     // --- added for the model zoo (each maps to plain ATen ops) ---------------------------------
@@ -136,10 +146,10 @@ public interface Ops {
     public fun broadcastTo(x: Tensor, shape: List<Int>): Tensor
 
     /**
-     * Depthwise convolution over time of [x] ([B, T, C]) with [weight] ([C, K]): output t is
-     * `Σ_k weight[c, k] · x[t - (K - 1 - k)·dilation]`, zero before the sequence starts. Padding is
-     * on the left only, so position t never sees t + 1 (aten::constant_pad_nd, then aten::conv1d
-     * with groups = C on the [B, C, T] transpose).
+     * Depthwise convolution over time of [x] ([B, T, C]) with [weight] ([C, K]): output t is `Σ_k
+     * weight[c, k] · x[t - (K - 1 - k)·dilation]`, zero before the sequence starts. Padding is on
+     * the left only, so position t never sees t + 1 (aten::constant_pad_nd, then aten::conv1d with
+     * groups = C on the [B, C, T] transpose).
      */
     public fun causalConv1d(x: Tensor, weight: Tensor, dilation: Int = 1): Tensor
 
@@ -150,7 +160,9 @@ public interface Ops {
      */
     public fun topkMask(x: Tensor, k: Int): Tensor
 
-    /** The smaller of a and b, element-wise (aten::minimum); the gradient goes to the smaller one. */
+    /**
+     * The smaller of a and b, element-wise (aten::minimum); the gradient goes to the smaller one.
+     */
     public fun minimum(a: Tensor, b: Tensor): Tensor
 
     /** [x] limited to [[min], [max]] (aten::clamp); the gradient is 0 where a limit applies. */
@@ -169,8 +181,12 @@ public interface Ops {
     // --- operators, so model code reads like the maths -----------------------------------------
 
     public operator fun Tensor.plus(other: Tensor): Tensor = add(this, other)
+
     public operator fun Tensor.minus(other: Tensor): Tensor = sub(this, other)
+
     public operator fun Tensor.times(other: Tensor): Tensor = mul(this, other)
+
     public operator fun Tensor.times(factor: Double): Tensor = scale(this, factor)
+
     public operator fun Tensor.div(other: Tensor): Tensor = divide(this, other)
 }

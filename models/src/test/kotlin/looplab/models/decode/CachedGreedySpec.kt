@@ -1,11 +1,10 @@
 package looplab.models.decode
 
-import io.kotest.assertions.withClue
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.datatest.withData
-import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
+import kotlin.random.Random
 import looplab.dsl.Precision
 import looplab.models.Executor
 import looplab.models.Models
@@ -14,50 +13,83 @@ import looplab.models.eager.EagerExecutor
 import looplab.models.eager.ParameterStore
 import looplab.models.testBackend
 import looplab.models.zoo
-import kotlin.random.Random
 
 /**
  * Cached decoding gives the text of recomputation, for every part and preset of the zoo on both
  * backends: greedy text, a batch of prompts of different lengths against each prompt alone, and
  * seeded sampling.
  */
-class CachedGreedySpec : FunSpec({
-    val vocab = 23
-    val backends: Map<String, Executor> = mapOf("eager" to EagerExecutor(testBackend), "compiled" to CompiledExecutor(testBackend, Precision.Fp32))
-    val cases = zoo.flatMap { (name, spec) -> backends.map { (kind, executor) -> "$name, $kind" to (spec.forDecoding() to executor) } }.toMap()
+class CachedGreedySpec :
+    FunSpec({
+        val vocab = 23
+        val backends: Map<String, Executor> =
+            mapOf(
+                "eager" to EagerExecutor(testBackend),
+                "compiled" to CompiledExecutor(testBackend, Precision.Fp32),
+            )
+        val cases =
+            zoo.flatMap { (name, spec) ->
+                    backends.map { (kind, executor) ->
+                        "$name, $kind" to (spec.forDecoding() to executor)
+                    }
+                }
+                .toMap()
 
-    fun setUp(spec: looplab.dsl.ModelSpec, executor: Executor, block: (Generator, looplab.models.LanguageModel, ParameterStore) -> Unit) {
-        val model = Models.build(spec, vocab)
-        ParameterStore(model.parameters, testBackend, seed = 7).use { store ->
-            store.perturb(11)
-            block(Generator(model, store, executor, testBackend.manager), model, store)
-        }
-    }
-
-    context("cached greedy text equals uncached, and a batch of mixed lengths equals each prompt alone") {
-        withData(cases) { (spec, executor) ->
-            setUp(spec, executor) { generator, model, store ->
-                val random = Random(5)
-                val prompts = listOf(3, 7, 5, 7).map { n -> IntArray(n) { random.nextInt(vocab) } }
-                val config = SamplingConfig(maxNewTokens = 8, stopTokens = setOf(0))
-                val batch = generator.generate(prompts, config)
-                // The reference recomputes on the eager backend: a compiled program per sequence length would make it slow.
-                val uncached = Generator(model, store, backends.getValue("eager"), testBackend.manager).uncached(prompts, config)
-                batch.map { it.toList() } shouldBe uncached.map { it.toList() }
-                val alone = prompts.map { generator.generate(listOf(it), config).single().toList() }
-                batch.map { it.toList() } shouldBe alone
+        fun setUp(
+            spec: looplab.dsl.ModelSpec,
+            executor: Executor,
+            block: (Generator, looplab.models.LanguageModel, ParameterStore) -> Unit,
+        ) {
+            val model = Models.build(spec, vocab)
+            ParameterStore(model.parameters, testBackend, seed = 7).use { store ->
+                store.perturb(11)
+                block(Generator(model, store, executor, testBackend.manager), model, store)
             }
         }
-    }
 
-    test("sampling with a seed is reproducible, row by row, and another seed differs") {
-        setUp(zoo.getValue("baseline").forDecoding(), backends.getValue("eager")) { generator, _, _ ->
-            val prompts = listOf(intArrayOf(1, 2, 3), intArrayOf(4, 5))
-            val config = SamplingConfig(maxNewTokens = 16, temperature = 1.0, topK = 10, topP = 0.9, repetitionPenalty = 1.3, seed = 42)
-            val once = generator.generate(prompts, config).map { it.toList() }
-            generator.generate(prompts, config).map { it.toList() } shouldBe once
-            generator.generate(prompts.take(1), config).single().toList() shouldBe once[0]
-            generator.generate(prompts, config.copy(seed = 43)).map { it.toList() } shouldNotBe once
+        context(
+            "cached greedy text equals uncached, and a batch of mixed lengths equals each prompt alone"
+        ) {
+            withData(cases) { (spec, executor) ->
+                setUp(spec, executor) { generator, model, store ->
+                    val random = Random(5)
+                    val prompts =
+                        listOf(3, 7, 5, 7).map { n -> IntArray(n) { random.nextInt(vocab) } }
+                    val config = SamplingConfig(maxNewTokens = 8, stopTokens = setOf(0))
+                    val batch = generator.generate(prompts, config)
+                    // The reference recomputes on the eager backend: a compiled program per
+                    // sequence length would make it slow.
+                    val uncached =
+                        Generator(model, store, backends.getValue("eager"), testBackend.manager)
+                            .uncached(prompts, config)
+                    batch.map { it.toList() } shouldBe uncached.map { it.toList() }
+                    val alone =
+                        prompts.map { generator.generate(listOf(it), config).single().toList() }
+                    batch.map { it.toList() } shouldBe alone
+                }
+            }
         }
-    }
-})
+
+        test("sampling with a seed is reproducible, row by row, and another seed differs") {
+            setUp(zoo.getValue("baseline").forDecoding(), backends.getValue("eager")) {
+                generator,
+                _,
+                _ ->
+                val prompts = listOf(intArrayOf(1, 2, 3), intArrayOf(4, 5))
+                val config =
+                    SamplingConfig(
+                        maxNewTokens = 16,
+                        temperature = 1.0,
+                        topK = 10,
+                        topP = 0.9,
+                        repetitionPenalty = 1.3,
+                        seed = 42,
+                    )
+                val once = generator.generate(prompts, config).map { it.toList() }
+                generator.generate(prompts, config).map { it.toList() } shouldBe once
+                generator.generate(prompts.take(1), config).single().toList() shouldBe once[0]
+                generator.generate(prompts, config.copy(seed = 43)).map { it.toList() } shouldNotBe
+                    once
+            }
+        }
+    })

@@ -1,9 +1,9 @@
 package looplab.models.decode
 
-import looplab.dsl.ModelSpec
-import looplab.models.eager.ParameterStore
 import kotlin.math.sqrt
 import kotlin.random.Random
+import looplab.dsl.ModelSpec
+import looplab.models.eager.ParameterStore
 
 /**
  * Relative L2 error of [actual] against [reference], with an absolute floor on the reference's
@@ -27,8 +27,14 @@ fun relativeL2(actual: FloatArray, reference: FloatArray, floor: Double = 1e-3):
  */
 fun ParameterStore.perturb(seed: Int, size: Float = 0.1f) {
     val random = Random(seed)
-    load(snapshot().mapValues { (_, values) -> FloatArray(values.size) { values[it] + size * (random.nextFloat() * 2 - 1) } })
+    load(
+        snapshot().mapValues { (_, values) ->
+            FloatArray(values.size) { values[it] + size * (random.nextFloat() * 2 - 1) }
+        }
+    )
 }
 
-/** The spec with a context long enough for a prompt and 32 decoded tokens (learned positions, NTK). */
+/**
+ * The spec with a context long enough for a prompt and 32 decoded tokens (learned positions, NTK).
+ */
 fun ModelSpec.forDecoding(): ModelSpec = copy(contextLength = 64)

@@ -1,14 +1,16 @@
 package looplab.pipelines.bench
 
+import kotlin.random.Random
 import looplab.models.Models
 import looplab.models.decode.Generator
 import looplab.models.decode.SamplingConfig
 import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
 import looplab.pipelines.train.Execution
-import kotlin.random.Random
 
-/** Decoding speed of one model, mode, batch and context: cached steps against full recomputation. */
+/**
+ * Decoding speed of one model, mode, batch and context: cached steps against full recomputation.
+ */
 public class GenerateResult(
     public val model: String,
     public val mode: String,
@@ -18,29 +20,44 @@ public class GenerateResult(
     public val prefillMillis: Double,
     /** Generated tokens per second (all rows) of the cached decoding steps, prefill excluded. */
     public val cachedTokensPerSecond: Double,
-    /** The same without a cache (each token recomputes the whole sequence); null when not measured. */
+    /**
+     * The same without a cache (each token recomputes the whole sequence); null when not measured.
+     */
     public val uncachedTokensPerSecond: Double?,
 ) {
-    public val ratio: Double? get() = uncachedTokensPerSecond?.let { cachedTokensPerSecond / it }
+    public val ratio: Double?
+        get() = uncachedTokensPerSecond?.let { cachedTokensPerSecond / it }
 }
 
 /**
  * `looplab bench generate`: random prompts of [GenerateResult.context] tokens into a freshly
- * initialised model, then greedy decoding with no stop token (every row runs the full length).
- * One untimed generation first compiles the programs.
+ * initialised model, then greedy decoding with no stop token (every row runs the full length). One
+ * untimed generation first compiles the programs.
  */
 public class GenerateBench(private val backend: EagerBackend) {
-    public fun measure(model: BenchModel, mode: BenchMode, batch: Int, context: Int, newTokens: Int, uncachedTokens: Int): GenerateResult {
+    public fun measure(
+        model: BenchModel,
+        mode: BenchMode,
+        batch: Int,
+        context: Int,
+        newTokens: Int,
+        uncachedTokens: Int,
+    ): GenerateResult {
         val lm = Models.build(model.spec, model.vocabSize)
         ParameterStore(lm.parameters, backend, seed = 1).use { store ->
             val executor = Execution.executor(mode.backend, mode.precision, backend)
             try {
                 val generator = Generator(lm, store, executor, backend.manager)
                 val random = Random(7)
-                val prompts = List(batch) { IntArray(context) { random.nextInt(3, model.vocabSize) } }
+                val prompts =
+                    List(batch) { IntArray(context) { random.nextInt(3, model.vocabSize) } }
                 generator.generate(prompts, SamplingConfig(maxNewTokens = 3))
                 val horizon = context + newTokens
-                val capacity = (lm as? looplab.models.decoder.RecursiveDecoder)?.memoryTokens.let { (it ?: 0) + horizon }.let { (it + 63) / 64 * 64 }
+                val capacity =
+                    (lm as? looplab.models.decoder.RecursiveDecoder)
+                        ?.memoryTokens
+                        .let { (it ?: 0) + horizon }
+                        .let { (it + 63) / 64 * 64 }
                 val prefillStart = System.nanoTime()
                 val (first, state) = generator.prefill(prompts, capacity, horizon)
                 val prefill = (System.nanoTime() - prefillStart) / 1e6
@@ -48,18 +65,31 @@ public class GenerateBench(private val backend: EagerBackend) {
                 state.use {
                     var logits = first
                     for (step in 0 until newTokens - 1) {
-                        val next = IntArray(batch) { row -> argmax(logits, row * model.vocabSize, model.vocabSize) }
+                        val next =
+                            IntArray(batch) { row ->
+                                argmax(logits, row * model.vocabSize, model.vocabSize)
+                            }
                         logits = generator.step(state, next, IntArray(batch) { context + step })
                     }
                 }
                 val cached = batch * (newTokens - 1) / ((System.nanoTime() - decodeStart) / 1e9)
-                val uncached = if (uncachedTokens <= 0) null else {
-                    generator.uncached(prompts, SamplingConfig(maxNewTokens = 1))
-                    val start = System.nanoTime()
-                    generator.uncached(prompts, SamplingConfig(maxNewTokens = uncachedTokens))
-                    batch * uncachedTokens / ((System.nanoTime() - start) / 1e9)
-                }
-                return GenerateResult(model.name, mode.toString(), batch, context, prefill, cached, uncached)
+                val uncached =
+                    if (uncachedTokens <= 0) null
+                    else {
+                        generator.uncached(prompts, SamplingConfig(maxNewTokens = 1))
+                        val start = System.nanoTime()
+                        generator.uncached(prompts, SamplingConfig(maxNewTokens = uncachedTokens))
+                        batch * uncachedTokens / ((System.nanoTime() - start) / 1e9)
+                    }
+                return GenerateResult(
+                    model.name,
+                    mode.toString(),
+                    batch,
+                    context,
+                    prefill,
+                    cached,
+                    uncached,
+                )
             } finally {
                 (executor as? AutoCloseable)?.close()
             }

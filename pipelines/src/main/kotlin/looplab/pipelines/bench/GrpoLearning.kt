@@ -1,5 +1,6 @@
 package looplab.pipelines.bench
 
+import java.nio.file.Path
 import looplab.curriculum.chat.ChatMixture
 import looplab.curriculum.chat.ChatSource
 import looplab.curriculum.text.ByteTokenizer
@@ -22,7 +23,6 @@ import looplab.pipelines.posttrain.grpo.GrpoTraining
 import looplab.pipelines.posttrain.grpo.SupervisedWarmup
 import looplab.pipelines.run.Checkpoint
 import looplab.pipelines.train.StopRequest
-import java.nio.file.Path
 
 /** What one seed of [GrpoLearning] measured. */
 public class GrpoLearningOutcome(
@@ -35,58 +35,133 @@ public class GrpoLearningOutcome(
     /** Every optimizer step's metrics, in order. */
     public val steps: List<TrainMetrics>,
 ) {
-    public val maxKl: Double get() = steps.maxOf { it.extra.getValue("kl") }
+    public val maxKl: Double
+        get() = steps.maxOf { it.extra.getValue("kl") }
 
     /** Mean reward of the generation batches, in order. */
-    public val rewards: List<Double> get() = steps.mapNotNull { it.extra["reward_mean"] }
+    public val rewards: List<Double>
+        get() = steps.mapNotNull { it.extra["reward_mean"] }
 }
 
 /**
- * GRPO on a tiny model (CPU, minutes), end to end through [GrpoTraining]: the model is warmed up
- * on [DigitSums] (supervised, a few hundred steps, so it knows the format and some sums), then
- * GRPO runs on the same task; held-out accuracy is measured before and after.
+ * GRPO on a tiny model (CPU, minutes), end to end through [GrpoTraining]: the model is warmed up on
+ * [DigitSums] (supervised, a few hundred steps, so it knows the format and some sums), then GRPO
+ * runs on the same task; held-out accuracy is measured before and after.
  */
 public class GrpoLearning(
     public val warmupSteps: Int = 150,
     public val stage: GrpoSpec = defaultStage(),
 ) {
-    /** One seed; checkpoints go to [dir]. With [stop], the stage saves and stops (throws) when it is requested. */
+    /**
+     * One seed; checkpoints go to [dir]. With [stop], the stage saves and stops (throws) when it is
+     * requested.
+     */
     @JvmOverloads
-    public fun run(seed: Long, dir: Path, resume: Boolean = false, stop: StopRequest = StopRequest(), listener: TrainingListener = object : TrainingListener {}): GrpoLearningOutcome =
+    public fun run(
+        seed: Long,
+        dir: Path,
+        resume: Boolean = false,
+        stop: StopRequest = StopRequest(),
+        listener: TrainingListener = object : TrainingListener {},
+    ): GrpoLearningOutcome =
         EagerBackend().use { backend ->
             val model = Models.build(tinyModel, ByteTokenizer.vocabSize)
             ParameterStore(model.parameters, backend, seed).use { store ->
                 val executor = EagerExecutor(backend)
                 val prompts = ChatMixture(listOf(ChatSource.Generated(DigitSums, 1.0)), seed)
-                SupervisedWarmup.run(model, store, executor, backend, ByteTokenizer, prompts, warmupSteps, batchSize = 32, lr = 3e-3)
+                SupervisedWarmup.run(
+                    model,
+                    store,
+                    executor,
+                    backend,
+                    ByteTokenizer,
+                    prompts,
+                    warmupSteps,
+                    batchSize = 32,
+                    lr = 3e-3,
+                )
                 val steps = mutableListOf<TrainMetrics>()
                 val evals = mutableListOf<EvalMetrics>()
-                val record = object : TrainingListener {
-                    override fun stepped(metrics: TrainMetrics, logged: Boolean) { steps += metrics; listener.stepped(metrics, logged) }
-                    override fun evaluated(metrics: EvalMetrics) { evals += metrics; listener.evaluated(metrics) }
-                }
-                GrpoTraining(stage, "tiny", model, store, backend, executor, Backend.Eager, ByteTokenizer, prompts, seed, Checkpoint(dir), resume, record, stop = stop).run()
+                val record =
+                    object : TrainingListener {
+                        override fun stepped(metrics: TrainMetrics, logged: Boolean) {
+                            steps += metrics
+                            listener.stepped(metrics, logged)
+                        }
+
+                        override fun evaluated(metrics: EvalMetrics) {
+                            evals += metrics
+                            listener.evaluated(metrics)
+                        }
+                    }
+                GrpoTraining(
+                        stage,
+                        "tiny",
+                        model,
+                        store,
+                        backend,
+                        executor,
+                        Backend.Eager,
+                        ByteTokenizer,
+                        prompts,
+                        seed,
+                        Checkpoint(dir),
+                        resume,
+                        record,
+                        stop = stop,
+                    )
+                    .run()
                 fun cell(e: EvalMetrics) = e.accuracy.first { it.split == "iid" }
-                fun format(e: EvalMetrics) = Regex("iid: answer format (\\d+)/(\\d+)").find(e.notes.first())!!.groupValues.let { it[1].toDouble() / it[2].toDouble() }
+                fun format(e: EvalMetrics) =
+                    Regex("iid: answer format (\\d+)/(\\d+)")
+                        .find(e.notes.first())!!
+                        .groupValues
+                        .let { it[1].toDouble() / it[2].toDouble() }
                 val first = evals.firstOrNull()
-                GrpoLearningOutcome(seed, first?.let { cell(it).accuracy } ?: Double.NaN, cell(evals.last()).accuracy,
-                    first?.let(::format) ?: Double.NaN, format(evals.last()), steps)
+                GrpoLearningOutcome(
+                    seed,
+                    first?.let { cell(it).accuracy } ?: Double.NaN,
+                    cell(evals.last()).accuracy,
+                    first?.let(::format) ?: Double.NaN,
+                    format(evals.last()),
+                    steps,
+                )
             }
         }
 
     public companion object {
         /** Two layers of width 64 on bytes. */
-        public val tinyModel: looplab.dsl.ModelSpec = experiment("grpo-learn") {
-            model("tiny") { width = 64; heads = 4; layers = 2; contextLength = 64; vocabSize = ByteTokenizer.vocabSize }
-        }.models.single()
+        public val tinyModel: looplab.dsl.ModelSpec =
+            experiment("grpo-learn") {
+                    model("tiny") {
+                        width = 64
+                        heads = 4
+                        layers = 2
+                        contextLength = 64
+                        vocabSize = ByteTokenizer.vocabSize
+                    }
+                }
+                .models
+                .single()
 
-        /** Groups of 8 on 8 prompts per batch, 2 updates per batch, β 0.04, a rate for a tiny model. */
+        /**
+         * Groups of 8 on 8 prompts per batch, 2 updates per batch, β 0.04, a rate for a tiny model.
+         */
         @JvmStatic
         @JvmOverloads
-        public fun defaultStage(batches: Long = 30, updatesPerBatch: Int = 2): GrpoSpec = GrpoSpec(
-            "grpo", "warmup", Steps(batches), promptsPerStep = 8, groupSize = 8, updatesPerBatch = updatesPerBatch,
-            maxNewTokens = 8, lr = ConstantLr(1e-3), prompts = ChatDataSpec(listOf(CustomChat(DigitSums.id))),
-            evalSamples = 128, logEvery = Steps(1),
-        )
+        public fun defaultStage(batches: Long = 30, updatesPerBatch: Int = 2): GrpoSpec =
+            GrpoSpec(
+                "grpo",
+                "warmup",
+                Steps(batches),
+                promptsPerStep = 8,
+                groupSize = 8,
+                updatesPerBatch = updatesPerBatch,
+                maxNewTokens = 8,
+                lr = ConstantLr(1e-3),
+                prompts = ChatDataSpec(listOf(CustomChat(DigitSums.id))),
+                evalSamples = 128,
+                logEvery = Steps(1),
+            )
     }
 }

@@ -4,54 +4,75 @@ import ai.djl.Device
 import ai.djl.engine.EngineException
 import ai.djl.pytorch.jni.JniUtils
 import ai.djl.util.cuda.CudaUtils
-import looplab.models.Executor
-import looplab.models.LanguageModel
-import looplab.models.optim.Optimizer
-import looplab.models.params.Params
-import looplab.models.tensor.Ops
-import looplab.models.tensor.Tensor
 import java.nio.file.Path
+import kotlin.random.Random
 import kotlinx.serialization.Serializable
 import looplab.curriculum.data.TokenBatch
 import looplab.dsl.AdamW
+import looplab.dsl.Backend
 import looplab.dsl.Lion
+import looplab.dsl.ModelSpec
 import looplab.dsl.Muon
 import looplab.dsl.OptimizerSpec
-import looplab.dsl.Backend
-import looplab.dsl.ModelSpec
 import looplab.dsl.Precision
+import looplab.models.Executor
+import looplab.models.LanguageModel
 import looplab.models.Models
 import looplab.models.Pass
 import looplab.models.cost.ModelCost
 import looplab.models.eager.EagerBackend
 import looplab.models.eager.ParameterStore
+import looplab.models.optim.Optimizer
+import looplab.models.params.Params
+import looplab.models.tensor.Ops
+import looplab.models.tensor.Tensor
 import looplab.pipelines.train.Execution
 import looplab.pipelines.train.loss
-import kotlin.random.Random
 
 /**
  * One model to measure: its spec, vocabulary and batch. Eager execution keeps every attention
- * matrix of the backward pass in memory, so it gets a smaller [eagerBatch] where that would not fit.
+ * matrix of the backward pass in memory, so it gets a smaller [eagerBatch] where that would not
+ * fit.
  */
-public class BenchModel(public val name: String, public val spec: ModelSpec, public val vocabSize: Int, public val batch: Int, public val eagerBatch: Int = batch) {
-    public fun batchFor(mode: BenchMode): Int = if (mode.backend == Backend.Eager) eagerBatch else batch
+public class BenchModel(
+    public val name: String,
+    public val spec: ModelSpec,
+    public val vocabSize: Int,
+    public val batch: Int,
+    public val eagerBatch: Int = batch,
+) {
+    public fun batchFor(mode: BenchMode): Int =
+        if (mode.backend == Backend.Eager) eagerBatch else batch
 }
 
-/** How to train it: the backend, precision and optimizer (by name: `adamw`, `lion`, `muon`, each with its defaults). */
+/**
+ * How to train it: the backend, precision and optimizer (by name: `adamw`, `lion`, `muon`, each
+ * with its defaults).
+ */
 @Serializable
-public data class BenchMode(val backend: Backend, val precision: Precision, val optimizer: String = "adamw") {
+public data class BenchMode(
+    val backend: Backend,
+    val precision: Precision,
+    val optimizer: String = "adamw",
+) {
     init {
-        require(optimizer in OPTIMIZERS) { "unknown optimizer \"$optimizer\" (${OPTIMIZERS.keys.joinToString()})" }
+        require(optimizer in OPTIMIZERS) {
+            "unknown optimizer \"$optimizer\" (${OPTIMIZERS.keys.joinToString()})"
+        }
     }
 
     /** The optimizer's spec, with its defaults. */
-    public val optimizerSpec: OptimizerSpec get() = OPTIMIZERS.getValue(optimizer)
+    public val optimizerSpec: OptimizerSpec
+        get() = OPTIMIZERS.getValue(optimizer)
 
-    override fun toString(): String = "${backend.name.lowercase()}-${precision.name.lowercase()}" + if (optimizer == "adamw") "" else "-$optimizer"
+    override fun toString(): String =
+        "${backend.name.lowercase()}-${precision.name.lowercase()}" +
+            if (optimizer == "adamw") "" else "-$optimizer"
 
     public companion object {
         /** The optimizers a bench can select, by name. */
-        public val OPTIMIZERS: Map<String, OptimizerSpec> = mapOf("adamw" to AdamW(), "lion" to Lion(), "muon" to Muon())
+        public val OPTIMIZERS: Map<String, OptimizerSpec> =
+            mapOf("adamw" to AdamW(), "lion" to Lion(), "muon" to Muon())
     }
 }
 
@@ -87,36 +108,103 @@ public data class BenchResult(
  * the host, so the device has finished it when the clock stops.
  */
 public class TrainBench(private val backend: EagerBackend, private val peakFlops: Double) {
-    public fun measure(model: BenchModel, mode: BenchMode, sequence: Int, steps: Int, warmup: Int = 3, profile: Path? = null): BenchResult {
+    public fun measure(
+        model: BenchModel,
+        mode: BenchMode,
+        sequence: Int,
+        steps: Int,
+        warmup: Int = 3,
+        profile: Path? = null,
+    ): BenchResult {
         if (backend.device.isGpu) JniUtils.emptyCudaCache()
         val memoryBefore = memoryInUse(backend.device)
         val built = Models.build(model.spec, model.vocabSize)
         val resources = mutableListOf<AutoCloseable>()
         try {
             val store = ParameterStore(built.parameters, backend, seed = 1).also { resources += it }
-            val executor = Execution.executor(mode.backend, mode.precision, backend).also { if (it is AutoCloseable) resources += it }
-            val optimizer = Execution.optimizer(mode.backend, mode.optimizerSpec, store, backend, schedulePeak = BENCH_LR).also { if (it is AutoCloseable) resources += it }
-            return timeSteps(model, mode, sequence, steps, warmup, built, store, executor, optimizer, memoryBefore, profile)
+            val executor =
+                Execution.executor(mode.backend, mode.precision, backend).also {
+                    if (it is AutoCloseable) resources += it
+                }
+            val optimizer =
+                Execution.optimizer(
+                        mode.backend,
+                        mode.optimizerSpec,
+                        store,
+                        backend,
+                        schedulePeak = BENCH_LR,
+                    )
+                    .also { if (it is AutoCloseable) resources += it }
+            return timeSteps(
+                model,
+                mode,
+                sequence,
+                steps,
+                warmup,
+                built,
+                store,
+                executor,
+                optimizer,
+                memoryBefore,
+                profile,
+            )
         } catch (e: EngineException) {
-            // Out of memory and the like: a result that says so, and the next configuration still runs.
+            // Out of memory and the like: a result that says so, and the next configuration still
+            // runs.
             val cost = ModelCost.of(model.spec, model.vocabSize, sequence)
-            return BenchResult(model.name, mode.toString(), backend.device.toString(), model.batchFor(mode), sequence, cost.physicalParams,
-                cost.trainingFlopsPerToken, 0, Double.NaN, 0.0, 0.0, peakFlops, null, Double.NaN, e.message?.lineSequence()?.firstOrNull { it.isNotBlank() })
+            return BenchResult(
+                model.name,
+                mode.toString(),
+                backend.device.toString(),
+                model.batchFor(mode),
+                sequence,
+                cost.physicalParams,
+                cost.trainingFlopsPerToken,
+                0,
+                Double.NaN,
+                0.0,
+                0.0,
+                peakFlops,
+                null,
+                Double.NaN,
+                e.message?.lineSequence()?.firstOrNull { it.isNotBlank() },
+            )
         } finally {
             resources.asReversed().forEach { it.close() }
         }
     }
 
     private fun timeSteps(
-        model: BenchModel, mode: BenchMode, sequence: Int, steps: Int, warmup: Int, built: LanguageModel,
-        store: ParameterStore, executor: Executor, optimizer: Optimizer, memoryBefore: Long?, profile: Path?,
+        model: BenchModel,
+        mode: BenchMode,
+        sequence: Int,
+        steps: Int,
+        warmup: Int,
+        built: LanguageModel,
+        store: ParameterStore,
+        executor: Executor,
+        optimizer: Optimizer,
+        memoryBefore: Long?,
+        profile: Path?,
     ): BenchResult {
         val batch = model.batchFor(mode)
         val random = Random(7)
         val tokens = IntArray(batch * (sequence + 1)) { random.nextInt(model.vocabSize) }
-        val inputs = IntArray(batch * sequence) { tokens[(it / sequence) * (sequence + 1) + it % sequence] }
-        val targets = IntArray(batch * sequence) { tokens[(it / sequence) * (sequence + 1) + it % sequence + 1] }
-        val batchOfTokens = TokenBatch(inputs, targets, FloatArray(batch * sequence) { 1f }, batch, sequence, tokens = batch * sequence)
+        val inputs =
+            IntArray(batch * sequence) { tokens[(it / sequence) * (sequence + 1) + it % sequence] }
+        val targets =
+            IntArray(batch * sequence) {
+                tokens[(it / sequence) * (sequence + 1) + it % sequence + 1]
+            }
+        val batchOfTokens =
+            TokenBatch(
+                inputs,
+                targets,
+                FloatArray(batch * sequence) { 1f },
+                batch,
+                sequence,
+                tokens = batch * sequence,
+            )
         fun loss(step: Long): (Ops, Params) -> List<Tensor> = { ops, params ->
             listOf(built.loss(ops, params, batchOfTokens, Pass(training = true, step = step)).loss)
         }
@@ -140,24 +228,48 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
         val seconds = timed / 1e9
         val tokensPerSecond = batch.toDouble() * sequence * steps / seconds
         return BenchResult(
-            model = model.name, mode = mode.toString(), device = backend.device.toString(), batch = batch, sequence = sequence,
-            physicalParams = cost.physicalParams, trainingFlopsPerToken = cost.trainingFlopsPerToken, steps = steps,
-            stepMillis = 1000 * seconds / steps, tokensPerSecond = tokensPerSecond,
-            mfu = tokensPerSecond * cost.trainingFlopsPerToken / peakFlops, peakFlops = peakFlops,
-            peakMemoryBytes = memoryBefore?.let { peakMemory - it }, finalLoss = loss,
-            forwardMillis = phases[0], backwardMillis = phases[1] - phases[0], optimizerMillis = phases[2],
+            model = model.name,
+            mode = mode.toString(),
+            device = backend.device.toString(),
+            batch = batch,
+            sequence = sequence,
+            physicalParams = cost.physicalParams,
+            trainingFlopsPerToken = cost.trainingFlopsPerToken,
+            steps = steps,
+            stepMillis = 1000 * seconds / steps,
+            tokensPerSecond = tokensPerSecond,
+            mfu = tokensPerSecond * cost.trainingFlopsPerToken / peakFlops,
+            peakFlops = peakFlops,
+            peakMemoryBytes = memoryBefore?.let { peakMemory - it },
+            finalLoss = loss,
+            forwardMillis = phases[0],
+            backwardMillis = phases[1] - phases[0],
+            optimizerMillis = phases[2],
         )
     }
 
-    /** Milliseconds of forward alone, forward and backward, and the optimizer step, each a median of 5. */
-    private fun phases(store: ParameterStore, executor: Executor, optimizer: Optimizer, compute: (Ops, Params) -> List<Tensor>): List<Double> {
-        fun median(block: () -> Unit): Double = List(5) {
-            val t0 = System.nanoTime()
-            block()
-            (System.nanoTime() - t0) / 1e6
-        }.sorted()[2]
+    /**
+     * Milliseconds of forward alone, forward and backward, and the optimizer step, each a median
+     * of 5.
+     */
+    private fun phases(
+        store: ParameterStore,
+        executor: Executor,
+        optimizer: Optimizer,
+        compute: (Ops, Params) -> List<Tensor>,
+    ): List<Double> {
+        fun median(block: () -> Unit): Double =
+            List(5) {
+                    val t0 = System.nanoTime()
+                    block()
+                    (System.nanoTime() - t0) / 1e6
+                }
+                .sorted()[2]
         val forward = median { executor.run(store, train = false, compute = compute) }
-        val forwardBackward = median { optimizer.zeroGradients(); executor.run(store, train = true, compute = compute) }
+        val forwardBackward = median {
+            optimizer.zeroGradients()
+            executor.run(store, train = true, compute = compute)
+        }
         val step = median { optimizer.step(BENCH_LR, 1.0) }
         return listOf(forward, forwardBackward, step)
     }

@@ -18,22 +18,37 @@ import looplab.pipelines.eval.RunEvaluation
 import looplab.pipelines.eval.Suite
 import looplab.pipelines.run.RunDirectory
 
-
 /** `looplab eval`: evaluation suites on a run's checkpoints. */
 public class EvalCommand(private val catalog: ExampleCatalog) : CliktCommand(name = "eval") {
     override fun help(context: Context): String =
         "Measure a finished or running run's checkpoints with a suite (algorithmic, longctx, lm, loops or all), writing results_<suite>.json into the run folder."
 
-    private val runDir by argument(name = "run-dir", help = "A run folder (runs/<experiment>/<time>), or a folder of seed-*/ runs.").path()
-    private val suite by option("--suite", help = "What to measure.").choice("algorithmic", "longctx", "lm", "loops", "all").default("all")
+    private val runDir by
+        argument(
+                name = "run-dir",
+                help = "A run folder (runs/<experiment>/<time>), or a folder of seed-*/ runs.",
+            )
+            .path()
+    private val suite by
+        option("--suite", help = "What to measure.")
+            .choice("algorithmic", "longctx", "lm", "loops", "all")
+            .default("all")
     private val variant by option("--variant", help = "Only this variant (default: all).")
-    private val stage by option("--stage", help = "The stage whose weights to measure, or an eval stage (its settings too); default: the last trained weights.")
+    private val stage by
+        option(
+            "--stage",
+            help =
+                "The stage whose weights to measure, or an eval stage (its settings too); default: the last trained weights.",
+        )
 
     override fun run(): Unit = reportingUserErrors {
         val suites = if (suite == "all") Suite.entries.toList() else listOf(Suite.of(suite)!!)
-        // Tasks a built-in example defines of its own are known here; a script's tasks cannot be re-created from the record.
+        // Tasks a built-in example defines of its own are known here; a script's tasks cannot be
+        // re-created from the record.
         val tasks = catalog.examples().flatMap { it.tasks }.distinctBy { it.id }
-        val report = RunEvaluation(TaskRegistry().plus(tasks), ::echo).evaluate(runDir, suites, variant, stage)
+        val report =
+            RunEvaluation(TaskRegistry().plus(tasks), ::echo)
+                .evaluate(runDir, suites, variant, stage)
         report.notes.forEach { echo(it) }
         report.written.forEach { echo("wrote $it") }
     }
@@ -44,9 +59,23 @@ public class CompareCommand : CliktCommand(name = "compare") {
     override fun help(context: Context): String =
         "Compare the variants (and eval stages) of one or more runs: mean ± 95% CI over seeds, seed 001's win criteria, compare.md, compare.csv and compare_ood.png."
 
-    private val runDirs by argument(name = "run-dir", help = "Run folders (each a run, or a folder of seed-*/ runs).").path().multiple(required = true)
-    private val baseline by option("--baseline", help = "The variant the others are judged against (default: the one named baseline, else the first).")
-    private val out by option("--out", help = "Where compare.md, compare.csv and compare_ood.png go (default: the first run folder).").path()
+    private val runDirs by
+        argument(name = "run-dir", help = "Run folders (each a run, or a folder of seed-*/ runs).")
+            .path()
+            .multiple(required = true)
+    private val baseline by
+        option(
+            "--baseline",
+            help =
+                "The variant the others are judged against (default: the one named baseline, else the first).",
+        )
+    private val out by
+        option(
+                "--out",
+                help =
+                    "Where compare.md, compare.csv and compare_ood.png go (default: the first run folder).",
+            )
+            .path()
 
     override fun run(): Unit = reportingUserErrors {
         val comparison = Comparison.of(RunRecords.load(runDirs), baseline)
@@ -67,4 +96,3 @@ private inline fun reportingUserErrors(block: () -> Unit) {
         throw if (e is UserFacingError) CliktError(e.message, statusCode = 2) else e
     }
 }
-

@@ -26,27 +26,69 @@ import looplab.pipelines.generate.TrainedModel
 
 /** Which trained model to load: the run folder, its variant and stage, and where to run it. */
 internal class ModelChoice : OptionGroup("Model") {
-    val variant by option("--variant", help = "The variant to load (optional when the run has one).")
-    val stage by option("--stage", help = "The training stage whose checkpoint to load (default: the last one finished).")
-    val backend by option("--backend", help = "eager or compiled (default: the run's).").enum<Backend> { it.name.lowercase() }
+    val variant by
+        option("--variant", help = "The variant to load (optional when the run has one).")
+    val stage by
+        option(
+            "--stage",
+            help = "The training stage whose checkpoint to load (default: the last one finished).",
+        )
+    val backend by
+        option("--backend", help = "eager or compiled (default: the run's).").enum<Backend> {
+            it.name.lowercase()
+        }
     val gpu by option("--gpu", help = "GPU index; without it, the CPU.").int()
 }
 
 /** The sampling flags shared by `generate` and `chat`. */
 internal class SamplingFlags(defaultMaxNew: Int) : OptionGroup("Sampling") {
-    val maxNewTokens by option("--max-new-tokens", help = "Tokens to generate at most.").int().default(defaultMaxNew)
-    val temperature by option("--temperature", help = "0 (default): greedy; otherwise sample at this temperature.").double().default(0.0)
-    val topK by option("--top-k", help = "Sample among the k most likely tokens (0: all).").int().default(0)
-    val topP by option("--top-p", help = "Sample within the smallest set of tokens of this much probability (1: all).").double().default(1.0)
-    val repetitionPenalty by option("--repetition-penalty", help = "Penalise tokens already present (1: none; 1.1-1.3 is usual).").double().default(1.0)
-    val stop by option("--stop", help = "Stop at this text (a single token, e.g. a chat tag); repeatable. EOS always stops.").multiple()
-    val seed by option("--seed", help = "Seed of the sampler: the same seed gives the same text.").long().default(0)
+    val maxNewTokens by
+        option("--max-new-tokens", help = "Tokens to generate at most.")
+            .int()
+            .default(defaultMaxNew)
+    val temperature by
+        option("--temperature", help = "0 (default): greedy; otherwise sample at this temperature.")
+            .double()
+            .default(0.0)
+    val topK by
+        option("--top-k", help = "Sample among the k most likely tokens (0: all).").int().default(0)
+    val topP by
+        option(
+                "--top-p",
+                help = "Sample within the smallest set of tokens of this much probability (1: all).",
+            )
+            .double()
+            .default(1.0)
+    val repetitionPenalty by
+        option(
+                "--repetition-penalty",
+                help = "Penalise tokens already present (1: none; 1.1-1.3 is usual).",
+            )
+            .double()
+            .default(1.0)
+    val stop by
+        option(
+                "--stop",
+                help =
+                    "Stop at this text (a single token, e.g. a chat tag); repeatable. EOS always stops.",
+            )
+            .multiple()
+    val seed by
+        option("--seed", help = "Seed of the sampler: the same seed gives the same text.")
+            .long()
+            .default(0)
 
     fun config(tokenizer: Tokenizer): SamplingConfig {
-        val stops = stop.map { text ->
-            tokenizer.specialId(text) ?: tokenizer.encode(text).singleOrNull()
-                ?: throw UsageError("--stop \"$text\" is ${tokenizer.encode(text).size} tokens for this tokenizer; a stop must be one token")
-        }.toSet() + tokenizer.eos
+        val stops =
+            stop
+                .map { text ->
+                    tokenizer.specialId(text)
+                        ?: tokenizer.encode(text).singleOrNull()
+                        ?: throw UsageError(
+                            "--stop \"$text\" is ${tokenizer.encode(text).size} tokens for this tokenizer; a stop must be one token"
+                        )
+                }
+                .toSet() + tokenizer.eos
         return try {
             SamplingConfig(maxNewTokens, temperature, topK, topP, repetitionPenalty, stops, seed)
         } catch (e: IllegalArgumentException) {
@@ -56,7 +98,11 @@ internal class SamplingFlags(defaultMaxNew: Int) : OptionGroup("Sampling") {
 }
 
 /** Loads the chosen model on a backend of its own for [block]. */
-private fun <T> withModel(runDir: java.nio.file.Path, choice: ModelChoice, block: (TrainedModel) -> T): T =
+private fun <T> withModel(
+    runDir: java.nio.file.Path,
+    choice: ModelChoice,
+    block: (TrainedModel) -> T,
+): T =
     EagerBackend(EagerBackend.device(choice.gpu)).use { backend ->
         TrainedModel.load(runDir, choice.variant, choice.stage, backend, choice.backend).use(block)
     }
@@ -67,7 +113,12 @@ public class GenerateCommand : CliktCommand(name = "generate") {
         "Continue a prompt with a trained variant of a run (KV-cached decoding), printing the text as it is generated."
 
     private val runDir by argument(help = "A run folder (runs/<experiment>/<time>).").path()
-    private val prompt by option("--prompt", help = "The text to continue (chat tags such as <|user|> are single tokens).").required()
+    private val prompt by
+        option(
+                "--prompt",
+                help = "The text to continue (chat tags such as <|user|> are single tokens).",
+            )
+            .required()
     private val choice by ModelChoice()
     private val sampling by SamplingFlags(defaultMaxNew = 64)
 
@@ -96,14 +147,25 @@ public class ChatCommand : CliktCommand(name = "chat") {
 
     override fun run(): Unit = reportingErrors {
         withModel(runDir, choice) { trained ->
-            val session = ChatSession(trained.generator(), trained.tokenizer, sampling.config(trained.tokenizer), trained.spec.contextLength)
-            echo("Chatting with ${trained.spec.name} (stage ${trained.stage}). /reset starts over, /exit quits.")
+            val session =
+                ChatSession(
+                    trained.generator(),
+                    trained.tokenizer,
+                    sampling.config(trained.tokenizer),
+                    trained.spec.contextLength,
+                )
+            echo(
+                "Chatting with ${trained.spec.name} (stage ${trained.stage}). /reset starts over, /exit quits."
+            )
             while (true) {
                 echo("you> ", trailingNewline = false)
                 val line = terminal.readLineOrNull(false)?.trim() ?: break
                 when {
                     line == "/exit" -> break
-                    line == "/reset" -> { session.reset(); echo("(conversation reset)") }
+                    line == "/reset" -> {
+                        session.reset()
+                        echo("(conversation reset)")
+                    }
                     line.isEmpty() -> continue
                     else -> {
                         echo("${trained.spec.name}> ", trailingNewline = false)

@@ -2,8 +2,8 @@ package looplab.pipelines.eval
 
 import looplab.models.Executor
 import looplab.models.LanguageModel
-import looplab.models.eager.EagerExecutor
 import looplab.models.eager.EagerBackend
+import looplab.models.eager.EagerExecutor
 import looplab.models.eager.ParameterStore
 
 /**
@@ -17,9 +17,17 @@ public fun interface Completer {
 
 /** The decoders evaluation uses. */
 public object Completers {
-    /** Deterministic greedy decoding of [model] (temperature 0), KV-cached on [executor] (the run's backend). */
+    /**
+     * Deterministic greedy decoding of [model] (temperature 0), KV-cached on [executor] (the run's
+     * backend).
+     */
     @JvmStatic
     @JvmOverloads
-    public fun greedy(model: LanguageModel, store: ParameterStore, backend: EagerBackend, eos: Int, executor: Executor = EagerExecutor(backend)): Completer =
-        GreedyDecoder(model, store, backend, eos, executor)
+    public fun greedy(
+        model: LanguageModel,
+        store: ParameterStore,
+        backend: EagerBackend,
+        eos: Int,
+        executor: Executor = EagerExecutor(backend),
+    ): Completer = GreedyDecoder(model, store, backend, eos, executor)
 }

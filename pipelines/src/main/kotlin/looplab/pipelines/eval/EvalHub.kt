@@ -1,5 +1,7 @@
 package looplab.pipelines.eval
 
+import java.nio.file.Files
+import java.time.LocalDateTime
 import looplab.curriculum.language.CorpusLoader
 import looplab.dsl.AlgorithmicEvalSpec
 import looplab.dsl.EvalSpec
@@ -14,26 +16,29 @@ import looplab.models.eager.ParameterStore
 import looplab.pipelines.plan.Plan
 import looplab.pipelines.plan.ResolvedData
 import looplab.pipelines.run.Decoding
-import looplab.pipelines.run.Environment
 import looplab.pipelines.run.RESULTS_SCHEMA
 import looplab.pipelines.run.ResultsMetadata
 import looplab.pipelines.run.RunDirectory
 import looplab.pipelines.run.RunRecorder
 import looplab.pipelines.run.SuiteEntry
 import looplab.pipelines.run.SuiteResults
-import java.nio.file.Files
-import java.time.LocalDateTime
 
 /** The evaluation suites, by the name results files and the CLI use. */
 public enum class Suite(public val id: String) {
-    Algorithmic("algorithmic"), LongCtx("longctx"), Lm("lm"), Loops("loops");
+    Algorithmic("algorithmic"),
+    LongCtx("longctx"),
+    Lm("lm"),
+    Loops("loops");
 
     public companion object {
         public fun of(id: String): Suite? = entries.firstOrNull { it.id == id }
     }
 }
 
-/** Each suite's settings for one evaluation: an eval stage's, and the defaults for those it does not name. */
+/**
+ * Each suite's settings for one evaluation: an eval stage's, and the defaults for those it does not
+ * name.
+ */
 public data class SuiteSettings(
     val algorithmic: AlgorithmicEvalSpec = AlgorithmicEvalSpec(),
     val needles: NeedleEvalSpec = NeedleEvalSpec(),
@@ -41,22 +46,29 @@ public data class SuiteSettings(
     val loops: LoopEvalSpec = LoopEvalSpec(),
 ) {
     public companion object {
-        public fun of(stage: EvalSpec?): SuiteSettings = SuiteSettings(
-            stage?.algorithmic ?: AlgorithmicEvalSpec(), stage?.needles ?: NeedleEvalSpec(),
-            stage?.language ?: LanguageEvalSpec(), stage?.loops ?: LoopEvalSpec(),
-        )
+        public fun of(stage: EvalSpec?): SuiteSettings =
+            SuiteSettings(
+                stage?.algorithmic ?: AlgorithmicEvalSpec(),
+                stage?.needles ?: NeedleEvalSpec(),
+                stage?.language ?: LanguageEvalSpec(),
+                stage?.loops ?: LoopEvalSpec(),
+            )
 
         /** The suites an eval stage names. */
-        public fun named(stage: EvalSpec): List<Suite> = listOfNotNull(
-            Suite.Algorithmic.takeIf { stage.algorithmic != null }, Suite.LongCtx.takeIf { stage.needles != null },
-            Suite.Lm.takeIf { stage.language != null }, Suite.Loops.takeIf { stage.loops != null },
-        )
+        public fun named(stage: EvalSpec): List<Suite> =
+            listOfNotNull(
+                Suite.Algorithmic.takeIf { stage.algorithmic != null },
+                Suite.LongCtx.takeIf { stage.needles != null },
+                Suite.Lm.takeIf { stage.language != null },
+                Suite.Loops.takeIf { stage.loops != null },
+            )
     }
 }
 
 /** What a suite measured on one model, or why it measured nothing. */
 public sealed interface SuiteOutcome {
     public class Measured(public val entry: SuiteEntry, public val plot: ByteArray?) : SuiteOutcome
+
     public class Skipped(public val reason: String) : SuiteOutcome
 }
 
@@ -64,44 +76,90 @@ public sealed interface SuiteOutcome {
  * Runs the evaluation suites on a trained model of a planned experiment: for the eval stages of a
  * run and for `looplab eval` on a run folder's checkpoints alike, so both write the same records.
  */
-public class EvalHub(private val plan: Plan, private val data: ResolvedData, private val backend: EagerBackend) {
+public class EvalHub(
+    private val plan: Plan,
+    private val data: ResolvedData,
+    private val backend: EagerBackend,
+) {
     private val experiment = plan.experiment
 
-    /** Measures [suite] on [model] (weights in [store], from stage [from], checksum [checkpoint]). */
+    /**
+     * Measures [suite] on [model] (weights in [store], from stage [from], checksum [checkpoint]).
+     */
     public fun measure(
-        suite: Suite, settings: SuiteSettings, spec: ModelSpec, model: LanguageModel, store: ParameterStore,
-        stage: String, from: String, checkpoint: String,
+        suite: Suite,
+        settings: SuiteSettings,
+        spec: ModelSpec,
+        model: LanguageModel,
+        store: ParameterStore,
+        stage: String,
+        from: String,
+        checkpoint: String,
     ): SuiteOutcome {
         val completer = Completers.greedy(model, store, backend, data.tokenizer.eos)
         fun entry() = SuiteEntry(spec.name, stage, from, experiment.seed, checkpoint)
         return when (suite) {
             Suite.Algorithmic -> {
-                val mixture = data.mixture ?: return SuiteOutcome.Skipped("the experiment has no algorithmic tasks")
+                val mixture =
+                    data.mixture
+                        ?: return SuiteOutcome.Skipped("the experiment has no algorithmic tasks")
                 val a = settings.algorithmic
-                SuiteOutcome.Measured(entry().copy(cells = AlgorithmicEvaluator(completer, data.tokenizer, experiment.seed).evaluate(mixture.tasks, a.samples, a.maxNewTokens)), null)
+                SuiteOutcome.Measured(
+                    entry()
+                        .copy(
+                            cells =
+                                AlgorithmicEvaluator(completer, data.tokenizer, experiment.seed)
+                                    .evaluate(mixture.tasks, a.samples, a.maxNewTokens)
+                        ),
+                    null,
+                )
             }
             Suite.LongCtx -> {
                 val n = settings.needles
                 val filler = CorpusLoader.load(n.corpus).documents.joinToString(" ")
-                val generator = NeedleGenerator(data.tokenizer, filler, NeedleFormat(digits = n.digits))
-                val results = NeedleEvaluator(completer, generator, spec.contextLength, experiment.seed).evaluate(n.lengths, n.depths, n.samples)
-                SuiteOutcome.Measured(entry().copy(needles = results), EvalPlots.needles(results, "${spec.name} ($stage)"))
+                val generator =
+                    NeedleGenerator(data.tokenizer, filler, NeedleFormat(digits = n.digits))
+                val results =
+                    NeedleEvaluator(completer, generator, spec.contextLength, experiment.seed)
+                        .evaluate(n.lengths, n.depths, n.samples)
+                SuiteOutcome.Measured(
+                    entry().copy(needles = results),
+                    EvalPlots.needles(results, "${spec.name} ($stage)"),
+                )
             }
             Suite.Lm -> {
-                val language = data.language ?: return SuiteOutcome.Skipped("the experiment has no language data")
+                val language =
+                    data.language
+                        ?: return SuiteOutcome.Skipped("the experiment has no language data")
                 val window = data.lengths.lengths.max()
                 val stride = settings.language.stride ?: window
-                if (stride > window) return SuiteOutcome.Skipped("stride $stride is longer than the window of $window tokens")
-                val score = SlidingWindowEvaluator(model, store, backend, data.tokenizer).evaluate(language.validation, window, stride, settings.language.maxTokens)
+                if (stride > window)
+                    return SuiteOutcome.Skipped(
+                        "stride $stride is longer than the window of $window tokens"
+                    )
+                val score =
+                    SlidingWindowEvaluator(model, store, backend, data.tokenizer)
+                        .evaluate(language.validation, window, stride, settings.language.maxTokens)
                 SuiteOutcome.Measured(entry().copy(language = score), null)
             }
             Suite.Loops -> {
                 val l = settings.loops
-                if (data.mixture == null && data.language == null) return SuiteOutcome.Skipped("the experiment has no data to score")
-                val curves = LoopSuite(model, store, backend, data.tokenizer, experiment.seed).evaluate(
-                    data.mixture?.tasks.orEmpty(), l.samples, data.language?.validation, data.lengths.lengths.max(), l.maxTokens, l.multiples,
+                if (data.mixture == null && data.language == null)
+                    return SuiteOutcome.Skipped("the experiment has no data to score")
+                val curves =
+                    LoopSuite(model, store, backend, data.tokenizer, experiment.seed)
+                        .evaluate(
+                            data.mixture?.tasks.orEmpty(),
+                            l.samples,
+                            data.language?.validation,
+                            data.lengths.lengths.max(),
+                            l.maxTokens,
+                            l.multiples,
+                        )
+                SuiteOutcome.Measured(
+                    entry().copy(loops = curves),
+                    EvalPlots.loops(curves, "${spec.name} ($stage)"),
                 )
-                SuiteOutcome.Measured(entry().copy(loops = curves), EvalPlots.loops(curves, "${spec.name} ($stage)"))
             }
         }
     }
@@ -110,18 +168,46 @@ public class EvalHub(private val plan: Plan, private val data: ResolvedData, pri
     public fun metadata(suite: Suite, settings: SuiteSettings): ResultsMetadata {
         val grid = plan.data.tasks.joinToString(";") { "${it.task}:${it.train}:${it.ood}" }
         val json = SpecJson.json
-        val (version, decoding) = when (suite) {
-            // The algorithmic version keeps the form it had before the other suites, so older results still compare.
-            Suite.Algorithmic -> "looplab-grid-1-" + hex(grid) to settings.algorithmic.let { Decoding("greedy", 0.0, it.maxNewTokens, it.samples) }
-            Suite.LongCtx -> "looplab-needles-1-" + hex(json.encodeToString(NeedleEvalSpec.serializer(), settings.needles) + NeedleFormat()) to
-                Decoding("greedy", 0.0, settings.needles.digits, settings.needles.samples)
-            Suite.Lm -> "looplab-lm-1-" + hex(json.encodeToString(LanguageEvalSpec.serializer(), settings.language) + experiment.data.language + experiment.data.tokenizer) to null
-            Suite.Loops -> "looplab-loops-1-" + hex(grid + json.encodeToString(LoopEvalSpec.serializer(), settings.loops) + experiment.data.language) to
-                Decoding("teacher-forced argmax", 0.0, 0, settings.loops.samples)
-        }
+        val (version, decoding) =
+            when (suite) {
+                // The algorithmic version keeps the form it had before the other suites, so older
+                // results still compare.
+                Suite.Algorithmic ->
+                    "looplab-grid-1-" + hex(grid) to
+                        settings.algorithmic.let {
+                            Decoding("greedy", 0.0, it.maxNewTokens, it.samples)
+                        }
+                Suite.LongCtx ->
+                    "looplab-needles-1-" +
+                        hex(
+                            json.encodeToString(NeedleEvalSpec.serializer(), settings.needles) +
+                                NeedleFormat()
+                        ) to
+                        Decoding("greedy", 0.0, settings.needles.digits, settings.needles.samples)
+                Suite.Lm ->
+                    "looplab-lm-1-" +
+                        hex(
+                            json.encodeToString(LanguageEvalSpec.serializer(), settings.language) +
+                                experiment.data.language +
+                                experiment.data.tokenizer
+                        ) to null
+                Suite.Loops ->
+                    "looplab-loops-1-" +
+                        hex(
+                            grid +
+                                json.encodeToString(LoopEvalSpec.serializer(), settings.loops) +
+                                experiment.data.language
+                        ) to Decoding("teacher-forced argmax", 0.0, 0, settings.loops.samples)
+            }
         return ResultsMetadata(
-            schemaVersion = RESULTS_SCHEMA, suite = suite.id, experiment = experiment.name, commit = looplab.pipelines.run.BuildInfo.commit, seed = experiment.seed,
-            gridVersion = version, decoding = decoding, created = LocalDateTime.now().toString(),
+            schemaVersion = RESULTS_SCHEMA,
+            suite = suite.id,
+            experiment = experiment.name,
+            commit = looplab.pipelines.run.BuildInfo.commit,
+            seed = experiment.seed,
+            gridVersion = version,
+            decoding = decoding,
+            created = LocalDateTime.now().toString(),
         )
     }
 
@@ -129,22 +215,40 @@ public class EvalHub(private val plan: Plan, private val data: ResolvedData, pri
         private fun hex(text: String): String = Integer.toHexString(text.hashCode())
 
         /** The file a suite's results go to. */
-        @JvmStatic
-        public fun fileName(suite: Suite): String = "results_${suite.id}.json"
+        @JvmStatic public fun fileName(suite: Suite): String = "results_${suite.id}.json"
 
         /**
          * Writes [entries] to [suite]'s results file in [dir], keeping entries of other (variant,
          * stage) pairs already there, so evaluating one variant never drops another's results.
          */
         @JvmStatic
-        public fun write(dir: RunDirectory, suite: Suite, metadata: ResultsMetadata, entries: List<SuiteEntry>): SuiteResults {
+        public fun write(
+            dir: RunDirectory,
+            suite: Suite,
+            metadata: ResultsMetadata,
+            entries: List<SuiteEntry>,
+        ): SuiteResults {
             val file = dir.file(fileName(suite))
-            val kept = if (Files.exists(file)) {
-                runCatching { RunRecorder.pretty.decodeFromString(SuiteResults.serializer(), Files.readString(file)) }.getOrNull()?.results.orEmpty()
-                    .filter { old -> entries.none { it.variant == old.variant && it.stage == old.stage } }
-            } else emptyList()
+            val kept =
+                if (Files.exists(file)) {
+                    runCatching {
+                            RunRecorder.pretty.decodeFromString(
+                                SuiteResults.serializer(),
+                                Files.readString(file),
+                            )
+                        }
+                        .getOrNull()
+                        ?.results
+                        .orEmpty()
+                        .filter { old ->
+                            entries.none { it.variant == old.variant && it.stage == old.stage }
+                        }
+                } else emptyList()
             val results = SuiteResults(metadata, kept + entries)
-            dir.write(fileName(suite), RunRecorder.pretty.encodeToString(SuiteResults.serializer(), results) + "\n")
+            dir.write(
+                fileName(suite),
+                RunRecorder.pretty.encodeToString(SuiteResults.serializer(), results) + "\n",
+            )
             return results
         }
     }

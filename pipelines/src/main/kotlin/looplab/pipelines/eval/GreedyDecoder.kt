@@ -14,7 +14,9 @@ import looplab.models.eager.ParameterStore
  * run's [executor] (compiled on a GPU); prompts of a batch may differ in length. With [cached]
  * false it recomputes the whole sequence per token, the reference the cache is held to.
  */
-public class GreedyDecoder @JvmOverloads constructor(
+public class GreedyDecoder
+@JvmOverloads
+constructor(
     model: LanguageModel,
     store: ParameterStore,
     backend: EagerBackend,
@@ -27,6 +29,7 @@ public class GreedyDecoder @JvmOverloads constructor(
     /** The tokens generated after each prompt, without the closing EOS. */
     override fun complete(prompts: List<IntArray>, maxNewTokens: Int): List<IntArray> {
         val config = SamplingConfig.greedy(maxNewTokens, eos)
-        return if (cached) generator.generate(prompts, config) else generator.uncached(prompts, config)
+        return if (cached) generator.generate(prompts, config)
+        else generator.uncached(prompts, config)
     }
 }

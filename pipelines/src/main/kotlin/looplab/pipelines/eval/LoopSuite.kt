@@ -1,5 +1,6 @@
 package looplab.pipelines.eval
 
+import kotlin.random.Random
 import kotlinx.serialization.Serializable
 import looplab.curriculum.data.MixedTask
 import looplab.curriculum.data.Seeds
@@ -11,13 +12,12 @@ import looplab.models.eager.ParameterStore
 import looplab.models.eager.array
 import looplab.models.tensor.Ops
 import looplab.models.tensor.Tensor
-import kotlin.random.Random
 
 /**
  * Quality at one depth: answer loss (nats per answer token, EOS included) and exact-match accuracy
- * on algorithmic problems in and out of distribution, and loss per token on held-out text.
- * Accuracy is teacher-forced: a problem counts when every answer token and the closing EOS are
- * the model's top choice, which is exactly when greedy decoding would produce the answer.
+ * on algorithmic problems in and out of distribution, and loss per token on held-out text. Accuracy
+ * is teacher-forced: a problem counts when every answer token and the closing EOS are the model's
+ * top choice, which is exactly when greedy decoding would produce the answer.
  */
 @Serializable
 public data class LoopPoint(
@@ -32,8 +32,8 @@ public data class LoopPoint(
 /**
  * What a looped model shows that others cannot: [perLoop], one pass at the trained depth read out
  * after each loop (final norm and head); [earlyExit], passes that run 1..trained loops; and
- * [extrapolation], passes at 1×..4× the trained loops (empty, with [extrapolationBlocker], when
- * the model has parameters per trained loop).
+ * [extrapolation], passes at 1×..4× the trained loops (empty, with [extrapolationBlocker], when the
+ * model has parameters per trained loop).
  */
 @Serializable
 public data class LoopCurves(
@@ -53,88 +53,153 @@ public class LoopSuite(
     private val seed: Long,
     private val rows: Int = 32,
 ) {
-    private val looped = model as? LoopedModel ?: throw IllegalArgumentException("the loops suite needs a looped model")
+    private val looped =
+        model as? LoopedModel
+            ?: throw IllegalArgumentException("the loops suite needs a looped model")
 
     /** Sequences to score: [bos prompt answer eos], the mask covering answer and EOS targets. */
     private class Scored(val ids: IntArray, val firstTarget: Int)
 
-    public fun evaluate(tasks: List<MixedTask>, samples: Int, language: IntArray?, languageWindow: Int, languageTokens: Int, multiples: Int = 4): LoopCurves {
+    public fun evaluate(
+        tasks: List<MixedTask>,
+        samples: Int,
+        language: IntArray?,
+        languageWindow: Int,
+        languageTokens: Int,
+        multiples: Int = 4,
+    ): LoopCurves {
         val iid = problems(tasks, samples, ood = false)
         val ood = problems(tasks, samples, ood = true)
         val text = language?.let { windows(it, languageWindow, languageTokens) }.orEmpty()
         val trained = looped.trainedLoops
-        // One point per readout: a pass read out after every loop gives [labels] 1..n, a pass at one depth gives that depth.
+        // One point per readout: a pass read out after every loop gives [labels] 1..n, a pass at
+        // one depth gives that depth.
         fun measure(labels: List<Int>, logitsOf: (Ops, Tensor) -> List<Tensor>): List<LoopPoint> {
             val i = score(iid, logitsOf)
             val o = score(ood, logitsOf)
             val l = score(text, logitsOf)
             return labels.mapIndexed { k, loops ->
                 LoopPoint(
-                    loops, iidLoss = i.getOrNull(k)?.first, iidAccuracy = i.getOrNull(k)?.second,
-                    oodLoss = o.getOrNull(k)?.first, oodAccuracy = o.getOrNull(k)?.second, languageLoss = l.getOrNull(k)?.first,
+                    loops,
+                    iidLoss = i.getOrNull(k)?.first,
+                    iidAccuracy = i.getOrNull(k)?.second,
+                    oodLoss = o.getOrNull(k)?.first,
+                    oodAccuracy = o.getOrNull(k)?.second,
+                    languageLoss = l.getOrNull(k)?.first,
                 )
             }
         }
-        val perLoop = measure((1..trained).toList()) { ops, tokens -> looped.loopLogits(ops, store, tokens, trained) }
-        val earlyExit = (1..trained).flatMap { k -> measure(listOf(k)) { ops, tokens -> listOf(looped.logitsAtDepth(ops, store, tokens, k)) } }
+        val perLoop =
+            measure((1..trained).toList()) { ops, tokens ->
+                looped.loopLogits(ops, store, tokens, trained)
+            }
+        val earlyExit =
+            (1..trained).flatMap { k ->
+                measure(listOf(k)) { ops, tokens ->
+                    listOf(looped.logitsAtDepth(ops, store, tokens, k))
+                }
+            }
         val blocker = looped.extrapolationBlocker
-        val extrapolation = if (blocker != null) emptyList() else (1..multiples).flatMap { m ->
-            measure(listOf(m * trained)) { ops, tokens -> listOf(looped.logitsAtDepth(ops, store, tokens, m * trained)) }
-        }
+        val extrapolation =
+            if (blocker != null) emptyList()
+            else
+                (1..multiples).flatMap { m ->
+                    measure(listOf(m * trained)) { ops, tokens ->
+                        listOf(looped.logitsAtDepth(ops, store, tokens, m * trained))
+                    }
+                }
         return LoopCurves(trained, perLoop, earlyExit, extrapolation, blocker)
     }
 
-    private fun problems(tasks: List<MixedTask>, samples: Int, ood: Boolean): List<Scored> = tasks.flatMap { mixed ->
-        val lengths = if (ood) mixed.ood else (mixed.train.min..mixed.train.max).toList()
-        lengths.flatMap { length ->
-            (0 until samples).map { i ->
-                val example = mixed.task.sample(Random(Seeds.mix(seed, LOOP_STREAM, Seeds.of(mixed.task.id.name), length.toLong(), i.toLong())), length)
-                val prompt = intArrayOf(tokenizer.bos) + tokenizer.encode(example.prompt)
-                Scored(prompt + tokenizer.encode(example.answer) + tokenizer.eos, prompt.size - 1)
+    private fun problems(tasks: List<MixedTask>, samples: Int, ood: Boolean): List<Scored> =
+        tasks.flatMap { mixed ->
+            val lengths = if (ood) mixed.ood else (mixed.train.min..mixed.train.max).toList()
+            lengths.flatMap { length ->
+                (0 until samples).map { i ->
+                    val example =
+                        mixed.task.sample(
+                            Random(
+                                Seeds.mix(
+                                    seed,
+                                    LOOP_STREAM,
+                                    Seeds.of(mixed.task.id.name),
+                                    length.toLong(),
+                                    i.toLong(),
+                                )
+                            ),
+                            length,
+                        )
+                    val prompt = intArrayOf(tokenizer.bos) + tokenizer.encode(example.prompt)
+                    Scored(
+                        prompt + tokenizer.encode(example.answer) + tokenizer.eos,
+                        prompt.size - 1,
+                    )
+                }
             }
         }
-    }
 
     private fun windows(stream: IntArray, window: Int, maxTokens: Int): List<Scored> =
-        SlidingWindows.plan(minOf(stream.size, maxTokens + 1), window, window).map { Scored(stream.copyOfRange(it.start, it.start + it.length + 1), 0) }
+        SlidingWindows.plan(minOf(stream.size, maxTokens + 1), window, window).map {
+            Scored(stream.copyOfRange(it.start, it.start + it.length + 1), 0)
+        }
 
     /**
      * (mean loss per scored token, fraction of sequences with every scored token the top choice)
      * for each logits tensor [logitsOf] returns, over [items] in batches of equal length.
      */
-    private fun score(items: List<Scored>, logitsOf: (Ops, Tensor) -> List<Tensor>): List<Pair<Double, Double>> {
+    private fun score(
+        items: List<Scored>,
+        logitsOf: (Ops, Tensor) -> List<Tensor>,
+    ): List<Pair<Double, Double>> {
         if (items.isEmpty()) return emptyList()
         var nats = DoubleArray(0)
         var right = IntArray(0)
         var tokens = 0L
-        items.groupBy { it.ids.size }.forEach { (size, group) ->
-            val length = size - 1
-            // Log-probabilities come to the host: bound a batch's [rows, length, vocab] to about 4M floats.
-            group.chunked(maxOf(1, minOf(rows, 4_000_000 / (length * model.vocabSize)))).forEach { chunk ->
-                val inputs = IntArray(chunk.size * length).also { a -> chunk.forEachIndexed { r, s -> s.ids.copyInto(a, r * length, 0, length) } }
-                val perReadout = backend.scoped(store.values) { ops, _ ->
-                    logitsOf(ops, ops.tokens(inputs, chunk.size, length)).map { logits ->
-                        val logProbs = logits.array.logSoftmax(-1)
-                        logProbs.toFloatArray() to logits.array.argMax(-1).toLongArray()
-                    }
-                }
-                if (nats.isEmpty()) { nats = DoubleArray(perReadout.size); right = IntArray(perReadout.size) }
-                check(perReadout.size == nats.size) { "readouts per pass changed between batches" }
-                val vocab = model.vocabSize
-                perReadout.forEachIndexed { k, (logProbs, argmax) ->
-                    chunk.forEachIndexed { r, s ->
-                        var all = true
-                        for (p in s.firstTarget until length) {
-                            val target = s.ids[p + 1]
-                            nats[k] -= logProbs[(r * length + p) * vocab + target]
-                            if (argmax[r * length + p].toInt() != target) all = false
+        items
+            .groupBy { it.ids.size }
+            .forEach { (size, group) ->
+                val length = size - 1
+                // Log-probabilities come to the host: bound a batch's [rows, length, vocab] to
+                // about 4M floats.
+                group
+                    .chunked(maxOf(1, minOf(rows, 4_000_000 / (length * model.vocabSize))))
+                    .forEach { chunk ->
+                        val inputs =
+                            IntArray(chunk.size * length).also { a ->
+                                chunk.forEachIndexed { r, s ->
+                                    s.ids.copyInto(a, r * length, 0, length)
+                                }
+                            }
+                        val perReadout =
+                            backend.scoped(store.values) { ops, _ ->
+                                logitsOf(ops, ops.tokens(inputs, chunk.size, length)).map { logits
+                                    ->
+                                    val logProbs = logits.array.logSoftmax(-1)
+                                    logProbs.toFloatArray() to logits.array.argMax(-1).toLongArray()
+                                }
+                            }
+                        if (nats.isEmpty()) {
+                            nats = DoubleArray(perReadout.size)
+                            right = IntArray(perReadout.size)
                         }
-                        if (all) right[k]++
+                        check(perReadout.size == nats.size) {
+                            "readouts per pass changed between batches"
+                        }
+                        val vocab = model.vocabSize
+                        perReadout.forEachIndexed { k, (logProbs, argmax) ->
+                            chunk.forEachIndexed { r, s ->
+                                var all = true
+                                for (p in s.firstTarget until length) {
+                                    val target = s.ids[p + 1]
+                                    nats[k] -= logProbs[(r * length + p) * vocab + target]
+                                    if (argmax[r * length + p].toInt() != target) all = false
+                                }
+                                if (all) right[k]++
+                            }
+                        }
+                        tokens += chunk.sumOf { length - it.firstTarget }
                     }
-                }
-                tokens += chunk.sumOf { length - it.firstTarget }
             }
-        }
         return nats.indices.map { k -> nats[k] / tokens to right[k].toDouble() / items.size }
     }
 

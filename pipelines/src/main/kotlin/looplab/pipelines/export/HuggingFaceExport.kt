@@ -1,5 +1,7 @@
 package looplab.pipelines.export
 
+import java.nio.file.Files
+import java.nio.file.Path
 import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.JsonObject
 import kotlinx.serialization.json.buildJsonObject
@@ -13,14 +15,15 @@ import looplab.dsl.AttentionMixer
 import looplab.dsl.ModelSpec
 import looplab.dsl.Rope
 import looplab.dsl.UserFacingError
-import java.nio.file.Files
-import java.nio.file.Path
 
 /** A model that cannot be exported; the message names the parts in the way. */
 public class ExportException(message: String) : IllegalArgumentException(message), UserFacingError
 
 /** How a variant was exported. */
-public enum class ExportFormat { Llama, Looplab }
+public enum class ExportFormat {
+    Llama,
+    Looplab,
+}
 
 /**
  * Writes a trained model in the Hugging Face layout: `model.safetensors`, `config.json`,
@@ -74,69 +77,144 @@ public object HuggingFaceExport {
      * vocabulary of [vocabSize] rows into [dir]. Without a [tokenizer] (a bench model) no
      * tokenizer.json is written and the special ids are GPT-NeoX's (BOS = EOS = 0, PAD = 1).
      */
-    public fun export(spec: ModelSpec, vocabSize: Int, weights: Map<String, FloatArray>, shapes: Map<String, List<Int>>, tokenizer: Tokenizer?, dir: Path): ExportFormat {
+    public fun export(
+        spec: ModelSpec,
+        vocabSize: Int,
+        weights: Map<String, FloatArray>,
+        shapes: Map<String, List<Int>>,
+        tokenizer: Tokenizer?,
+        dir: Path,
+    ): ExportFormat {
         val ids = SpecialIds(tokenizer?.bos ?: 0, tokenizer?.eos ?: 0, tokenizer?.pad ?: 1)
         val blockers = modelingBlockers(spec)
-        if (blockers.isNotEmpty()) throw ExportException("variant ${spec.name} uses ${blockers.joinToString()}, which the export does not implement")
+        if (blockers.isNotEmpty())
+            throw ExportException(
+                "variant ${spec.name} uses ${blockers.joinToString()}, which the export does not implement"
+            )
         Files.createDirectories(dir)
         val format = if (llamaBlockers(spec).isEmpty()) ExportFormat.Llama else ExportFormat.Looplab
-        val tensors = if (format == ExportFormat.Llama) LlamaNames.toHuggingFace(spec, weights, shapes) else weights.mapValues { (name, v) -> v to shapes.getValue(name) }
+        val tensors =
+            if (format == ExportFormat.Llama) LlamaNames.toHuggingFace(spec, weights, shapes)
+            else weights.mapValues { (name, v) -> v to shapes.getValue(name) }
         Safetensors.write(dir.resolve("model.safetensors"), tensors)
-        val config = if (format == ExportFormat.Llama) llamaConfig(spec, vocabSize, ids) else looplabConfig(spec, vocabSize, ids)
-        Files.writeString(dir.resolve("config.json"), json.encodeToString(JsonObject.serializer(), config) + "\n")
-        Files.writeString(dir.resolve("generation_config.json"), json.encodeToString(JsonObject.serializer(), buildJsonObject {
-            put("bos_token_id", ids.bos); put("eos_token_id", ids.eos); put("pad_token_id", ids.pad); put("do_sample", false)
-        }) + "\n")
+        val config =
+            if (format == ExportFormat.Llama) llamaConfig(spec, vocabSize, ids)
+            else looplabConfig(spec, vocabSize, ids)
+        Files.writeString(
+            dir.resolve("config.json"),
+            json.encodeToString(JsonObject.serializer(), config) + "\n",
+        )
+        Files.writeString(
+            dir.resolve("generation_config.json"),
+            json.encodeToString(
+                JsonObject.serializer(),
+                buildJsonObject {
+                    put("bos_token_id", ids.bos)
+                    put("eos_token_id", ids.eos)
+                    put("pad_token_id", ids.pad)
+                    put("do_sample", false)
+                },
+            ) + "\n",
+        )
         when (tokenizer) {
-            is HuggingFaceTokenizer -> Files.writeString(dir.resolve("tokenizer.json"), json.encodeToString(JsonObject.serializer(), tokenizer.document) + "\n")
+            is HuggingFaceTokenizer ->
+                Files.writeString(
+                    dir.resolve("tokenizer.json"),
+                    json.encodeToString(JsonObject.serializer(), tokenizer.document) + "\n",
+                )
             is BpeTokenizer -> TokenizerJson.write(tokenizer, dir.resolve("tokenizer.json"))
-            else -> {} // char, byte and tiktoken tokenizers have no tokenizer.json; ids are what the model takes
+            else -> {} // char, byte and tiktoken tokenizers have no tokenizer.json; ids are what
+        // the model takes
         }
         if (format == ExportFormat.Looplab) {
             for (file in listOf("modeling_looplab.py", "configuration_looplab.py")) {
-                val text = javaClass.getResourceAsStream("/looplab/export/$file")?.use { String(it.readAllBytes()) } ?: error("missing resource $file")
+                val text =
+                    javaClass.getResourceAsStream("/looplab/export/$file")?.use {
+                        String(it.readAllBytes())
+                    } ?: error("missing resource $file")
                 Files.writeString(dir.resolve(file), text)
             }
         }
         return format
     }
 
-
     private class SpecialIds(val bos: Int, val eos: Int, val pad: Int)
 
-    private fun llamaConfig(spec: ModelSpec, vocabSize: Int, tokenizer: SpecialIds): JsonObject = buildJsonObject {
-        val base = (spec.positions as Rope).base
-        put("architectures", kotlinx.serialization.json.buildJsonArray { add(kotlinx.serialization.json.JsonPrimitive("LlamaForCausalLM")) })
-        put("model_type", "llama")
-        put("vocab_size", vocabSize); put("hidden_size", spec.width); put("intermediate_size", spec.resolvedFfnHidden)
-        put("num_hidden_layers", spec.recursive.blocks); put("num_attention_heads", spec.heads); put("num_key_value_heads", spec.resolvedKvHeads)
-        put("head_dim", spec.headSize); put("hidden_act", "silu"); put("max_position_embeddings", spec.contextLength)
-        put("rms_norm_eps", spec.normEps); put("rope_theta", base)
-        putJsonObject("rope_parameters") { put("rope_type", "default"); put("rope_theta", base) }
-        put("tie_word_embeddings", spec.embedding.tied); put("attention_bias", false); put("mlp_bias", false)
-        put("bos_token_id", tokenizer.bos); put("eos_token_id", tokenizer.eos); put("pad_token_id", tokenizer.pad)
-        put("torch_dtype", "float32"); put("dtype", "float32")
-    }
-
-    private fun looplabConfig(spec: ModelSpec, vocabSize: Int, tokenizer: SpecialIds): JsonObject = buildJsonObject {
-        val r = spec.recursive
-        put("architectures", kotlinx.serialization.json.buildJsonArray { add(kotlinx.serialization.json.JsonPrimitive("LooplabForCausalLM")) })
-        put("model_type", "looplab")
-        putJsonObject("auto_map") {
-            put("AutoConfig", "configuration_looplab.LooplabConfig")
-            put("AutoModelForCausalLM", "modeling_looplab.LooplabForCausalLM")
+    private fun llamaConfig(spec: ModelSpec, vocabSize: Int, tokenizer: SpecialIds): JsonObject =
+        buildJsonObject {
+            val base = (spec.positions as Rope).base
+            put(
+                "architectures",
+                kotlinx.serialization.json.buildJsonArray {
+                    add(kotlinx.serialization.json.JsonPrimitive("LlamaForCausalLM"))
+                },
+            )
+            put("model_type", "llama")
+            put("vocab_size", vocabSize)
+            put("hidden_size", spec.width)
+            put("intermediate_size", spec.resolvedFfnHidden)
+            put("num_hidden_layers", spec.recursive.blocks)
+            put("num_attention_heads", spec.heads)
+            put("num_key_value_heads", spec.resolvedKvHeads)
+            put("head_dim", spec.headSize)
+            put("hidden_act", "silu")
+            put("max_position_embeddings", spec.contextLength)
+            put("rms_norm_eps", spec.normEps)
+            put("rope_theta", base)
+            putJsonObject("rope_parameters") {
+                put("rope_type", "default")
+                put("rope_theta", base)
+            }
+            put("tie_word_embeddings", spec.embedding.tied)
+            put("attention_bias", false)
+            put("mlp_bias", false)
+            put("bos_token_id", tokenizer.bos)
+            put("eos_token_id", tokenizer.eos)
+            put("pad_token_id", tokenizer.pad)
+            put("torch_dtype", "float32")
+            put("dtype", "float32")
         }
-        put("vocab_size", vocabSize); put("hidden_size", spec.width); put("intermediate_size", spec.resolvedFfnHidden)
-        put("num_attention_heads", spec.heads); put("num_key_value_heads", spec.resolvedKvHeads); put("head_dim", spec.headSize)
-        // One KV cache layer per block application: prelude, every (loop, block), coda.
-        put("num_hidden_layers", spec.prelude + r.loops * r.blocks + spec.coda)
-        put("blocks", r.blocks); put("loops", r.loops); put("prelude", spec.prelude); put("coda", spec.coda)
-        put("inject", r.inject); put("inter_loop_norm", r.interLoopNorm)
-        put("adapter_rank", r.adapters?.rank ?: 0); put("adapter_scale", r.adapters?.scale ?: 1.0)
-        put("max_position_embeddings", spec.contextLength); put("rms_norm_eps", spec.normEps); put("rope_theta", (spec.positions as Rope).base)
-        // The model ties its head itself (tied_head); transformers' own tying stays off.
-        put("tied_head", spec.embedding.tied); put("tie_word_embeddings", false)
-        put("bos_token_id", tokenizer.bos); put("eos_token_id", tokenizer.eos); put("pad_token_id", tokenizer.pad)
-        put("torch_dtype", "float32"); put("dtype", "float32")
-    }
+
+    private fun looplabConfig(spec: ModelSpec, vocabSize: Int, tokenizer: SpecialIds): JsonObject =
+        buildJsonObject {
+            val r = spec.recursive
+            put(
+                "architectures",
+                kotlinx.serialization.json.buildJsonArray {
+                    add(kotlinx.serialization.json.JsonPrimitive("LooplabForCausalLM"))
+                },
+            )
+            put("model_type", "looplab")
+            putJsonObject("auto_map") {
+                put("AutoConfig", "configuration_looplab.LooplabConfig")
+                put("AutoModelForCausalLM", "modeling_looplab.LooplabForCausalLM")
+            }
+            put("vocab_size", vocabSize)
+            put("hidden_size", spec.width)
+            put("intermediate_size", spec.resolvedFfnHidden)
+            put("num_attention_heads", spec.heads)
+            put("num_key_value_heads", spec.resolvedKvHeads)
+            put("head_dim", spec.headSize)
+            // One KV cache layer per block application: prelude, every (loop, block), coda.
+            put("num_hidden_layers", spec.prelude + r.loops * r.blocks + spec.coda)
+            put("blocks", r.blocks)
+            put("loops", r.loops)
+            put("prelude", spec.prelude)
+            put("coda", spec.coda)
+            put("inject", r.inject)
+            put("inter_loop_norm", r.interLoopNorm)
+            put("adapter_rank", r.adapters?.rank ?: 0)
+            put("adapter_scale", r.adapters?.scale ?: 1.0)
+            put("max_position_embeddings", spec.contextLength)
+            put("rms_norm_eps", spec.normEps)
+            put("rope_theta", (spec.positions as Rope).base)
+            // The model ties its head itself (tied_head); transformers' own tying stays off.
+            put("tied_head", spec.embedding.tied)
+            put("tie_word_embeddings", false)
+            put("bos_token_id", tokenizer.bos)
+            put("eos_token_id", tokenizer.eos)
+            put("pad_token_id", tokenizer.pad)
+            put("torch_dtype", "float32")
+            put("dtype", "float32")
+        }
 }

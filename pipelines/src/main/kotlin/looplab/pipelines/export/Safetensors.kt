@@ -7,9 +7,9 @@ import java.nio.file.Files
 import java.nio.file.Path
 
 /**
- * Reads and writes `.safetensors` files through DJL (0.35.1 encodes and decodes the format
- * itself: an 8-byte header length, a JSON header of names, dtypes, shapes and byte offsets, then the
- * raw little-endian data). Tensors are fp32, by name.
+ * Reads and writes `.safetensors` files through DJL (0.35.1 encodes and decodes the format itself:
+ * an 8-byte header length, a JSON header of names, dtypes, shapes and byte offsets, then the raw
+ * little-endian data). Tensors are fp32, by name.
  */
 public object Safetensors {
     /** Writes [tensors] (name → values and shape) to [path]. */
@@ -18,7 +18,11 @@ public object Safetensors {
             val list = NDList()
             for ((name, entry) in tensors) {
                 val (values, shape) = entry
-                list.add(manager.create(values, Shape(*shape.map { it.toLong() }.toLongArray())).also { it.name = name })
+                list.add(
+                    manager.create(values, Shape(*shape.map { it.toLong() }.toLongArray())).also {
+                        it.name = name
+                    }
+                )
             }
             Files.newOutputStream(path).use { list.encode(it, NDList.Encoding.SAFETENSORS) }
         }
@@ -29,7 +33,9 @@ public object Safetensors {
         NDManager.newBaseManager(ai.djl.Device.cpu()).use { manager ->
             val list = Files.newInputStream(path).use { NDList.decode(manager, it) }
             list.associate { array ->
-                val name = array.name ?: throw IllegalArgumentException("$path holds a tensor without a name")
+                val name =
+                    array.name
+                        ?: throw IllegalArgumentException("$path holds a tensor without a name")
                 val floats = array.toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
                 name to (floats.toFloatArray() to array.shape.shape.map { it.toInt() })
             }

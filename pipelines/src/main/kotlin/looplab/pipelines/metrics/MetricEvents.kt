@@ -51,7 +51,9 @@ public data class LanguageScore(
     /** Mean cross-entropy per token, in nats. */
     val loss: Double,
     val perplexity: Double,
-    /** Bits per UTF-8 byte of the held-out text: comparable across tokenizers and with compressors. */
+    /**
+     * Bits per UTF-8 byte of the held-out text: comparable across tokenizers and with compressors.
+     */
     val bitsPerByte: Double,
     val tokens: Long,
     /** gzip -9 on the same held-out documents, for comparison. */
@@ -68,9 +70,12 @@ public data class AccuracyCell(
     val correct: Int,
     val total: Int,
 ) {
-    val accuracy: Double get() = if (total == 0) 0.0 else correct.toDouble() / total
+    val accuracy: Double
+        get() = if (total == 0) 0.0 else correct.toDouble() / total
 }
 
 /** Mean accuracy per task of [split] (the mean over lengths, each length weighing the same). */
 public fun List<AccuracyCell>.meanByTask(split: String): Map<String, Double> =
-    filter { it.split == split }.groupBy { it.task }.mapValues { (_, cells) -> cells.map { it.accuracy }.average() }
+    filter { it.split == split }
+        .groupBy { it.task }
+        .mapValues { (_, cells) -> cells.map { it.accuracy }.average() }

@@ -19,15 +19,17 @@ public object Format {
     /** Exact count with thousands separators. */
     public fun exact(n: Long): String = "%,d".fmt(n)
 
-    public fun bytes(n: Long): String = when {
-        n >= 1L shl 30 -> "%.2f GiB".fmt(n / (1L shl 30).toDouble())
-        n >= 1L shl 20 -> "%.1f MiB".fmt(n / (1L shl 20).toDouble())
-        else -> "%.1f KiB".fmt(n / 1024.0)
-    }
+    public fun bytes(n: Long): String =
+        when {
+            n >= 1L shl 30 -> "%.2f GiB".fmt(n / (1L shl 30).toDouble())
+            n >= 1L shl 20 -> "%.1f MiB".fmt(n / (1L shl 20).toDouble())
+            else -> "%.1f KiB".fmt(n / 1024.0)
+        }
 
     public fun percent(x: Double): String = "%.1f%%".fmt(100 * x)
 
-    public fun seconds(s: Double): String = if (s < 60) "%.1f s".fmt(s) else "%dm%02ds".fmt((s / 60).toInt(), (s % 60).toInt())
+    public fun seconds(s: Double): String =
+        if (s < 60) "%.1f s".fmt(s) else "%dm%02ds".fmt((s / 60).toInt(), (s % 60).toInt())
 
     private fun String.fmt(vararg args: Any): String = String.format(Locale.ROOT, this, *args)
 }
@@ -39,8 +41,12 @@ public class TextTable(private val header: List<String>) {
     public fun row(vararg cells: Any): TextTable = apply { rows += cells.map { it.toString() } }
 
     public fun render(indent: String = "  "): String {
-        val widths = header.indices.map { c -> (rows.map { it.getOrElse(c) { "" } } + header[c]).maxOf { it.length } }
-        fun line(cells: List<String>) = indent + cells.mapIndexed { c, s -> s.padEnd(widths[c]) }.joinToString("  ").trimEnd()
+        val widths =
+            header.indices.map { c ->
+                (rows.map { it.getOrElse(c) { "" } } + header[c]).maxOf { it.length }
+            }
+        fun line(cells: List<String>) =
+            indent + cells.mapIndexed { c, s -> s.padEnd(widths[c]) }.joinToString("  ").trimEnd()
         return (listOf(line(header)) + rows.map(::line)).joinToString("\n")
     }
 }

@@ -17,7 +17,9 @@ public data class Plan(
     val data: DataPlan,
     val models: List<ModelPlan>,
     val stages: List<StagePlan>,
-    /** The `--set path=value` overrides applied to the experiment (already part of [experiment]). */
+    /**
+     * The `--set path=value` overrides applied to the experiment (already part of [experiment]).
+     */
     val overrides: List<String> = emptyList(),
 )
 
@@ -29,9 +31,15 @@ public data class DataPlan(
     val longestExample: Int,
     /** Mean tokens per training example, measured on 2,000 samples of the stream. */
     val meanExample: Double,
-    /** The language corpus, its fixed train/validation split and what it costs; null without language data. */
+    /**
+     * The language corpus, its fixed train/validation split and what it costs; null without
+     * language data.
+     */
     val language: LanguagePlan? = null,
-    /** The split curriculum's phases, fixed in steps of the first pretraining stage; empty: one mixture throughout. */
+    /**
+     * The split curriculum's phases, fixed in steps of the first pretraining stage; empty: one
+     * mixture throughout.
+     */
     val phases: List<PhasePlan> = emptyList(),
     /** The per-task curriculum, in words; null: none. */
     val taskCurriculum: String? = null,
@@ -58,7 +66,14 @@ public data class LanguagePlan(
 
 /** One phase of the split curriculum. */
 @Serializable
-public data class PhasePlan(val tokens: Long, val fromStep: Long, val untilStep: Long, val algorithmic: Double, val language: Double, val taskWeights: Map<String, Double> = emptyMap())
+public data class PhasePlan(
+    val tokens: Long,
+    val fromStep: Long,
+    val untilStep: Long,
+    val algorithmic: Double,
+    val language: Double,
+    val taskWeights: Map<String, Double> = emptyMap(),
+)
 
 @Serializable
 public data class TaskPlan(
@@ -67,7 +82,9 @@ public data class TaskPlan(
     val lengthUnit: String,
     val train: LengthRange,
     val ood: List<Int>,
-    /** Exact-match accuracy of guessing, averaged over the training lengths and over the OOD grid. */
+    /**
+     * Exact-match accuracy of guessing, averaged over the training lengths and over the OOD grid.
+     */
     val chanceIid: Double = 0.0,
     val chanceOod: Double = 0.0,
 )
@@ -94,9 +111,15 @@ public data class ModelPlan(
     val vocabRows: Int = 0,
     /** The model's parts in words (positions, mixer, MoE, loop parts, heads...). */
     val parts: List<String> = emptyList(),
-    /** Physical parameters one token's inference forward uses (MoE: shared + top-k routed experts; early exit: the loops run). */
+    /**
+     * Physical parameters one token's inference forward uses (MoE: shared + top-k routed experts;
+     * early exit: the loops run).
+     */
     val activeParams: Long = 0,
-    /** Parameters one token's inference forward applies, each use counted (effective, over [activeLoops] loops). */
+    /**
+     * Parameters one token's inference forward applies, each use counted (effective, over
+     * [activeLoops] loops).
+     */
     val activeEffectiveParams: Long = 0,
     /** Loops an inference forward runs (the early-exit loop, or all; with ACT, at most). */
     val activeLoops: Int = 0,

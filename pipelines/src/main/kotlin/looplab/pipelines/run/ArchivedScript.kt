@@ -9,8 +9,12 @@ public class ArchivedScript(public val name: String, public val bytes: ByteArray
     public val sha256: String = sha256(bytes)
 
     public companion object {
-        public fun of(script: Path): ArchivedScript = ArchivedScript(script.fileName.toString(), Files.readAllBytes(script))
+        public fun of(script: Path): ArchivedScript =
+            ArchivedScript(script.fileName.toString(), Files.readAllBytes(script))
 
-        public fun sha256(bytes: ByteArray): String = MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }
+        public fun sha256(bytes: ByteArray): String =
+            MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") {
+                "%02x".format(it)
+            }
     }
 }

@@ -1,15 +1,16 @@
 package looplab.pipelines.run
 
 import ai.djl.engine.Engine
+import java.nio.file.Files
+import java.nio.file.Path
 import looplab.dsl.Gpu
 import looplab.dsl.UserFacingError
 import looplab.pipelines.plan.Plan
-import java.nio.file.Files
-import java.nio.file.Path
 
 /** Something that would make a run fail is known before it starts; nothing was created. */
 public class PreflightException(problems: List<String>) :
-    RuntimeException(problems.joinToString("\n", prefix = "cannot start the run:\n") { "  $it" }), UserFacingError
+    RuntimeException(problems.joinToString("\n", prefix = "cannot start the run:\n") { "  $it" }),
+    UserFacingError
 
 /**
  * Every check that can fail before training, run before the run folder is made: the device exists,
@@ -23,7 +24,8 @@ public object Preflight {
         (plan.experiment.device as? Gpu)?.let { gpu ->
             val count = Engine.getInstance().gpuCount
             if (gpu.index >= count) {
-                problems += "device = Gpu(${gpu.index}): this machine has ${if (count == 0) "no GPU that PyTorch can use (CPU-only natives or no CUDA device)" else "$count GPU(s), 0..${count - 1}"}; use device = Cpu"
+                problems +=
+                    "device = Gpu(${gpu.index}): this machine has ${if (count == 0) "no GPU that PyTorch can use (CPU-only natives or no CUDA device)" else "$count GPU(s), 0..${count - 1}"}; use device = Cpu"
             }
         }
         val resume = options.resume
@@ -47,11 +49,18 @@ public object Preflight {
         }
     }
 
-    /** What is wrong with the checkpoints a resumed run would read: a stage whose checkpoints are all unusable cannot resume. */
+    /**
+     * What is wrong with the checkpoints a resumed run would read: a stage whose checkpoints are
+     * all unusable cannot resume.
+     */
     private fun checkpointProblems(run: Path, plan: Plan): List<String> {
         val problems = mutableListOf<String>()
         for (model in plan.models) for (stage in plan.stages.filter { it.kind == "pretrain" }) {
-            val checkpoint = Checkpoint(run.resolve("checkpoints").resolve(model.name).resolve(stage.id), plan.experiment.name)
+            val checkpoint =
+                Checkpoint(
+                    run.resolve("checkpoints").resolve(model.name).resolve(stage.id),
+                    plan.experiment.name,
+                )
             try {
                 checkpoint.latest()
             } catch (e: CheckpointException) {

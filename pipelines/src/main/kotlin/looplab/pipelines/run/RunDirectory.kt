@@ -26,28 +26,58 @@ public class RunDirectory(public val root: Path) {
         val target = file(name)
         val staging = target.resolveSibling("$name.partial")
         Files.write(staging, bytes)
-        Files.move(staging, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE)
+        Files.move(
+            staging,
+            target,
+            StandardCopyOption.REPLACE_EXISTING,
+            StandardCopyOption.ATOMIC_MOVE,
+        )
     }
 
     /** Appends one line to [name]. */
     public fun append(name: String, line: String) {
-        Files.writeString(file(name), line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND)
+        Files.writeString(
+            file(name),
+            line + "\n",
+            StandardOpenOption.CREATE,
+            StandardOpenOption.APPEND,
+        )
     }
 
-    /** The checkpoints of one variant's stage; [experiment] is who may resume from them, [notes] hears which one a resume took. */
-    public fun checkpoint(variant: String, stage: String, experiment: String? = null, notes: (String) -> Unit = {}): Checkpoint =
-        Checkpoint(root.resolve("checkpoints").resolve(variant).resolve(stage), experiment, notes = notes)
+    /**
+     * The checkpoints of one variant's stage; [experiment] is who may resume from them, [notes]
+     * hears which one a resume took.
+     */
+    public fun checkpoint(
+        variant: String,
+        stage: String,
+        experiment: String? = null,
+        notes: (String) -> Unit = {},
+    ): Checkpoint =
+        Checkpoint(
+            root.resolve("checkpoints").resolve(variant).resolve(stage),
+            experiment,
+            notes = notes,
+        )
 
     public companion object {
         private val stamp = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH-mm-ss")
 
-        /** A new run folder under [base]/[experiment], named by the current time (made unique if taken). */
-        public fun create(base: Path, experiment: String, now: LocalDateTime = LocalDateTime.now()): RunDirectory {
+        /**
+         * A new run folder under [base]/[experiment], named by the current time (made unique if
+         * taken).
+         */
+        public fun create(
+            base: Path,
+            experiment: String,
+            now: LocalDateTime = LocalDateTime.now(),
+        ): RunDirectory {
             val parent = base.resolve(experiment)
             val name = stamp.format(now)
-            val dir = (sequenceOf(name) + generateSequence(2) { it + 1 }.map { "$name-$it" })
-                .map { parent.resolve(it) }
-                .first { !Files.exists(it) }
+            val dir =
+                (sequenceOf(name) + generateSequence(2) { it + 1 }.map { "$name-$it" })
+                    .map { parent.resolve(it) }
+                    .first { !Files.exists(it) }
             return RunDirectory(dir)
         }
     }

@@ -20,14 +20,17 @@ public class StageCheckpoint(
 ) : Checkpointing {
     override fun resume(): TrainingState? {
         if (!resume) return null
-        // The newest checkpoint that passes every check; none at all starts the stage over, only damaged ones are an error.
+        // The newest checkpoint that passes every check; none at all starts the stage over, only
+        // damaged ones are an error.
         val loaded = checkpoint.latest(store) ?: return null
         checkpoint.restore(store, optimizer, loaded)
         loaded.state.curriculum?.let { saved -> curriculum?.restore(saved) }
         return loaded.state
     }
 
-    override fun save(state: TrainingState): Unit = checkpoint.save(state.copy(curriculum = curriculum?.state), store, optimizer)
+    override fun save(state: TrainingState): Unit =
+        checkpoint.save(state.copy(curriculum = curriculum?.state), store, optimizer)
 
-    override val lastStep: Long? get() = if (checkpoint.exists) runCatching { checkpoint.state().step }.getOrNull() else null
+    override val lastStep: Long?
+        get() = if (checkpoint.exists) runCatching { checkpoint.state().step }.getOrNull() else null
 }

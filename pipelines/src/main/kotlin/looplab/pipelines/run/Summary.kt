@@ -63,7 +63,10 @@ public data class ResultsMetadata(
     val commit: String,
     /** The seed of the run that trained these weights (and drew its evaluation problems). */
     val seed: Long,
-    /** Changes whenever what is measured (tasks, lengths, formats, suite settings) changes: only equal versions compare. */
+    /**
+     * Changes whenever what is measured (tasks, lengths, formats, suite settings) changes: only
+     * equal versions compare.
+     */
     val gridVersion: String,
     /** How answers were generated; null for suites that only score (lm). */
     val decoding: Decoding?,
@@ -71,7 +74,12 @@ public data class ResultsMetadata(
 )
 
 @Serializable
-public data class Decoding(val strategy: String, val temperature: Double, val maxNewTokens: Int, val samplesPerCell: Int)
+public data class Decoding(
+    val strategy: String,
+    val temperature: Double,
+    val maxNewTokens: Int,
+    val samplesPerCell: Int,
+)
 
 /** One (variant, stage)'s measurements in one suite; only the suite's own field is set. */
 @Serializable

@@ -28,11 +28,13 @@ import kotlin.script.experimental.api.ide
 public abstract class LooplabScript
 
 /** Imports the DSL into every script. */
-public object LooplabScriptConfiguration : ScriptCompilationConfiguration({
-    // The DSL, and the task and chat APIs so that a script can define tasks and chat generators of
-    // its own (see withTasks and withChatGenerators).
-    defaultImports("looplab.dsl.*", "looplab.curriculum.tasks.*", "looplab.curriculum.chat.*")
-    ide { acceptedLocations(ScriptAcceptedLocation.Everywhere) }
-}) {
+public object LooplabScriptConfiguration :
+    ScriptCompilationConfiguration({
+        // The DSL, and the task and chat APIs so that a script can define tasks and chat generators
+        // of
+        // its own (see withTasks and withChatGenerators).
+        defaultImports("looplab.dsl.*", "looplab.curriculum.tasks.*", "looplab.curriculum.chat.*")
+        ide { acceptedLocations(ScriptAcceptedLocation.Everywhere) }
+    }) {
     private fun readResolve(): Any = LooplabScriptConfiguration
 }

@@ -12,8 +12,8 @@ import looplab.pipelines.train.TrainingState
  * The checkpoints of a stage that trains HRA adapters. Two folders: [training] holds what resumes
  * the stage (the base weights and the adapter factors apart, the optimizer, the loop's state);
  * [merged] holds the base model's weights with every adapter merged in (`W + A·B`), which is what
- * the stage produces: later stages, `eval`, `generate` and `export` load it as a plain model.
- * Each save writes both, the training one first.
+ * the stage produces: later stages, `eval`, `generate` and `export` load it as a plain model. Each
+ * save writes both, the training one first.
  */
 public class AdaptedCheckpoint(
     private val training: Checkpoint,
@@ -28,7 +28,8 @@ public class AdaptedCheckpoint(
 ) : Checkpointing {
     override fun resume(): TrainingState? {
         if (!resume) return null
-        // The newest training checkpoint that passes every check; none at all starts the stage over.
+        // The newest training checkpoint that passes every check; none at all starts the stage
+        // over.
         val loaded = training.latest(adapted) ?: return null
         training.restore(adapted, optimizer, loaded)
         return loaded.state
@@ -43,14 +44,20 @@ public class AdaptedCheckpoint(
     /** Puts the merged weights into [store] (the base model's). */
     public fun mergeInto(store: ParameterStore): Unit = store.load(model.merge(adapted.snapshot()))
 
-    override val lastStep: Long? get() = if (training.exists) runCatching { training.state().step }.getOrNull() else null
+    override val lastStep: Long?
+        get() = if (training.exists) runCatching { training.state().step }.getOrNull() else null
 
     /** The merged folder holds a finished model, not a trainer: no optimizer state goes with it. */
     private object NoOptimizerState : Optimizer {
         override val steps: Long = 0
-        override fun step(lr: Double, clipNorm: Double?, gradScale: Double): Double = error("not a trainer")
+
+        override fun step(lr: Double, clipNorm: Double?, gradScale: Double): Double =
+            error("not a trainer")
+
         override fun zeroGradients() {}
+
         override fun snapshot(): OptimizerState = OptimizerState(0, emptyMap())
+
         override fun load(state: OptimizerState) {}
     }
 }

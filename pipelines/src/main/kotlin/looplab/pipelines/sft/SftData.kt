@@ -1,5 +1,7 @@
 package looplab.pipelines.sft
 
+import java.nio.file.Path
+import kotlin.math.floor
 import looplab.curriculum.chat.ChatBatch
 import looplab.curriculum.chat.ChatMixture
 import looplab.curriculum.chat.ChatPacker
@@ -11,15 +13,13 @@ import looplab.curriculum.tasks.TaskRegistry
 import looplab.curriculum.text.Tokenizer
 import looplab.dsl.SftSpec
 import looplab.dsl.SpecChecker
-import java.nio.file.Path
-import kotlin.math.floor
 
 /**
- * An SFT stage's chat data, ready to train on: batch `i` renders training conversations
- * `i·n … i·n + n − 1` of the mixture (n = [conversationsPerStep]) and lays them into rows, so a
- * batch is a pure function of its index and a resumed stage reads exactly the batches it would have.
- * Without packing a step is [SftSpec.batchSize] rows of one conversation each; with packing it
- * reads as many conversations as fill that many rows on average (the row count varies a little).
+ * An SFT stage's chat data, ready to train on: batch `i` renders training conversations `i·n …
+ * i·n + n − 1` of the mixture (n = [conversationsPerStep]) and lays them into rows, so a batch is a
+ * pure function of its index and a resumed stage reads exactly the batches it would have. Without
+ * packing a step is [SftSpec.batchSize] rows of one conversation each; with packing it reads as
+ * many conversations as fill that many rows on average (the row count varies a little).
  */
 public class SftData(
     public val mixture: ChatMixture,
@@ -33,14 +33,23 @@ public class SftData(
 ) {
     public fun batch(step: Long): ChatBatch {
         val first = step * conversationsPerStep
-        return packer.batch(packer.rows(List(conversationsPerStep) { template.render(mixture.train(first + it)) }))
+        return packer.batch(
+            packer.rows(List(conversationsPerStep) { template.render(mixture.train(first + it)) })
+        )
     }
 
-    /** [count] batches of held-out conversations (never trained on), laid out like training batches. */
-    public fun validationBatches(count: Int): List<ChatBatch> = (0 until count).map { b ->
-        val first = b.toLong() * conversationsPerStep
-        packer.batch(packer.rows(List(conversationsPerStep) { template.render(mixture.heldOut(first + it)) }))
-    }
+    /**
+     * [count] batches of held-out conversations (never trained on), laid out like training batches.
+     */
+    public fun validationBatches(count: Int): List<ChatBatch> =
+        (0 until count).map { b ->
+            val first = b.toLong() * conversationsPerStep
+            packer.batch(
+                packer.rows(
+                    List(conversationsPerStep) { template.render(mixture.heldOut(first + it)) }
+                )
+            )
+        }
 
     public companion object {
         /** Conversations rendered to measure lengths. */
@@ -48,18 +57,34 @@ public class SftData(
 
         /**
          * The data of [stage] for a model of [contextLength], or null with the problems recorded in
-         * [check] (unknown tasks, unreadable files, a tokenizer without chat tags, conversations that
-         * do not fit the context). Relative JSONL paths resolve against the working directory.
+         * [check] (unknown tasks, unreadable files, a tokenizer without chat tags, conversations
+         * that do not fit the context). Relative JSONL paths resolve against the working directory.
          */
         @JvmStatic
-        public fun resolve(stage: SftSpec, seed: Long, tokenizer: Tokenizer, tasks: TaskRegistry, contextLength: Int, check: SpecChecker): SftData? {
-            val mixture = ChatSources.resolve(stage.data, seed, tasks, emptyList(), Path.of(""), check.at("data")) ?: return null
-            val template = try {
-                ChatTemplate(tokenizer)
-            } catch (e: ChatTemplateException) {
-                check.require("data", false) { e.message!! }
-                return null
-            }
+        public fun resolve(
+            stage: SftSpec,
+            seed: Long,
+            tokenizer: Tokenizer,
+            tasks: TaskRegistry,
+            contextLength: Int,
+            check: SpecChecker,
+        ): SftData? {
+            val mixture =
+                ChatSources.resolve(
+                    stage.data,
+                    seed,
+                    tasks,
+                    emptyList(),
+                    Path.of(""),
+                    check.at("data"),
+                ) ?: return null
+            val template =
+                try {
+                    ChatTemplate(tokenizer)
+                } catch (e: ChatTemplateException) {
+                    check.require("data", false) { e.message!! }
+                    return null
+                }
             val sizes = (0 until SAMPLE).map { template.render(mixture.train(it.toLong())).size }
             val longest = sizes.max()
             check.require("data", longest <= contextLength + 1) {
@@ -67,15 +92,31 @@ public class SftData(
             }
             if (longest > contextLength + 1) return null
             val mean = sizes.average()
-            // Packed rows hold whole conversations, so a row fits fewer than length/mean of them: leave a margin.
-            val perRow = if (stage.packing) maxOf(1, floor((contextLength + 1) / (mean * PACKING_MARGIN)).toInt()) else 1
-            return SftData(mixture, template, ChatPacker(contextLength, tokenizer.pad, stage.packing), stage.batchSize * perRow, mean, longest)
+            // Packed rows hold whole conversations, so a row fits fewer than length/mean of them:
+            // leave a margin.
+            val perRow =
+                if (stage.packing)
+                    maxOf(1, floor((contextLength + 1) / (mean * PACKING_MARGIN)).toInt())
+                else 1
+            return SftData(
+                mixture,
+                template,
+                ChatPacker(contextLength, tokenizer.pad, stage.packing),
+                stage.batchSize * perRow,
+                mean,
+                longest,
+            )
         }
 
-        /** [registry] with the tasks of the experiment's [mixture] it lacks (a script's own tasks): what task questions may name. */
+        /**
+         * [registry] with the tasks of the experiment's [mixture] it lacks (a script's own tasks):
+         * what task questions may name.
+         */
         @JvmStatic
         public fun tasks(registry: TaskRegistry, mixture: TaskMixture?): TaskRegistry =
-            registry.plus(mixture?.tasks?.map { it.task }.orEmpty().filter { registry[it.id] == null })
+            registry.plus(
+                mixture?.tasks?.map { it.task }.orEmpty().filter { registry[it.id] == null }
+            )
 
         private const val PACKING_MARGIN = 1.2
     }

@@ -1,8 +1,8 @@
 package looplab.pipelines.sweep
 
 import java.nio.file.Files
-import java.util.concurrent.ConcurrentLinkedQueue
 import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.ConcurrentLinkedQueue
 import java.util.concurrent.TimeUnit
 import kotlin.concurrent.thread
 
@@ -21,29 +21,43 @@ public class LocalExecutor(
     /** Runs every cell that is not complete; true when all are complete at the end. */
     public fun run(): Boolean {
         val manifest = folder.manifest()
-        val queue = ConcurrentLinkedQueue(manifest.cells.filter { folder.status(it)?.state != "complete" })
+        val queue =
+            ConcurrentLinkedQueue(manifest.cells.filter { folder.status(it)?.state != "complete" })
         val starts = ConcurrentHashMap<Int, Int>()
         val children = ConcurrentHashMap.newKeySet<Process>()
         val stopChildren = thread(start = false) { children.forEach { it.destroy() } }
         Runtime.getRuntime().addShutdownHook(stopChildren)
         try {
-            val workers = slots.mapIndexed { slot, env ->
-                thread(name = "sweep-slot-$slot") {
-                    while (!Files.exists(folder.cancelMark)) {
-                        val cell = queue.poll() ?: break
-                        val attempt = starts.merge(cell.index, 1) { a, b -> a + b }!!
-                        log("[slot $slot] ${cell.id}: start${if (attempt > 1) " (again, from its checkpoints)" else ""}")
-                        val process = start(manifest.launcher, cell, env).also { children += it }
-                        // `looplab sweep --cancel` marks the folder; a running cell is stopped then too.
-                        while (!process.waitFor(1, TimeUnit.SECONDS)) if (Files.exists(folder.cancelMark)) process.destroy()
-                        val code = process.exitValue()
-                        children -= process
-                        val state = folder.status(cell)?.state ?: "not started"
-                        log("[slot $slot] ${cell.id}: $state (exit $code)")
-                        if (state != "complete" && attempt <= manifest.retries && !Files.exists(folder.cancelMark)) queue += cell
+            val workers =
+                slots.mapIndexed { slot, env ->
+                    thread(name = "sweep-slot-$slot") {
+                        while (!Files.exists(folder.cancelMark)) {
+                            val cell = queue.poll() ?: break
+                            val attempt = starts.merge(cell.index, 1) { a, b -> a + b }!!
+                            log(
+                                "[slot $slot] ${cell.id}: start${if (attempt > 1) " (again, from its checkpoints)" else ""}"
+                            )
+                            val process =
+                                start(manifest.launcher, cell, env).also { children += it }
+                            // `looplab sweep --cancel` marks the folder; a running cell is stopped
+                            // then too.
+                            while (!process.waitFor(1, TimeUnit.SECONDS)) if (
+                                Files.exists(folder.cancelMark)
+                            )
+                                process.destroy()
+                            val code = process.exitValue()
+                            children -= process
+                            val state = folder.status(cell)?.state ?: "not started"
+                            log("[slot $slot] ${cell.id}: $state (exit $code)")
+                            if (
+                                state != "complete" &&
+                                    attempt <= manifest.retries &&
+                                    !Files.exists(folder.cancelMark)
+                            )
+                                queue += cell
+                        }
                     }
                 }
-            }
             workers.forEach { it.join() }
         } finally {
             runCatching { Runtime.getRuntime().removeShutdownHook(stopChildren) }
@@ -54,9 +68,17 @@ public class LocalExecutor(
     private fun start(launcher: List<String>, cell: SweepCell, env: Map<String, String>): Process {
         val dir = folder.cellDir(cell)
         Files.createDirectories(dir)
-        val builder = ProcessBuilder(launcher + listOf("sweep-cell", folder.root.toAbsolutePath().toString(), cell.index.toString()))
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("log.txt").toFile()))
+        val builder =
+            ProcessBuilder(
+                    launcher +
+                        listOf(
+                            "sweep-cell",
+                            folder.root.toAbsolutePath().toString(),
+                            cell.index.toString(),
+                        )
+                )
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("log.txt").toFile()))
         // One OpenMP thread per cell unless told otherwise: cells share the machine's cores.
         builder.environment().putIfAbsent("OMP_NUM_THREADS", "1")
         builder.environment().putAll(env)
@@ -68,15 +90,20 @@ public class LocalExecutor(
         public fun cpuSlots(count: Int): List<Map<String, String>> = List(count) { emptyMap() }
 
         /** One slot per GPU, each child seeing only its GPU (as device 0). */
-        public fun gpuSlots(gpus: List<Int>): List<Map<String, String>> = gpus.map { mapOf("CUDA_VISIBLE_DEVICES" to it.toString()) }
+        public fun gpuSlots(gpus: List<Int>): List<Map<String, String>> =
+            gpus.map { mapOf("CUDA_VISIBLE_DEVICES" to it.toString()) }
 
         /**
-         * GPUs that nothing else is using, from `nvidia-smi --query-gpu=index,memory.used --format=csv,noheader,nounits`
-         * output: a GPU counts as free below [busyMiB] of memory in use.
+         * GPUs that nothing else is using, from `nvidia-smi --query-gpu=index,memory.used
+         * --format=csv,noheader,nounits` output: a GPU counts as free below [busyMiB] of memory in
+         * use.
          */
-        public fun freeGpus(nvidiaSmi: String, busyMiB: Int = 1024): List<Int> = nvidiaSmi.lines().mapNotNull { line ->
-            val (index, used) = line.split(',').map { it.trim() }.takeIf { it.size == 2 } ?: return@mapNotNull null
-            index.toIntOrNull()?.takeIf { (used.toIntOrNull() ?: Int.MAX_VALUE) < busyMiB }
-        }
+        public fun freeGpus(nvidiaSmi: String, busyMiB: Int = 1024): List<Int> =
+            nvidiaSmi.lines().mapNotNull { line ->
+                val (index, used) =
+                    line.split(',').map { it.trim() }.takeIf { it.size == 2 }
+                        ?: return@mapNotNull null
+                index.toIntOrNull()?.takeIf { (used.toIntOrNull() ?: Int.MAX_VALUE) < busyMiB }
+            }
     }
 }

@@ -20,16 +20,22 @@ public data class SweepCell(
 )
 
 /** Thrown when a grid does not fit its experiment (an unknown variant, say). */
-public class SweepCellException(message: String) : IllegalArgumentException(message), UserFacingError
+public class SweepCellException(message: String) :
+    IllegalArgumentException(message), UserFacingError
 
 /** Expands a grid over an experiment into cells, and narrows the experiment to each cell. */
 public object SweepCells {
     /** Every cell of [grid] over [experiment], in order: variant, then seed, then size. */
-    public fun expand(experiment: ExperimentSpec, grid: SweepGrid): List<Pair<SweepCell, ExperimentSpec>> {
+    public fun expand(
+        experiment: ExperimentSpec,
+        grid: SweepGrid,
+    ): List<Pair<SweepCell, ExperimentSpec>> {
         val declared = experiment.models.map { it.name }
         val unknown = grid.variants.filter { it !in declared }
         if (unknown.isNotEmpty()) {
-            throw SweepCellException("the grid names variants that ${experiment.name} does not declare: ${unknown.joinToString()} (it declares ${declared.joinToString()})")
+            throw SweepCellException(
+                "the grid names variants that ${experiment.name} does not declare: ${unknown.joinToString()} (it declares ${declared.joinToString()})"
+            )
         }
         val variants = grid.variants.ifEmpty { declared }
         val seeds = grid.seeds.ifEmpty { listOf(experiment.seed) }
@@ -38,8 +44,11 @@ public object SweepCells {
         for (variant in variants) for (seed in seeds) for (size in sizes) {
             val index = cells.size
             val sizeName = size?.let(SweepGrid::nameOf)
-            val id = "%03d-%s-s%d%s".format(index, safe(variant), seed, sizeName?.let { "-$it" } ?: "")
-            cells += SweepCell(index, id, variant, seed, sizeName) to narrow(experiment, variant, seed, size)
+            val id =
+                "%03d-%s-s%d%s".format(index, safe(variant), seed, sizeName?.let { "-$it" } ?: "")
+            cells +=
+                SweepCell(index, id, variant, seed, sizeName) to
+                    narrow(experiment, variant, seed, size)
         }
         return cells
     }
@@ -48,19 +57,35 @@ public object SweepCells {
      * [experiment] with only [variant], seeded with [seed], and at [size] when one is given. A size
      * sets the width, heads, key/value heads, context length and vocabulary of the rung, and its
      * SwiGLU width by LLaMA's rule; a plain stack (one loop, no prelude or coda) takes the rung's
-     * depth too, while a looped core keeps its blocks and loops, which are what the variant studies.
+     * depth too, while a looped core keeps its blocks and loops, which are what the variant
+     * studies.
      */
-    public fun narrow(experiment: ExperimentSpec, variant: String, seed: Long = experiment.seed, size: Size? = null): ExperimentSpec {
-        val model = experiment.models.firstOrNull { it.name == variant }
-            ?: throw SweepCellException("${experiment.name} has no variant \"$variant\" (it declares ${experiment.models.joinToString { it.name }})")
-        return experiment.copy(seed = seed, models = listOf(if (size == null) model else model.sized(size)))
+    public fun narrow(
+        experiment: ExperimentSpec,
+        variant: String,
+        seed: Long = experiment.seed,
+        size: Size? = null,
+    ): ExperimentSpec {
+        val model =
+            experiment.models.firstOrNull { it.name == variant }
+                ?: throw SweepCellException(
+                    "${experiment.name} has no variant \"$variant\" (it declares ${experiment.models.joinToString { it.name }})"
+                )
+        return experiment.copy(
+            seed = seed,
+            models = listOf(if (size == null) model else model.sized(size)),
+        )
     }
 
     private fun ModelSpec.sized(size: Size): ModelSpec {
         val plainStack = recursive.loops == 1 && prelude == 0 && coda == 0
         return copy(
-            width = size.width, heads = size.heads, kvHeads = size.kvHeads, contextLength = size.contextLength,
-            vocabSize = size.vocabSize, ffnHidden = null,
+            width = size.width,
+            heads = size.heads,
+            kvHeads = size.kvHeads,
+            contextLength = size.contextLength,
+            vocabSize = size.vocabSize,
+            ffnHidden = null,
             recursive = if (plainStack) recursive.copy(blocks = size.layers) else recursive,
         )
     }

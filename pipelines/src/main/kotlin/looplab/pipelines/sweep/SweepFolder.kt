@@ -1,13 +1,13 @@
 package looplab.pipelines.sweep
 
+import java.nio.file.Files
+import java.nio.file.Path
 import kotlinx.serialization.Serializable
 import kotlinx.serialization.json.Json
 import looplab.dsl.SlurmResources
 import looplab.dsl.SweepGrid
 import looplab.dsl.UserFacingError
 import looplab.pipelines.run.RunDirectory
-import java.nio.file.Files
-import java.nio.file.Path
 
 /** `sweep.json`: what a sweep is (its cells and how they run) and the Slurm jobs it submitted. */
 @Serializable
@@ -24,20 +24,28 @@ public data class SweepManifest(
     val slurm: SlurmResources = SlurmResources(),
     /** How many times a cell that ended unfinished is started again from its checkpoints. */
     val retries: Int = 2,
-    /** The command that runs looplab on the machine running the cells (java, class path, main class). */
+    /**
+     * The command that runs looplab on the machine running the cells (java, class path, main
+     * class).
+     */
     val launcher: List<String>,
     val cells: List<SweepCell>,
     val submissions: List<Submission> = emptyList(),
 )
 
 /** One `sbatch` of the sweep's array script: its job id and the cells (array indices) it runs. */
-@Serializable
-public data class Submission(val job: String, val cells: List<Int>)
+@Serializable public data class Submission(val job: String, val cells: List<Int>)
 
-/** `cells/<id>/status.json`, written by the cell itself: Slurm's accounting is not needed to follow a sweep. */
+/**
+ * `cells/<id>/status.json`, written by the cell itself: Slurm's accounting is not needed to follow
+ * a sweep.
+ */
 @Serializable
 public data class CellStatus(
-    /** `running`, `complete`, `failed` (the run ended in error) or `terminated` (stopped by a signal: cancelled, preempted, timed out). */
+    /**
+     * `running`, `complete`, `failed` (the run ended in error) or `terminated` (stopped by a
+     * signal: cancelled, preempted, timed out).
+     */
     val state: String,
     /** 1 for the first start, 2 for the first resumption, ... */
     val attempt: Int,
@@ -54,22 +62,31 @@ public data class CellStatus(
 /** Thrown when a folder is not a sweep, or its files cannot be read. */
 public class SweepFolderException(message: String) : RuntimeException(message), UserFacingError
 
-/** A sweep's folder: `sweep.json`, and per cell `cells/<id>/` with `plan.json`, `status.json` and the run in `run/`. */
+/**
+ * A sweep's folder: `sweep.json`, and per cell `cells/<id>/` with `plan.json`, `status.json` and
+ * the run in `run/`.
+ */
 public class SweepFolder(public val root: Path) {
     // Made on first write: reading a folder that is not a sweep must not create it.
     private val files by lazy { RunDirectory(root) }
 
     public fun manifest(): SweepManifest {
         val file = root.resolve(MANIFEST)
-        if (!Files.isRegularFile(file)) throw SweepFolderException("$root: no $MANIFEST there, so it is not a looplab sweep folder")
+        if (!Files.isRegularFile(file))
+            throw SweepFolderException(
+                "$root: no $MANIFEST there, so it is not a looplab sweep folder"
+            )
         return try {
             json.decodeFromString(SweepManifest.serializer(), Files.readString(file))
         } catch (e: IllegalArgumentException) {
-            throw SweepFolderException("$file cannot be read: ${e.message?.lineSequence()?.first()}")
+            throw SweepFolderException(
+                "$file cannot be read: ${e.message?.lineSequence()?.first()}"
+            )
         }
     }
 
-    public fun writeManifest(manifest: SweepManifest): Unit = files.write(MANIFEST, json.encodeToString(SweepManifest.serializer(), manifest) + "\n")
+    public fun writeManifest(manifest: SweepManifest): Unit =
+        files.write(MANIFEST, json.encodeToString(SweepManifest.serializer(), manifest) + "\n")
 
     public fun cellDir(cell: SweepCell): Path = root.resolve("cells").resolve(cell.id)
 
@@ -79,21 +96,35 @@ public class SweepFolder(public val root: Path) {
     public fun status(cell: SweepCell): CellStatus? {
         val file = cellDir(cell).resolve(STATUS)
         if (!Files.isRegularFile(file)) return null
-        // A status file is replaced atomically, so it is whole or absent; a foreign one is reported, not trusted.
-        return try { json.decodeFromString(CellStatus.serializer(), Files.readString(file)) } catch (e: IllegalArgumentException) { null }
+        // A status file is replaced atomically, so it is whole or absent; a foreign one is
+        // reported, not trusted.
+        return try {
+            json.decodeFromString(CellStatus.serializer(), Files.readString(file))
+        } catch (e: IllegalArgumentException) {
+            null
+        }
     }
 
     public fun writeStatus(cell: SweepCell, status: CellStatus): Unit =
-        RunDirectory(cellDir(cell)).write(STATUS, json.encodeToString(CellStatus.serializer(), status) + "\n")
+        RunDirectory(cellDir(cell))
+            .write(STATUS, json.encodeToString(CellStatus.serializer(), status) + "\n")
 
-    /** Written by `--cancel` (or when the follower sees the whole array cancelled): nothing is started again. */
-    public val cancelMark: Path get() = root.resolve("cancelled")
+    /**
+     * Written by `--cancel` (or when the follower sees the whole array cancelled): nothing is
+     * started again.
+     */
+    public val cancelMark: Path
+        get() = root.resolve("cancelled")
 
     public fun write(name: String, text: String): Unit = files.write(name, text)
 
     public companion object {
         public const val MANIFEST: String = "sweep.json"
         private const val STATUS = "status.json"
-        internal val json = Json { prettyPrint = true; encodeDefaults = true; classDiscriminator = "type" }
+        internal val json = Json {
+            prettyPrint = true
+            encodeDefaults = true
+            classDiscriminator = "type"
+        }
     }
 }

@@ -15,10 +15,12 @@ public class CheckpointTrigger(
     private var lastSave = clock()
 
     /** True when the loop must stop after saving. */
-    public val stopping: Boolean get() = stop.requested
+    public val stopping: Boolean
+        get() = stop.requested
 
     /** The signal that asked the run to stop, if any. */
-    public val stopReason: String? get() = stop.reason
+    public val stopReason: String?
+        get() = stop.reason
 
     /** Whether to save after [step] (an evaluation point saves anyway and then calls [saved]). */
     public fun due(step: Long): Boolean =
@@ -34,11 +36,13 @@ public class CheckpointTrigger(
 
 /** Set from another thread (a signal handler) to ask a run to save and stop at the next step. */
 public class StopRequest {
-    @Volatile public var requested: Boolean = false
+    @Volatile
+    public var requested: Boolean = false
         private set
 
     /** The signal that asked, e.g. "INT" or "TERM"; null when not requested. */
-    @Volatile public var reason: String? = null
+    @Volatile
+    public var reason: String? = null
         private set
 
     public fun request(reason: String) {
@@ -47,9 +51,18 @@ public class StopRequest {
     }
 }
 
-/** A run stopped on request; [stage] and [step] say where [variant] stopped (null stage: before it started). */
-public class TrainingInterruptedException(public val variant: String, public val stage: String?, public val step: Long, public val reason: String?) :
+/**
+ * A run stopped on request; [stage] and [step] say where [variant] stopped (null stage: before it
+ * started).
+ */
+public class TrainingInterruptedException(
+    public val variant: String,
+    public val stage: String?,
+    public val step: Long,
+    public val reason: String?,
+) :
     RuntimeException(
-        (if (stage == null) "stopped before $variant started" else "$variant stopped at step $step of $stage, after saving a checkpoint") +
-            " (${reason?.let { "SIG$it" } ?: "stop requested"})",
+        (if (stage == null) "stopped before $variant started"
+        else "$variant stopped at step $step of $stage, after saving a checkpoint") +
+            " (${reason?.let { "SIG$it" } ?: "stop requested"})"
     )

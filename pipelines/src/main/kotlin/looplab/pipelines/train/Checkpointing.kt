@@ -1,6 +1,9 @@
 package looplab.pipelines.train
 
-/** Saves where a stage stands (with its weights, optimizer and curriculum state) and resumes from it. */
+/**
+ * Saves where a stage stands (with its weights, optimizer and curriculum state) and resumes from
+ * it.
+ */
 public interface Checkpointing {
     /** The state to continue from, with every tensor restored; null to start from step 0. */
     public fun resume(): TrainingState?

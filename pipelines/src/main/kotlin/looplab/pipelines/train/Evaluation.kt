@@ -6,6 +6,8 @@ import looplab.pipelines.metrics.EvalMetrics
 public interface Evaluation {
     public fun due(step: Long): Boolean
 
-    /** Measures the model after [step] steps (and lets a curriculum decide from what it measured). */
+    /**
+     * Measures the model after [step] steps (and lets a curriculum decide from what it measured).
+     */
     public fun evaluate(step: Long): EvalMetrics
 }

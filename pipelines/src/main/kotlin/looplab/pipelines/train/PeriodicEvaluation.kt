@@ -33,4 +33,5 @@ public class PeriodicEvaluation(
 
 /** Accuracy per task and length, as curricula read it. */
 internal fun List<AccuracyCell>.byTaskAndLength(): Map<TaskId, Map<Int, Double>> =
-    groupBy { TaskId(it.task) }.mapValues { (_, cells) -> cells.associate { it.length to it.accuracy } }
+    groupBy { TaskId(it.task) }
+        .mapValues { (_, cells) -> cells.associate { it.length to it.accuracy } }

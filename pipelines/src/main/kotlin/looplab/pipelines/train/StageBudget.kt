@@ -14,9 +14,10 @@ public class StageBudget(public val totalSteps: Long, private val tokens: Long? 
 
     public companion object {
         /** The budget a stage declared, with the steps its plan computed. */
-        public fun of(budget: Budget, plannedSteps: Long): StageBudget = when (budget) {
-            is Steps -> StageBudget(plannedSteps)
-            is Tokens -> StageBudget(plannedSteps, budget.tokens)
-        }
+        public fun of(budget: Budget, plannedSteps: Long): StageBudget =
+            when (budget) {
+                is Steps -> StageBudget(plannedSteps)
+                is Tokens -> StageBudget(plannedSteps, budget.tokens)
+            }
     }
 }

@@ -24,9 +24,22 @@ public class TrainingData(
     seed: Long,
     private val language: LanguageBatches? = null,
     private val languageValidation: IntArray? = null,
-    private val split: SplitSchedule = SplitSchedule(listOf(StepPhase(Long.MAX_VALUE, if (mixture != null) 1.0 else 0.0, if (mixture == null) 1.0 else 0.0)), seed),
+    private val split: SplitSchedule =
+        SplitSchedule(
+            listOf(
+                StepPhase(
+                    Long.MAX_VALUE,
+                    if (mixture != null) 1.0 else 0.0,
+                    if (mixture == null) 1.0 else 0.0,
+                )
+            ),
+            seed,
+        ),
     private val lengths: SequenceSchedule = SequenceSchedule(0),
-    /** The stream position of this stage's batch 0: a stage that continues another starts after that one's last batch. */
+    /**
+     * The stream position of this stage's batch 0: a stage that continues another starts after that
+     * one's last batch.
+     */
     private val firstBatch: Long = 0,
 ) {
     private val heldOut = mixture?.let { TaskMixture(it.tasks, Seeds.mix(seed, VALIDATION_STREAM)) }
@@ -37,30 +50,64 @@ public class TrainingData(
         val mix = mixture!!
         val phase = split.phaseAt(index)
         val effective = reweighted(draw ?: mix.plainDraw, phase)
-        return batcher!!.batch((0 until batchSize).map { mix.sample(index * batchSize + it, effective).example })
+        return batcher!!.batch(
+            (0 until batchSize).map { mix.sample(index * batchSize + it, effective).example }
+        )
     }
 
-    /** The last draw reweighted for a phase; a draw and a phase hold for a whole segment, so most batches reuse it. */
+    /**
+     * The last draw reweighted for a phase; a draw and a phase hold for a whole segment, so most
+     * batches reuse it.
+     */
     @Volatile private var lastReweighted: Triple<Draw, StepPhase, Draw>? = null
 
-    /** [base] with the phase's task weights (given in absolute terms) replacing the mixture's own. */
+    /**
+     * [base] with the phase's task weights (given in absolute terms) replacing the mixture's own.
+     */
     private fun reweighted(base: Draw, phase: StepPhase): Draw {
         if (phase.taskWeights.isEmpty()) return base
         lastReweighted?.let { (b, p, effective) -> if (b === base && p === phase) return effective }
         val mix = mixture!!
-        val effective = base.copy(
-            weights = mix.tasks.mapIndexed { i, t -> base.weights[i] * (phase.taskWeights[t.task.id.name]?.let { it / t.weight } ?: 1.0) },
-        )
+        val effective =
+            base.copy(
+                weights =
+                    mix.tasks.mapIndexed { i, t ->
+                        base.weights[i] *
+                            (phase.taskWeights[t.task.id.name]?.let { it / t.weight } ?: 1.0)
+                    }
+            )
         lastReweighted = Triple(base, phase, effective)
         return effective
     }
 
-    /** Batches the training stream never yields (another seed; held-out documents): loss on them measures generalisation, not recall. */
+    /**
+     * Batches the training stream never yields (another seed; held-out documents): loss on them
+     * measures generalisation, not recall.
+     */
     public fun validationBatches(count: Int = 4): List<TokenBatch> {
-        val algorithmic = heldOut?.let { held ->
-            (0 until count).map { b -> batcher!!.batch((0 until batchSize).map { held.sample(b.toLong() * batchSize + it).example }) }
-        }.orEmpty()
-        val text = languageValidation?.let { LanguageBatches.windows(it, lengths.lengthAt(0), count * batchSize * lengths.lengthAt(0), rows = batchSize) }.orEmpty()
+        val algorithmic =
+            heldOut
+                ?.let { held ->
+                    (0 until count).map { b ->
+                        batcher!!.batch(
+                            (0 until batchSize).map {
+                                held.sample(b.toLong() * batchSize + it).example
+                            }
+                        )
+                    }
+                }
+                .orEmpty()
+        val text =
+            languageValidation
+                ?.let {
+                    LanguageBatches.windows(
+                        it,
+                        lengths.lengthAt(0),
+                        count * batchSize * lengths.lengthAt(0),
+                        rows = batchSize,
+                    )
+                }
+                .orEmpty()
         return algorithmic + text
     }
 

@@ -16,7 +16,10 @@ public data class TrainingState(
     val complete: Boolean,
     /** The optimizer's own step count (its bias corrections depend on it). */
     val optimizerSteps: Long = 0,
-    /** What the task curriculum had decided at this step; restoring it makes a resumed run decide the same. */
+    /**
+     * What the task curriculum had decided at this step; restoring it makes a resumed run decide
+     * the same.
+     */
     val curriculum: TaskCurriculumState? = null,
     /** The learning-rate multiplier left by skipped non-finite steps, and how many were skipped. */
     val lrScale: Double = 1.0,

@@ -1,10 +1,10 @@
 package looplab.curriculum.text.bpe
 
+import java.io.ByteArrayOutputStream
+import java.util.concurrent.ConcurrentHashMap
 import looplab.curriculum.text.ChatTags
 import looplab.curriculum.text.SpecialSplitter
 import looplab.curriculum.text.Tokenizer
-import java.io.ByteArrayOutputStream
-import java.util.concurrent.ConcurrentHashMap
 
 /**
  * looplab's own byte-level BPE. Ids: PAD, BOS, EOS (0–2), the chat tags (3–9), the 256 bytes
@@ -14,10 +14,16 @@ import java.util.concurrent.ConcurrentHashMap
  * tokenizers encodes identically.
  */
 public class BpeTokenizer(
-    /** The merges in the order learned: merge k makes token `FIRST_MERGE + k` from the pair's two ids. */
-    public val merges: List<Pair<Int, Int>>,
+    /**
+     * The merges in the order learned: merge k makes token `FIRST_MERGE + k` from the pair's two
+     * ids.
+     */
+    public val merges: List<Pair<Int, Int>>
 ) : Tokenizer {
-    private val rank = HashMap<Long, Int>(merges.size * 2).also { map -> merges.forEachIndexed { k, (a, b) -> map[key(a, b)] = k } }
+    private val rank =
+        HashMap<Long, Int>(merges.size * 2).also { map ->
+            merges.forEachIndexed { k, (a, b) -> map[key(a, b)] = k }
+        }
     private val bytesOf: Array<ByteArray> = buildTokenBytes(merges)
     private val tagIds = SPECIALS.withIndex().drop(3).associate { (i, t) -> t to i }
     private val splitter = SpecialSplitter(tagIds)
@@ -33,13 +39,22 @@ public class BpeTokenizer(
 
     override fun encode(text: String): IntArray {
         val out = ArrayList<Int>(text.length / 3 + 1)
-        splitter.split(text, { part -> ByteLevel.split(part) { piece -> for (id in encodePiece(piece)) out += id } }, { out += it })
+        splitter.split(
+            text,
+            { part -> ByteLevel.split(part) { piece -> for (id in encodePiece(piece)) out += id } },
+            { out += it },
+        )
         return out.toIntArray()
     }
 
-    /** One pre-tokenizer piece: its bytes, then merges by rank. Pieces repeat a lot in text, so results are cached. */
+    /**
+     * One pre-tokenizer piece: its bytes, then merges by rank. Pieces repeat a lot in text, so
+     * results are cached.
+     */
     private fun encodePiece(piece: String): IntArray {
-        cache[piece]?.let { return it }
+        cache[piece]?.let {
+            return it
+        }
         val bytes = piece.encodeToByteArray()
         var symbols = IntArray(bytes.size) { FIRST_BYTE + (bytes[it].toInt() and 0xFF) }
         var size = symbols.size
@@ -55,7 +70,10 @@ public class BpeTokenizer(
             var w = 0
             var i = 0
             while (i < size) {
-                if (i < size - 1 && symbols[i] == a && symbols[i + 1] == b) { symbols[w++] = merged; i += 2 } else symbols[w++] = symbols[i++]
+                if (i < size - 1 && symbols[i] == a && symbols[i + 1] == b) {
+                    symbols[w++] = merged
+                    i += 2
+                } else symbols[w++] = symbols[i++]
             }
             size = w
         }
@@ -74,7 +92,8 @@ public class BpeTokenizer(
 
     public companion object {
         /** PAD, BOS, EOS, then the chat tags: the first ids of every looplab BPE. */
-        public val SPECIALS: List<String> = listOf("<|padding|>", "<|begin_of_text|>", "<|end_of_text|>") + ChatTags.all
+        public val SPECIALS: List<String> =
+            listOf("<|padding|>", "<|begin_of_text|>", "<|end_of_text|>") + ChatTags.all
         public val FIRST_BYTE: Int = SPECIALS.size
         public val FIRST_MERGE: Int = FIRST_BYTE + 256
         private const val CACHE_LIMIT = 1 shl 18
@@ -87,7 +106,9 @@ public class BpeTokenizer(
             table += ChatTags.all.map { it.encodeToByteArray() }
             for (b in 0 until 256) table += byteArrayOf(b.toByte())
             for ((a, b) in merges) {
-                require(a < table.size && b < table.size) { "merge ($a, $b) refers to a token not yet made" }
+                require(a < table.size && b < table.size) {
+                    "merge ($a, $b) refers to a token not yet made"
+                }
                 table += table[a] + table[b]
             }
             return table.toTypedArray()

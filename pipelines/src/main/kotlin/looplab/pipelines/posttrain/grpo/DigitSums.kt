@@ -1,9 +1,9 @@
 package looplab.pipelines.posttrain.grpo
 
+import kotlin.random.Random
 import looplab.curriculum.chat.ChatGenerator
 import looplab.curriculum.chat.ChatSplit
 import looplab.curriculum.chat.Conversation
-import kotlin.random.Random
 
 /**
  * `a+b` for digits a and b, answered in the answer tags: a task small enough that a tiny model,
@@ -15,7 +15,8 @@ public object DigitSums : ChatGenerator {
 
     override fun sample(random: Random, split: ChatSplit): Conversation {
         val a = random.nextInt(10)
-        val b = if (split == ChatSplit.InDistribution) random.nextInt(10) else 10 + random.nextInt(90)
+        val b =
+            if (split == ChatSplit.InDistribution) random.nextInt(10) else 10 + random.nextInt(90)
         return Conversation.qa("$a+$b", "${a + b}")
     }
 }

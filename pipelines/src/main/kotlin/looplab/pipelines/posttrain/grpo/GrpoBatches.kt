@@ -6,7 +6,8 @@ import looplab.pipelines.train.Batches
  * GRPO's batches: optimizer step `s` trains on generation batch `s / μ` (its update `s % μ`), made
  * on the training thread when the first of its updates asks for it, since sampling runs the model.
  */
-internal class GrpoBatches(private val maker: RolloutMaker, private val updatesPerBatch: Int) : Batches<GrpoBatch> {
+internal class GrpoBatches(private val maker: RolloutMaker, private val updatesPerBatch: Int) :
+    Batches<GrpoBatch> {
     /** The generation batch being trained on; saved with a checkpoint taken between its updates. */
     var current: Rollout? = null
         private set

@@ -1,9 +1,9 @@
 package looplab.pipelines.posttrain.grpo
 
+import java.nio.file.Files
 import looplab.pipelines.run.Checkpoint
 import looplab.pipelines.train.Checkpointing
 import looplab.pipelines.train.TrainingState
-import java.nio.file.Files
 
 /**
  * A GRPO stage's checkpoint: the stage checkpoint's weights, optimizer and loop state, plus the
@@ -22,7 +22,8 @@ internal class GrpoCheckpoint(
         val file = checkpoint.dir.resolve(ROLLOUT)
         if (state.step % updatesPerBatch != 0L && Files.exists(file)) {
             val rollout = Rollout.read(file)
-            // A rollout of another batch (a crash between the two writes) is not used: that batch is sampled again.
+            // A rollout of another batch (a crash between the two writes) is not used: that batch
+            // is sampled again.
             if (rollout.index == state.step / updatesPerBatch) batches.restore(rollout)
         }
         return state
@@ -30,10 +31,13 @@ internal class GrpoCheckpoint(
 
     override fun save(state: TrainingState) {
         stage.save(state)
-        batches.current?.takeIf { state.step % updatesPerBatch != 0L }?.write(checkpoint.dir.resolve(ROLLOUT))
+        batches.current
+            ?.takeIf { state.step % updatesPerBatch != 0L }
+            ?.write(checkpoint.dir.resolve(ROLLOUT))
     }
 
-    override val lastStep: Long? get() = stage.lastStep
+    override val lastStep: Long?
+        get() = stage.lastStep
 
     private companion object {
         const val ROLLOUT = "rollout.bin"

@@ -13,15 +13,23 @@ import looplab.pipelines.metrics.EvalMetrics
 import looplab.pipelines.train.Evaluation
 
 /** Held-out accuracy and answer-format rate of one split. */
-internal data class ChatScore(val split: String, val correct: Int, val wellFormed: Int, val total: Int) {
-    val accuracy: Double get() = correct.toDouble() / total
-    val formatRate: Double get() = wellFormed.toDouble() / total
+internal data class ChatScore(
+    val split: String,
+    val correct: Int,
+    val wellFormed: Int,
+    val total: Int,
+) {
+    val accuracy: Double
+        get() = correct.toDouble() / total
+
+    val formatRate: Double
+        get() = wellFormed.toDouble() / total
 }
 
 /**
  * Held-out evaluation of a chat stage: greedy, KV-cached answers to [samples] held-out prompts (in
- * distribution) and as many out of distribution, scored by the same strict verifier as the
- * rewards. Accuracy is recorded as the task `chat` (splits `iid`, `ood`); the format rate in the notes.
+ * distribution) and as many out of distribution, scored by the same strict verifier as the rewards.
+ * Accuracy is recorded as the task `chat` (splits `iid`, `ood`); the format rate in the notes.
  */
 internal class GrpoEvaluation(
     private val variant: String,
@@ -48,16 +56,34 @@ internal class GrpoEvaluation(
         val ood = (0 until samples).mapNotNull { prompts.outOfDistribution(it.toLong()) }
         last = listOfNotNull(score("iid", iid), if (ood.isEmpty()) null else score("ood", ood))
         return EvalMetrics(
-            variant, stage, step, validationLoss = null,
+            variant,
+            stage,
+            step,
+            validationLoss = null,
             accuracy = last.map { AccuracyCell(TASK, 0, it.split, it.correct, it.total) },
-            notes = last.map { "held-out ${it.split}: answer format ${it.wellFormed}/${it.total}, correct ${it.correct}/${it.total}" },
+            notes =
+                last.map {
+                    "held-out ${it.split}: answer format ${it.wellFormed}/${it.total}, correct ${it.correct}/${it.total}"
+                },
         )
     }
 
     private fun score(split: String, conversations: List<Conversation>): ChatScore {
-        val answers = generator.generate(conversations.map(template::prompt), SamplingConfig.greedy(maxNewTokens, tokenizer.eos))
-        val scores = answers.mapIndexed { i, a -> verifier.score(tokenizer.decode(a), conversations[i].answer.orEmpty(), a.size) }
-        return ChatScore(split, scores.count { it.correct }, scores.count { it.wellFormed }, scores.size)
+        val answers =
+            generator.generate(
+                conversations.map(template::prompt),
+                SamplingConfig.greedy(maxNewTokens, tokenizer.eos),
+            )
+        val scores =
+            answers.mapIndexed { i, a ->
+                verifier.score(tokenizer.decode(a), conversations[i].answer.orEmpty(), a.size)
+            }
+        return ChatScore(
+            split,
+            scores.count { it.correct },
+            scores.count { it.wellFormed },
+            scores.size,
+        )
     }
 
     companion object {

@@ -1,5 +1,6 @@
 package looplab.pipelines.posttrain.grpo
 
+import java.nio.file.Path
 import looplab.curriculum.chat.ChatMixture
 import looplab.curriculum.chat.ChatSources
 import looplab.curriculum.chat.ChatTemplate
@@ -11,24 +12,40 @@ import looplab.dsl.InvalidSpecException
 import looplab.dsl.SpecChecker
 import looplab.pipelines.plan.ResolvedData
 import looplab.pipelines.plan.StagePlan
-import java.nio.file.Path
 
 /** What the planner checks and records of a GRPO stage. */
 internal object GrpoPlanning {
     /** Prompts sampled to check that generation fits the context. */
     private const val CHECKED_PROMPTS = 64
 
-    fun plan(stage: GrpoSpec, spec: ExperimentSpec, data: ResolvedData, registry: TaskRegistry, check: SpecChecker): StagePlan {
-        val template = try {
-            ChatTemplate(data.tokenizer)
-        } catch (e: ChatTemplateException) {
-            check.require("prompts", false) { e.message!! }
-            null
-        }
-        val mixture = ChatSources.resolve(stage.prompts, spec.seed, registry, emptyList(), Path.of(""), check.at("prompts"))
+    fun plan(
+        stage: GrpoSpec,
+        spec: ExperimentSpec,
+        data: ResolvedData,
+        registry: TaskRegistry,
+        check: SpecChecker,
+    ): StagePlan {
+        val template =
+            try {
+                ChatTemplate(data.tokenizer)
+            } catch (e: ChatTemplateException) {
+                check.require("prompts", false) { e.message!! }
+                null
+            }
+        val mixture =
+            ChatSources.resolve(
+                stage.prompts,
+                spec.seed,
+                registry,
+                emptyList(),
+                Path.of(""),
+                check.at("prompts"),
+            )
         if (template != null && mixture != null) {
             val samples = (0 until CHECKED_PROMPTS).map { mixture.train(it.toLong()) }
-            check.require("prompts", samples.all { it.answer != null }) { "every prompt needs a reference answer (the last assistant turn's answer), which the verifier compares" }
+            check.require("prompts", samples.all { it.answer != null }) {
+                "every prompt needs a reference answer (the last assistant turn's answer), which the verifier compares"
+            }
             val longest = samples.maxOf { template.prompt(it).size } + stage.maxNewTokens
             spec.models.forEach { model ->
                 check.require("maxNewTokens", longest <= model.contextLength) {
@@ -37,7 +54,10 @@ internal object GrpoPlanning {
             }
         }
         return StagePlan(
-            id = stage.id, kind = "grpo", from = stage.from, steps = stage.budget.steps * stage.updatesPerBatch,
+            id = stage.id,
+            kind = "grpo",
+            from = stage.from,
+            steps = stage.budget.steps * stage.updatesPerBatch,
             batchSize = stage.promptsPerStep * stage.groupSize,
         )
     }
@@ -45,6 +65,13 @@ internal object GrpoPlanning {
     /** The stage's prompt mixture (its sources were checked when planning). */
     fun prompts(stage: GrpoSpec, seed: Long): ChatMixture {
         val check = SpecChecker("pipeline.${stage.id}.prompts")
-        return ChatSources.resolve(stage.prompts, seed, TaskRegistry(), emptyList(), Path.of(""), check) ?: throw InvalidSpecException(check.errors)
+        return ChatSources.resolve(
+            stage.prompts,
+            seed,
+            TaskRegistry(),
+            emptyList(),
+            Path.of(""),
+            check,
+        ) ?: throw InvalidSpecException(check.errors)
     }
 }

@@ -52,35 +52,91 @@ internal class GrpoTraining(
     private val generator = Generator(model, store, executor, backend.manager)
 
     /** Held-out accuracy, greedy; the runner also measures it before the first step. */
-    val evaluation: GrpoEvaluation = GrpoEvaluation(
-        variant, stage.id, stage.evalEvery?.let { it.steps * stage.updatesPerBatch }, generator, tokenizer, prompts, stage.evalSamples, stage.maxNewTokens, stage.reward,
-    )
+    val evaluation: GrpoEvaluation =
+        GrpoEvaluation(
+            variant,
+            stage.id,
+            stage.evalEvery?.let { it.steps * stage.updatesPerBatch },
+            generator,
+            tokenizer,
+            prompts,
+            stage.evalSamples,
+            stage.maxNewTokens,
+            stage.reward,
+        )
 
-    /** Trains to the end of the budget (from the checkpoint when resuming one); measures the start first on a fresh stage. */
+    /**
+     * Trains to the end of the budget (from the checkpoint when resuming one); measures the start
+     * first on a fresh stage.
+     */
     fun run(): TrainingState {
         val multipliers = if (stage.adaptersOnly) adaptersOnly() else emptyMap()
-        val reference = if (stage.beta > 0.0) ParameterStore(model.parameters, backend, seed).also { it.load(store.snapshot()) } else null
-        val optimizer = Execution.optimizer(kind, stage.optimizer, store, backend, stage.lr.peak, multipliers)
+        val reference =
+            if (stage.beta > 0.0)
+                ParameterStore(model.parameters, backend, seed).also { it.load(store.snapshot()) }
+            else null
+        val optimizer =
+            Execution.optimizer(kind, stage.optimizer, store, backend, stage.lr.peak, multipliers)
         try {
-            val batches = GrpoBatches(RolloutMaker(stage, model, store, reference, executor, generator, tokenizer, prompts, seed), stage.updatesPerBatch)
-            val checkpoints = GrpoCheckpoint(checkpoint, StageCheckpoint(checkpoint, store, optimizer, resume = resume), batches, stage.updatesPerBatch)
+            val batches =
+                GrpoBatches(
+                    RolloutMaker(
+                        stage,
+                        model,
+                        store,
+                        reference,
+                        executor,
+                        generator,
+                        tokenizer,
+                        prompts,
+                        seed,
+                    ),
+                    stage.updatesPerBatch,
+                )
+            val checkpoints =
+                GrpoCheckpoint(
+                    checkpoint,
+                    StageCheckpoint(checkpoint, store, optimizer, resume = resume),
+                    batches,
+                    stage.updatesPerBatch,
+                )
             if (!(resume && checkpoint.exists)) listener.evaluated(evaluation.evaluate(0))
             return TrainingLoop(
-                LoopSettings(variant, stage.id, StageBudget(stage.budget.steps * stage.updatesPerBatch), stage.lr, stage.clipNorm, stage.logEvery.steps, seed = seed),
-                optimizer, GrpoObjective(stage, executor, model, store), batches, evaluation, checkpoints, listener, scaler,
-                CheckpointTrigger(CheckpointPolicy(every = null, minutes = null), stop),
-            ).run()
+                    LoopSettings(
+                        variant,
+                        stage.id,
+                        StageBudget(stage.budget.steps * stage.updatesPerBatch),
+                        stage.lr,
+                        stage.clipNorm,
+                        stage.logEvery.steps,
+                        seed = seed,
+                    ),
+                    optimizer,
+                    GrpoObjective(stage, executor, model, store),
+                    batches,
+                    evaluation,
+                    checkpoints,
+                    listener,
+                    scaler,
+                    CheckpointTrigger(CheckpointPolicy(every = null, minutes = null), stop),
+                )
+                .run()
         } finally {
             (optimizer as? AutoCloseable)?.close()
             reference?.close()
         }
     }
 
-    /** Learning-rate multipliers that leave every parameter but the HRA adapters where it is (a rate of 0 moves nothing, decay included). */
+    /**
+     * Learning-rate multipliers that leave every parameter but the HRA adapters where it is (a rate
+     * of 0 moves nothing, decay included).
+     */
     private fun adaptersOnly(): Map<ParamRole, Double> {
-        val hra = model as? HraModel ?: throw GrpoDataException(
-            "stage ${stage.id} trains only the adapters, but the model it starts from has none (add adapters(...) to the sft stage it continues)",
-        )
+        val hra =
+            model as? HraModel
+                ?: throw GrpoDataException(
+                    "stage ${stage.id} trains only the adapters, but the model it starts from has none (add adapters(...) to the sft stage it continues)"
+                )
         check(hra.adapterParameters.all { it.role == ParamRole.Adapter })
         return ParamRole.entries.associateWith { if (it == ParamRole.Adapter) 1.0 else 0.0 }
     }

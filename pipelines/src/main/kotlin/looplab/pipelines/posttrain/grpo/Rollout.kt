@@ -1,7 +1,7 @@
 package looplab.pipelines.posttrain.grpo
 
-import looplab.pipelines.run.TensorFile
 import java.nio.file.Path
+import looplab.pipelines.run.TensorFile
 
 /**
  * One generation batch of GRPO, ready to train on: [rows] sequences (prompt, completion, padding)
@@ -27,22 +27,41 @@ internal class Rollout(
     val stats: Map<String, Double>,
 ) {
     /** Completion tokens the loss counts. */
-    val completionTokens: Long get() = mask.sumOf { it.toDouble() }.toLong()
+    val completionTokens: Long
+        get() = mask.sumOf { it.toDouble() }.toLong()
 
     /** Rows [from, until) as a rollout of their own (a micro-batch). */
     fun rows(from: Int, until: Int): Rollout {
         val span = from * length until until * length
-        return Rollout(index, until - from, length, inputs.sliceArray(span), targets.sliceArray(span), mask.sliceArray(span),
-            advantages.sliceArray(from until until), if (oldLogProbs.isEmpty()) oldLogProbs else oldLogProbs.sliceArray(span), refLogProbs?.sliceArray(span), stats)
+        return Rollout(
+            index,
+            until - from,
+            length,
+            inputs.sliceArray(span),
+            targets.sliceArray(span),
+            mask.sliceArray(span),
+            advantages.sliceArray(from until until),
+            if (oldLogProbs.isEmpty()) oldLogProbs else oldLogProbs.sliceArray(span),
+            refLogProbs?.sliceArray(span),
+            stats,
+        )
     }
 
-    /** Writes this rollout to [path], exactly (token ids are below 2^24, so floats hold them exactly). */
+    /**
+     * Writes this rollout to [path], exactly (token ids are below 2^24, so floats hold them
+     * exactly).
+     */
     fun write(path: Path) {
-        val tensors = linkedMapOf(
-            "index" to floatArrayOf(index.toFloat()), "shape" to floatArrayOf(rows.toFloat(), length.toFloat()),
-            "inputs" to FloatArray(inputs.size) { inputs[it].toFloat() }, "targets" to FloatArray(targets.size) { targets[it].toFloat() },
-            "mask" to mask, "advantages" to advantages, "old" to oldLogProbs,
-        )
+        val tensors =
+            linkedMapOf(
+                "index" to floatArrayOf(index.toFloat()),
+                "shape" to floatArrayOf(rows.toFloat(), length.toFloat()),
+                "inputs" to FloatArray(inputs.size) { inputs[it].toFloat() },
+                "targets" to FloatArray(targets.size) { targets[it].toFloat() },
+                "mask" to mask,
+                "advantages" to advantages,
+                "old" to oldLogProbs,
+            )
         refLogProbs?.let { tensors["ref"] = it }
         stats.forEach { (name, value) -> tensors["stat.$name"] = floatArrayOf(value.toFloat()) }
         TensorFile.write(path, tensors)
@@ -52,18 +71,28 @@ internal class Rollout(
         fun read(path: Path): Rollout {
             val t = TensorFile.read(path)
             val shape = t.getValue("shape")
-            fun ints(name: String) = t.getValue(name).let { f -> IntArray(f.size) { f[it].toInt() } }
+            fun ints(name: String) =
+                t.getValue(name).let { f -> IntArray(f.size) { f[it].toInt() } }
             return Rollout(
-                t.getValue("index")[0].toLong(), shape[0].toInt(), shape[1].toInt(), ints("inputs"), ints("targets"), t.getValue("mask"),
-                t.getValue("advantages"), t.getValue("old"), t["ref"],
-                t.filterKeys { it.startsWith("stat.") }.entries.associate { (k, v) -> k.removePrefix("stat.") to v[0].toDouble() },
+                t.getValue("index")[0].toLong(),
+                shape[0].toInt(),
+                shape[1].toInt(),
+                ints("inputs"),
+                ints("targets"),
+                t.getValue("mask"),
+                t.getValue("advantages"),
+                t.getValue("old"),
+                t["ref"],
+                t.filterKeys { it.startsWith("stat.") }
+                    .entries
+                    .associate { (k, v) -> k.removePrefix("stat.") to v[0].toDouble() },
             )
         }
     }
 }
 
 /**
- * What the training loop gets each step: a rollout and which of its μ updates this is (0-based);
- * a micro-batch also knows its [weight] in the step's loss.
+ * What the training loop gets each step: a rollout and which of its μ updates this is (0-based); a
+ * micro-batch also knows its [weight] in the step's loss.
  */
 internal class GrpoBatch(val rollout: Rollout, val update: Int, val weight: Double = 1.0)

@@ -3,9 +3,10 @@ package looplab.pipelines.run.tensorboard
 import java.io.ByteArrayOutputStream
 
 /**
- * The protobuf fields of TensorFlow's `Event` and `Summary` that scalar logging uses, encoded by hand:
- * `Event { double wall_time = 1; int64 step = 2; string file_version = 3; Summary summary = 5; }`,
- * `Summary { repeated Value value = 1; }`, `Value { string tag = 1; float simple_value = 2; }`.
+ * The protobuf fields of TensorFlow's `Event` and `Summary` that scalar logging uses, encoded by
+ * hand: `Event { double wall_time = 1; int64 step = 2; string file_version = 3; Summary summary =
+ * 5; }`, `Summary { repeated Value value = 1; }`, `Value { string tag = 1; float simple_value = 2;
+ * }`.
  */
 internal object EventProto {
     fun fileVersion(wallTime: Double): ByteArray = message {
@@ -16,12 +17,22 @@ internal object EventProto {
     fun scalars(wallTime: Double, step: Long, values: Map<String, Double>): ByteArray = message {
         double(1, wallTime)
         varint(2, step)
-        bytes(5, message {
-            for ((tag, value) in values) bytes(1, message { bytes(1, tag.toByteArray()); float(2, value.toFloat()) })
-        })
+        bytes(
+            5,
+            message {
+                for ((tag, value) in values) bytes(
+                    1,
+                    message {
+                        bytes(1, tag.toByteArray())
+                        float(2, value.toFloat())
+                    },
+                )
+            },
+        )
     }
 
-    private fun message(block: Writer.() -> Unit): ByteArray = Writer().apply(block).out.toByteArray()
+    private fun message(block: Writer.() -> Unit): ByteArray =
+        Writer().apply(block).out.toByteArray()
 
     class Writer {
         val out = ByteArrayOutputStream()
