@@ -39,6 +39,16 @@ done
 # plotting (XChart). Native debug symbols go (libjvm.so drops from 23 to ~20 MB).
 jlink --add-modules java.base,java.compiler,java.desktop,java.logging,java.management,jdk.unsupported \
   --strip-debug --strip-native-debug-symbols=objcopy=$(command -v objcopy) --no-header-files --no-man-pages --compress=0 --output "$out/jre"
+# Plots on a bare GPU image: the system libraries java.desktop's font and image code links to (beyond
+# glibc and libstdc++; the H200 image lacked harfbuzz and fontconfig) go to native/, which run.sh puts on the JVM's
+# library path, and one font goes to jre/lib/fonts, which run.sh names in a fontconfig file of its own.
+mkdir -p "$out/native" "$out/jre/lib/fonts"
+fontconfig=$(ldconfig -p | awk '/libfontconfig.so.1 /{print $NF; exit}')  # the JDK loads it at run time, ldd cannot see it
+for lib in "$out"/jre/lib/{libfontmanager,liblcms,libjavajpeg,libawt_headless}.so $fontconfig; do echo "$lib => $lib (0)"; ldd "$lib"; done | grep -v "^$out" |
+  awk '/=> \//{print $3}' | sort -u | grep -v -E '/(libc|libm|libgcc_s|libstdc\+\+|ld-linux)[.-]' | grep -v "/$out/" |
+  xargs -r cp -L -t "$out/native/"
+font=$(fc-match -f '%{file}' 'DejaVu Sans' 2>/dev/null || true)
+[[ -f "$font" ]] && cp "$font" "$out/jre/lib/fonts/"
 cp bench/run-gpu.sh "$out/run.sh"
 chmod +x "$out/run.sh"
 tar -C dist -cf - gpu | xz -6 -T0 > dist/gpu.tar.xz
