@@ -91,7 +91,7 @@ victim=""
 while [ $(( $(date +%s) - start )) -lt 820 ] && kill -0 $follower 2>/dev/null; do
     dir=$(sweep_dir sweeps-slurm)
     if [ -n "$dir" ]; then
-        ck=$(find "$dir/cells" -path '*/checkpoints/*/state.json' -not -path '*.partial*' 2>/dev/null | head -1)
+        ck=$(find "$dir/cells" -path '*/checkpoints/*/step-*/checkpoint.json' -not -path '*.partial*' 2>/dev/null | head -1)
         if [ -n "$ck" ]; then
             cell=$(echo "$ck" | sed -E 's#.*/cells/([^/]+)/run/.*#\1#')
             job=$(sed -nE 's/.*"job": "([0-9]+_[0-9]+)".*/\1/p' "$dir/cells/$cell/status.json")

@@ -96,22 +96,26 @@ public class CellRun(
         folder.writeStatus(cell, status.copy(ended = LocalDateTime.now().toString()))
     }
 
-    /** The step of the latest checkpoint in the cell's run folder, if it has one. */
+    /** The step of the latest valid checkpoint in the cell's run folder, if it has one. */
     private fun checkpointStep(cell: SweepCell): Long? {
         val variants = folder.runDir(cell).resolve("checkpoints")
         if (!Files.isDirectory(variants)) return null
+        // A stage's checkpoints are step-N folders, each with its checkpoint.json; a .partial one
+        // is being written.
         return Files.walk(variants)
             .use { paths ->
                 paths
                     .filter {
-                        it.fileName.toString() == "state.json" &&
+                        it.fileName.toString() == "checkpoint.json" &&
+                            it.parent.fileName.toString().startsWith("step-") &&
                             !it.parent.fileName.toString().endsWith(".partial")
                     }
-                    .map { Checkpoint(it.parent) }
+                    .map { it.parent.parent }
+                    .distinct()
                     .toList()
             }
-            .filter { it.exists }
-            .maxOfOrNull { it.state().step }
+            .mapNotNull { runCatching { Checkpoint(it).latest()?.state?.step }.getOrNull() }
+            .maxOrNull()
     }
 
     private fun hostName(): String =
