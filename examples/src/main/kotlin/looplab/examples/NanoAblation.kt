@@ -9,21 +9,7 @@ import looplab.dsl.*
  */
 val nanoAblation =
     experiment("nano-ablation") {
-        seed = 1234
-        data { algorithmic(Task.Parity, Task.Addition, Task.Copy) }
-        val small = modelPart {
-            width = 128
-            heads = 4
-            contextLength = 32
-        }
-        model("baseline") {
-            small()
-            layers = 4
-        }
-        model("shared_loop") {
-            small()
-            recursive(blocks = 1, loops = 4)
-        }
+        nanoAblationVariants()
         pipeline {
             val base = pretrain {
                 budget = 1_200.steps
@@ -34,3 +20,22 @@ val nanoAblation =
             eval(base) { algorithmic(samples = 50, maxNewTokens = 40) }
         }
     }
+
+/** nano-ablation's seed, data and its two variants, which other examples reuse. */
+internal fun ExperimentBuilder.nanoAblationVariants() {
+    seed = 1234
+    data { algorithmic(Task.Parity, Task.Addition, Task.Copy) }
+    val small = modelPart {
+        width = 128
+        heads = 4
+        contextLength = 32
+    }
+    model("baseline") {
+        small()
+        layers = 4
+    }
+    model("shared_loop") {
+        small()
+        recursive(blocks = 1, loops = 4)
+    }
+}

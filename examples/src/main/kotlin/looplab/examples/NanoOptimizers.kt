@@ -13,21 +13,7 @@ import looplab.dsl.*
  */
 val nanoOptimizers =
     experiment("nano-optimizers") {
-        seed = 1234
-        data { algorithmic(Task.Parity, Task.Addition, Task.Copy) }
-        val small = modelPart {
-            width = 128
-            heads = 4
-            contextLength = 32
-        }
-        model("baseline") {
-            small()
-            layers = 4
-        }
-        model("shared_loop") {
-            small()
-            recursive(blocks = 1, loops = 4)
-        }
+        nanoAblationVariants()
         pipeline {
             val stages =
                 listOf(
