@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray
 import ai.djl.ndarray.NDArrays
 import ai.djl.ndarray.NDList
 import ai.djl.ndarray.NDManager
+import java.util.Collections
+import java.util.IdentityHashMap
 
 /**
  * The decoding state of a batch, on the device between calls: one array per named entry (see
@@ -25,7 +27,10 @@ internal constructor(
 
     /** Replaces the arrays by [next], freeing those not carried over. */
     internal fun replace(next: List<NDArray>) {
-        val kept = next.toHashSet()
+        // By identity: DJL's NDArray.equals compares contents (and its hashCode is 0), so a hash
+        // set of arrays would compare every pair of tensors element by element on each step.
+        val kept = Collections.newSetFromMap(IdentityHashMap<NDArray, Boolean>())
+        kept.addAll(next)
         arrays.filter { it !in kept }.forEach { it.close() }
         arrays = next
     }
