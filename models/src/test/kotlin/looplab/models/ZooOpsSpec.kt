@@ -106,4 +106,37 @@ class ZooOpsSpec :
                 eval { broadcastTo(floats(floatArrayOf(1f, 2f), listOf(1, 2)), listOf(3, 2)) },
             )
         }
+        test("argmax picks the largest entry along an axis, the first one on ties") {
+            val rows =
+                floatArrayOf(
+                    0.1f,
+                    0.9f,
+                    0.9f,
+                    0.3f, /* */
+                    4f,
+                    -1f,
+                    4f,
+                    3f, /* */
+                    -2f,
+                    -1f,
+                    -3f,
+                    -1f,
+                )
+            close(floatArrayOf(1f, 0f, 1f), eval { argmax(floats(rows, listOf(3, 4)), 1) })
+            close(floatArrayOf(1f, 0f, 1f, 1f), eval { argmax(floats(rows, listOf(3, 4)), 0) })
+        }
+        test("writeSlot writes each row's new entry at its own slot and keeps the others") {
+            val cache = FloatArray(2 * 1 * 3 * 2) { it.toFloat() } // [B=2, H=1, C=3, D=2]
+            val fresh = floatArrayOf(-1f, -2f, /* */ -3f, -4f) // [2, 1, 1, 2]
+            close(
+                floatArrayOf(0f, 1f, 2f, 3f, -1f, -2f, /* */ -3f, -4f, 8f, 9f, 10f, 11f),
+                eval {
+                    writeSlot(
+                        floats(cache, listOf(2, 1, 3, 2)),
+                        floats(fresh, listOf(2, 1, 1, 2)),
+                        tokens(intArrayOf(2, 0), 2, 1),
+                    )
+                },
+            )
+        }
     })

@@ -179,6 +179,25 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
         return writer.let("torch.sum(${s.name})", emptyList(), DType.F32)
     }
 
+    override fun argmax(x: Tensor, axis: Int): Tensor {
+        val s = cast(sym(x), DType.F32)
+        val at = if (axis < 0) s.shape.size + axis else axis
+        return writer.let(
+            "torch.to(torch.argmax(${s.name}, $axis), 6)",
+            s.shape.filterIndexed { i, _ -> i != at },
+            DType.F32,
+        )
+    }
+
+    override fun writeSlot(cache: Tensor, fresh: Tensor, slots: Tensor): Tensor {
+        val c = sym(cache)
+        val (batch, heads, _, size) = c.shape
+        val f = cast(sym(fresh), c.dtype)
+        val index = "${sym(slots).name}.view([$batch, 1, 1, 1]).expand([$batch, $heads, 1, $size])"
+        // In place: the cache is a state input of this program, and no other op reads it after.
+        return writer.let("${c.name}.scatter_(2, $index, ${f.name})", c.shape, c.dtype)
+    }
+
     override fun softmax(x: Tensor, axis: Int): Tensor {
         val s = cast(sym(x), DType.F32)
         return writer.let("torch.softmax(${s.name}, $axis)", s.shape, DType.F32)

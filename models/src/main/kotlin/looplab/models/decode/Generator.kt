@@ -6,6 +6,8 @@ import looplab.models.LanguageModel
 import looplab.models.StatefulExecutor
 import looplab.models.StatefulOutputs
 import looplab.models.eager.ParameterStore
+import looplab.models.tensor.Ops
+import looplab.models.tensor.Tensor
 
 /**
  * Generates continuations of a batch of prompts (of any lengths) with a decoding cache, on the
@@ -53,14 +55,20 @@ public class Generator(
         val seen = prompts.map { it.toMutableList() }
         val generated = List(rows) { mutableListOf<Int>() }
         val finished = BooleanArray(rows)
+        // Plain greedy needs no logits on the host: the step program returns each row's argmax
+        // (the same token: the same fp32 logits, the first maximum on ties), not B·V floats.
+        val greedyOnDevice = config.greedy && config.repetitionPenalty == 1.0
         val (first, state) = prefill(prompts, capacity, horizon)
         state.use {
             var logits = first
+            var chosen: IntArray? = null
             val fed = IntArray(rows)
             for (step in 0 until config.maxNewTokens) {
                 for (row in 0 until rows) {
                     if (finished[row]) continue
-                    val token = samplers[row].next(logits, row * vocab, vocab, seen[row])
+                    val token =
+                        chosen?.get(row)
+                            ?: samplers[row].next(logits, row * vocab, vocab, seen[row])
                     fed[row] = token
                     if (token in config.stopTokens) {
                         finished[row] = true
@@ -73,7 +81,9 @@ public class Generator(
                 if (finished.all { it } || step == config.maxNewTokens - 1) break
                 // A finished row keeps decoding its last token (the batch keeps its shape); its
                 // output is closed.
-                logits = step(state, fed, IntArray(rows) { prompts[it].size + step })
+                val positions = IntArray(rows) { prompts[it].size + step }
+                if (greedyOnDevice) chosen = stepGreedy(state, fed, positions)
+                else logits = step(state, fed, positions)
             }
         }
         return generated.map { it.toIntArray() }
@@ -126,13 +136,30 @@ public class Generator(
      * Logits [B·V] of one more token per row, [tokens] at token [positions]; [state] moves on by
      * one.
      */
-    public fun step(state: DecodeState, tokens: IntArray, positions: IntArray): FloatArray {
+    public fun step(state: DecodeState, tokens: IntArray, positions: IntArray): FloatArray =
+        step(state, tokens, positions) { _, logits -> logits }
+
+    /**
+     * The greedy next token of each row after [tokens] at [positions], chosen on the device;
+     * [state] moves on by one.
+     */
+    public fun stepGreedy(state: DecodeState, tokens: IntArray, positions: IntArray): IntArray {
+        val picked = step(state, tokens, positions) { ops, logits -> ops.argmax(logits, 2) }
+        return IntArray(tokens.size) { picked[it].toInt() }
+    }
+
+    private fun step(
+        state: DecodeState,
+        tokens: IntArray,
+        positions: IntArray,
+        head: (Ops, Tensor) -> Tensor,
+    ): FloatArray {
         val (host, arrays) =
             stateful.runStateful(store, state.arrays, state.manager) { ops, params, inputs ->
                 val cache =
                     DecodeCache.step(state.capacity, state.horizon, positions, state.names, inputs)
                 val logits = cached.step(ops, params, ops.tokens(tokens, tokens.size, 1), cache)
-                StatefulOutputs(listOf(logits), cache.outputs)
+                StatefulOutputs(listOf(head(ops, logits)), cache.outputs)
             }
         state.replace(arrays)
         return host[0]

@@ -5,9 +5,9 @@ import looplab.models.tensor.Tensor
 
 /**
  * What a decoding step computes on the host and passes in: the stream slot of each row's new token
- * (memory tokens first, so slot = memory + token index), a one-hot of that slot over the cache's
- * capacity (to write it) and the additive mask of the slots a row may read (≤ its own). Made
- * lazily: a model without attention needs none of them as inputs.
+ * (memory tokens first, so slot = memory + token index), as ids (to write it there) and the
+ * additive mask of the slots a row may read (≤ its own). Made lazily: a model without attention
+ * needs none of them as inputs.
  */
 internal class StepSlots(private val ops: Ops, val slots: IntArray, private val capacity: Int) {
     private val batch = slots.size
@@ -20,21 +20,8 @@ internal class StepSlots(private val ops: Ops, val slots: IntArray, private val 
         }
     }
 
-    /** [B, 1, C, 1]: 1 at each row's new slot. */
-    val oneHot: Tensor by lazy {
-        ops.floats(
-            FloatArray(batch * capacity) { if (it % capacity == slots[it / capacity]) 1f else 0f },
-            listOf(batch, 1, capacity, 1),
-        )
-    }
-
-    /** [B, 1, C, 1]: 1 - [oneHot]. */
-    val keep: Tensor by lazy {
-        ops.floats(
-            FloatArray(batch * capacity) { if (it % capacity == slots[it / capacity]) 0f else 1f },
-            listOf(batch, 1, capacity, 1),
-        )
-    }
+    /** [B, 1]: each row's new slot, where [Ops.writeSlot] writes it. */
+    val index: Tensor by lazy { ops.tokens(slots, batch, 1) }
 
     /** [B, 1, 1, C]: 0 at slots ≤ the row's slot, -∞ after. */
     val mask: Tensor by lazy {
@@ -70,8 +57,7 @@ internal fun Forward.remember(name: String, fresh: Tensor): Tensor =
             )
             return fresh
         }
-        // Multiplying by exact zeros and ones: the untouched slots come back bit for bit.
-        val updated = cache.read(name) * step.keep + fresh * step.oneHot
+        val updated = writeSlot(cache.read(name), fresh, step.index)
         cache.write(name, updated)
         updated
     }

@@ -95,6 +95,9 @@ internal constructor(private val scope: NDManager, private val constants: Consta
 
     override fun softmax(x: Tensor, axis: Int): Tensor = wrap(x.array.softmax(axis))
 
+    override fun argmax(x: Tensor, axis: Int): Tensor =
+        wrap(x.array.argMax(axis).toType(DataType.FLOAT32, false))
+
     override fun divide(a: Tensor, b: Tensor): Tensor = wrap(a.array.div(b.array))
 
     override fun exp(x: Tensor): Tensor = wrap(x.array.exp())
@@ -149,6 +152,19 @@ internal constructor(private val scope: NDManager, private val constants: Consta
         val width = x.shape.last()
         val indices = x.array.stopGradient().topK(k, -1, true, false)[1]
         return wrap(indices.oneHot(width, DataType.FLOAT32).sum(intArrayOf(-2)))
+    }
+
+    override fun writeSlot(cache: Tensor, fresh: Tensor, slots: Tensor): Tensor {
+        val (batch, _, capacity, _) = cache.shape
+        val slotIds = scope.arange(0, capacity, 1, DataType.INT64)
+        val oneHot =
+            slotIds
+                .reshape(1, 1, capacity.toLong(), 1)
+                .eq(slots.array.reshape(batch.toLong(), 1, 1, 1))
+                .toType(DataType.FLOAT32, false)
+        // Multiplying by exact zeros and ones: the untouched slots come back bit for bit.
+        val keep = scalar(1.0).sub(oneHot)
+        return wrap(cache.array.mul(keep).add(fresh.array.mul(oneHot)))
     }
 
     override fun greaterEqual(a: Tensor, b: Tensor): Tensor =

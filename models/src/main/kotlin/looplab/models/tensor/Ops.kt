@@ -67,6 +67,20 @@ public interface Ops {
 
     public fun softmax(x: Tensor, axis: Int): Tensor
 
+    /**
+     * Index of the largest entry along [axis] (that axis removed), as floats (exact below 2^24):
+     * the first one where several are equal, as a host-side scan picks.
+     */
+    public fun argmax(x: Tensor, axis: Int): Tensor
+
+    /**
+     * A slot cache [cache] ([B, H, C, D]) with [fresh] ([B, H, 1, D]) written at slot `slots[b]` of
+     * each row b ([slots]: [B, 1] ids, as [tokens] makes them), every other slot unchanged. A
+     * compiled backend writes in place, so that a decoding step moves one slot, not the cache:
+     * [cache] is consumed and must not be read again.
+     */
+    public fun writeSlot(cache: Tensor, fresh: Tensor, slots: Tensor): Tensor
+
     // --- transformer building blocks ----------------------------------------------------------
 
     /** Rows of [table] ([V, width]) for each id of [ids] ([B, T]): [B, T, width]. */

@@ -70,6 +70,38 @@ class CachedGreedySpec :
             }
         }
 
+        context(
+            "greedy on the device picks the token the host's argmax of the step's logits picks"
+        ) {
+            withData(listOf("eager", "compiled")) { kind ->
+                setUp(zoo.getValue("baseline").forDecoding(), backends.getValue(kind)) {
+                    generator,
+                    _,
+                    _ ->
+                    val random = Random(9)
+                    val prompts = List(3) { IntArray(6) { random.nextInt(vocab) } }
+                    val (_, first) = generator.prefill(prompts, capacity = 64, horizon = 20)
+                    val (_, second) = generator.prefill(prompts, capacity = 64, horizon = 20)
+                    first.use {
+                        second.use {
+                            var tokens = IntArray(3) { it + 1 }
+                            repeat(4) { step ->
+                                val positions = IntArray(3) { 6 + step }
+                                val logits = generator.step(first, tokens, positions)
+                                val onHost =
+                                    IntArray(3) { row ->
+                                        (0 until vocab).maxBy { logits[row * vocab + it] }
+                                    }
+                                val onDevice = generator.stepGreedy(second, tokens, positions)
+                                onDevice.toList() shouldBe onHost.toList()
+                                tokens = onHost
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
         test("sampling with a seed is reproducible, row by row, and another seed differs") {
             setUp(zoo.getValue("baseline").forDecoding(), backends.getValue("eager")) {
                 generator,
