@@ -35,6 +35,9 @@ public class CompiledExecutor(
                 eldest: MutableMap.MutableEntry<String, PtSymbolBlock>
             ): Boolean = (size > PROGRAM_CACHE).also { if (it) eldest.value.close() }
         }
+    /** Host time of [runStateful] calls (decoding steps), by phase. */
+    public val statefulTimes: CallTimes = CallTimes()
+
     private val low =
         when (precision) {
             Precision.Fp32 -> null
@@ -103,15 +106,19 @@ public class CompiledExecutor(
         keep: NDManager,
         compute: (Ops, Params, List<Tensor>) -> StatefulOutputs,
     ): Pair<List<FloatArray>, List<NDArray>> {
+        val start = System.nanoTime()
         val ops = ScriptOps(store.registry, low)
         val outputs = compute(ops, ops, state.map { ops.bind(it) })
         val program = program(ops.forwardMethod(outputs.host + outputs.state))
         return backend.scoped(store.values, state) { _, scope ->
+            val traced = System.nanoTime()
             val arguments = NDList()
             ops.inputs.forEach { arguments.add(argument(it, scope)) }
             store.values.forEach { array -> arguments.add(array.also { it.name = PARAMS }) }
             val results = IValueUtils.forward(program, arguments, true)
+            val dispatched = System.nanoTime()
             val host = results.take(outputs.host.size).map { it.toFloatArray() }
+            statefulTimes.add(traced - start, dispatched - traced, System.nanoTime() - dispatched)
             host to
                 results.drop(outputs.host.size).map {
                     it.also { array ->

@@ -2,6 +2,7 @@ package looplab.pipelines.bench
 
 import kotlin.random.Random
 import looplab.models.Models
+import looplab.models.compiled.CompiledExecutor
 import looplab.models.decode.Generator
 import looplab.models.decode.SamplingConfig
 import looplab.models.eager.EagerBackend
@@ -24,10 +25,24 @@ public class GenerateResult(
      * The same without a cache (each token recomputes the whole sequence); null when not measured.
      */
     public val uncachedTokensPerSecond: Double?,
+    /**
+     * Tokens/s of one whole `generate` call (prefill and every step, greedy on the device), all
+     * rows: what `transformers`' `generate` is timed as.
+     */
+    public val generateTokensPerSecond: Double,
+    /** Per decoding step, host milliseconds by phase (compiled backend only; see CallTimes). */
+    public val stepPhases: StepPhases?,
 ) {
     public val ratio: Double?
         get() = uncachedTokensPerSecond?.let { cachedTokensPerSecond / it }
 }
+
+/** A compiled decoding step's host time, milliseconds: trace, dispatch, read back (GPU wait). */
+public class StepPhases(
+    public val traceMillis: Double,
+    public val dispatchMillis: Double,
+    public val readMillis: Double,
+)
 
 /**
  * `looplab bench generate`: random prompts of [GenerateResult.context] tokens into a freshly
@@ -51,28 +66,39 @@ public class GenerateBench(private val backend: EagerBackend) {
                 val random = Random(7)
                 val prompts =
                     List(batch) { IntArray(context) { random.nextInt(3, model.vocabSize) } }
-                generator.generate(prompts, SamplingConfig(maxNewTokens = 3))
                 val horizon = context + newTokens
                 val capacity =
                     (lm as? looplab.models.decoder.RecursiveDecoder)
                         ?.memoryTokens
                         .let { (it ?: 0) + horizon }
                         .let { (it + 63) / 64 * 64 }
+                // Untimed: compiles the prefill and step programs of this capacity.
+                generator.prefill(prompts, capacity, horizon).second.use {
+                    generator.stepGreedy(it, IntArray(batch) { 1 }, IntArray(batch) { context })
+                }
+                val wholeStart = System.nanoTime()
+                generator.generate(prompts, SamplingConfig(maxNewTokens = newTokens))
+                val whole = batch * newTokens / ((System.nanoTime() - wholeStart) / 1e9)
                 val prefillStart = System.nanoTime()
                 val (first, state) = generator.prefill(prompts, capacity, horizon)
                 val prefill = (System.nanoTime() - prefillStart) / 1e6
+                val times = (executor as? CompiledExecutor)?.statefulTimes
+                times?.reset()
                 val decodeStart = System.nanoTime()
                 state.use {
-                    var logits = first
-                    for (step in 0 until newTokens - 1) {
-                        val next =
-                            IntArray(batch) { row ->
-                                argmax(logits, row * model.vocabSize, model.vocabSize)
-                            }
-                        logits = generator.step(state, next, IntArray(batch) { context + step })
-                    }
+                    var next =
+                        IntArray(batch) { row ->
+                            argmax(first, row * model.vocabSize, model.vocabSize)
+                        }
+                    for (step in 0 until newTokens - 1) next =
+                        generator.stepGreedy(state, next, IntArray(batch) { context + step })
                 }
                 val cached = batch * (newTokens - 1) / ((System.nanoTime() - decodeStart) / 1e9)
+                val phases =
+                    times?.let {
+                        val n = it.calls.coerceAtLeast(1) * 1e6
+                        StepPhases(it.traceNanos / n, it.dispatchNanos / n, it.readNanos / n)
+                    }
                 val uncached =
                     if (uncachedTokens <= 0) null
                     else {
@@ -89,6 +115,8 @@ public class GenerateBench(private val backend: EagerBackend) {
                     prefill,
                     cached,
                     uncached,
+                    whole,
+                    phases,
                 )
             } finally {
                 (executor as? AutoCloseable)?.close()

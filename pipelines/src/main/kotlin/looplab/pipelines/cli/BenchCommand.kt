@@ -251,7 +251,7 @@ public class BenchTrainCommand : CliktCommand(name = "train") {
 /** `looplab bench generate`: decoding tokens/s with the cache, and without it, side by side. */
 public class GenerateBenchCommand : CliktCommand(name = "generate") {
     override fun help(context: Context): String =
-        "Greedy decoding speed of freshly initialised models: tokens/s of cached decoding steps and of full recomputation per token, and their ratio."
+        "Greedy decoding speed of freshly initialised models: tokens/s of cached decoding steps, of a whole generate call (prefill included, as transformers is timed), the host time of a compiled step by phase, and of full recomputation per token."
 
     private val models by
         option("--models", help = "Models to measure: ${BenchModels.all.joinToString { it.name }}.")
@@ -302,6 +302,8 @@ public class GenerateBenchCommand : CliktCommand(name = "generate") {
                     "context",
                     "prefill ms",
                     "cached tok/s",
+                    "generate tok/s",
+                    "step ms: trace/dispatch/read",
                     "uncached tok/s",
                     "cached / uncached",
                 )
@@ -318,6 +320,16 @@ public class GenerateBenchCommand : CliktCommand(name = "generate") {
                         "${r.context}",
                         "%.1f".format(Locale.ROOT, r.prefillMillis),
                         "%.1f".format(Locale.ROOT, r.cachedTokensPerSecond),
+                        "%.1f".format(Locale.ROOT, r.generateTokensPerSecond),
+                        r.stepPhases?.let {
+                            "%.2f/%.2f/%.2f"
+                                .format(
+                                    Locale.ROOT,
+                                    it.traceMillis,
+                                    it.dispatchMillis,
+                                    it.readMillis,
+                                )
+                        } ?: "-",
                         r.uncachedTokensPerSecond?.let { "%.2f".format(Locale.ROOT, it) } ?: "-",
                         r.ratio?.let { "%.1fx".format(Locale.ROOT, it) } ?: "-",
                     )
