@@ -354,7 +354,11 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
         val half = headSize / 2
         // The positions are an input of the program (one program serves every decoding step); the
         // tables are made once per positions array and shared by every layer of the pass.
-        val (cos, sin) =
+        // x·cos + rotate_half(x)·sin with rotate_half(x) = cat(-x₂, x₁) = roll(x, half)·(-1…, 1…):
+        // the sign goes into the sine table, made once per pass, so each use is three kernels
+        // (roll, mul, addcmul) instead of seven. A decoding step is bound by how many kernels the
+        // host dispatches, not by their work.
+        val (cos, signedSin) =
             ropeAtTables.getOrPut("at:${System.identityHashCode(positions)}:$headSize:$base") {
                 inputs += ProgramInput.Ints(positions, listOf(batch, length))
                 val input = "x${inputs.size - 1}"
@@ -366,41 +370,27 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
                     )
                 val angles =
                     writer.let(
-                        "torch.mul(torch.unsqueeze(torch.to($input, 7), -1), ${frequency.name})",
-                        listOf(batch, length, half),
+                        "torch.unsqueeze(torch.mul(torch.unsqueeze(torch.to($input, 7), -1), ${frequency.name}), 1)",
+                        listOf(batch, 1, length, half),
                         DType.F64,
                     )
-                val both =
+                val shape = listOf(batch, 1, length, headSize)
+                val sine = writer.let("torch.sin(${angles.name})", angles.shape, DType.F64)
+                writer.let(
+                    "torch.to(torch.cos(torch.cat([${angles.name}, ${angles.name}], -1)), 6)",
+                    shape,
+                    DType.F32,
+                ) to
                     writer.let(
-                        "torch.unsqueeze(torch.cat([${angles.name}, ${angles.name}], -1), 1)",
-                        listOf(batch, 1, length, headSize),
-                        DType.F64,
+                        "torch.to(torch.cat([torch.neg(${sine.name}), ${sine.name}], -1), 6)",
+                        shape,
+                        DType.F32,
                     )
-                writer.let("torch.to(torch.cos(${both.name}), 6)", both.shape, DType.F32) to
-                    writer.let("torch.to(torch.sin(${both.name}), 6)", both.shape, DType.F32)
             }
-        val first =
-            writer.let(
-                "torch.slice(${s.name}, -1, 0, $half)",
-                Shapes.slice(s.shape, -1, 0, half),
-                s.dtype,
-            )
-        val second =
-            writer.let(
-                "torch.slice(${s.name}, -1, $half, $headSize)",
-                Shapes.slice(s.shape, -1, half, headSize),
-                s.dtype,
-            )
-        val rotated =
-            writer.let(
-                "torch.cat([torch.neg(${second.name}), ${first.name}], -1)",
-                s.shape,
-                s.dtype,
-            )
         val c = cast(cos, s.dtype)
-        val sn = cast(sin, s.dtype)
+        val sn = cast(signedSin, s.dtype)
         return writer.let(
-            "torch.add(torch.mul(${s.name}, ${c.name}), torch.mul(${rotated.name}, ${sn.name}))",
+            "torch.addcmul(torch.mul(${s.name}, ${c.name}), torch.roll(${s.name}, [$half], [-1]), ${sn.name})",
             s.shape,
             promote(s.dtype, c.dtype),
         )
