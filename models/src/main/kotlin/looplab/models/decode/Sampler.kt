@@ -7,6 +7,10 @@ import kotlin.random.Random
  * Picks the next token of one row from its logits on the host, as [SamplingConfig] says. One
  * sampler per row: its generator is seeded from (seed, row), so a row's tokens depend on nothing
  * but its own logits.
+ *
+ * A row is one pass over the vocabulary plus a sort of the few candidates top-k or top-p can keep
+ * (GRPO samples tens of thousands of tokens per step, each from 50k logits: sorting the whole
+ * vocabulary every time made sampling the slowest part of a GRPO step on a GPU).
  */
 public class Sampler(private val config: SamplingConfig, row: Int) {
     private val random =
@@ -28,29 +32,70 @@ public class Sampler(private val config: SamplingConfig, row: Int) {
                     else scores[token] * config.repetitionPenalty
             }
         }
-        if (config.greedy) return scores.indices.maxBy { scores[it] }
-        // Candidates by decreasing score (ties by id), cut by top-k, then by top-p on their
-        // softmax.
-        var order = scores.indices.sortedWith(compareByDescending<Int> { scores[it] }.thenBy { it })
-        if (config.topK in 1 until vocab) order = order.take(config.topK)
-        val top = scores[order.first()]
-        val weights = order.map { exp((scores[it] - top) / config.temperature) }
+        val best = firstLargest(scores)
+        if (config.greedy) return best
+        val top = scores[best]
+        val weights = DoubleArray(vocab) { exp((scores[it] - top) / config.temperature) }
         val total = weights.sum()
+        val limitK = config.topK in 1 until vocab
+        if (!limitK && config.topP >= 1.0) {
+            // Any token may come: drawn in id order, nothing to sort.
+            var left = random.nextDouble() * total
+            for (token in 0 until vocab) {
+                left -= weights[token]
+                if (left < 0) return token
+            }
+            return best
+        }
+        // Candidates by decreasing score (ties by id), cut by top-k, then by top-p on their
+        // softmax. Only a prefix of that order can survive, so only tokens with a weight above a
+        // threshold are sorted: the threshold falls until they surely hold the top k, or the top-p
+        // mass (one step further, so that rounding in the running sum cannot cut the nucleus).
+        var threshold = 1.0
+        var extra = if (limitK) 0 else 1
+        var candidates: List<Int>
+        while (true) {
+            candidates = above(weights, threshold)
+            val enough =
+                if (limitK) candidates.size >= config.topK
+                else candidates.sumOf { weights[it] } >= config.topP * total
+            if (threshold == 0.0 || (enough && extra-- == 0)) break
+            threshold = if (threshold < 1e-300) 0.0 else threshold / 16
+        }
+        var order = candidates.sortedWith(compareByDescending<Int> { scores[it] }.thenBy { it })
+        if (limitK) order = order.take(config.topK)
+        val mass = if (limitK) order.sumOf { weights[it] } else total
         var keep = order.size
         if (config.topP < 1.0) {
-            var mass = 0.0
+            var cumulative = 0.0
             keep =
                 (order.indices.firstOrNull { i ->
-                    mass += weights[i] / total
-                    mass >= config.topP
+                    cumulative += weights[order[i]] / mass
+                    cumulative >= config.topP
                 } ?: order.lastIndex) + 1
         }
-        val kept = weights.take(keep)
-        var draw = random.nextDouble() * kept.sum()
-        for (i in 0 until keep) {
-            draw -= kept[i]
-            if (draw < 0) return order[i]
+        return draw(weights, order.take(keep))
+    }
+
+    /** A token of [tokens] drawn with probability proportional to its weight. */
+    private fun draw(weights: DoubleArray, tokens: List<Int>): Int {
+        var left = random.nextDouble() * tokens.sumOf { weights[it] }
+        for (token in tokens) {
+            left -= weights[token]
+            if (left < 0) return token
         }
-        return order[keep - 1]
+        return tokens.last()
+    }
+
+    private fun above(weights: DoubleArray, threshold: Double): List<Int> {
+        val tokens = ArrayList<Int>()
+        for (token in weights.indices) if (weights[token] >= threshold) tokens += token
+        return tokens
+    }
+
+    private fun firstLargest(scores: DoubleArray): Int {
+        var best = 0
+        for (i in 1 until scores.size) if (scores[i] > scores[best]) best = i
+        return best
     }
 }
