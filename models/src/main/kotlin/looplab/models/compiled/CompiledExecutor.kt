@@ -25,9 +25,17 @@ import looplab.models.tensor.Tensor
  * Parameters stay the store's NDArrays and are passed in as a list; gradients reach them through
  * DJL's gradient collector, as in the eager backend.
  */
-public class CompiledExecutor(
+public class CompiledExecutor
+@JvmOverloads
+constructor(
     private val backend: EagerBackend,
     public val precision: Precision = Precision.Fp32,
+    /**
+     * Lets TorchScript optimize the programs of [runStateful] (inference only: decoding): after
+     * two profiling runs it fuses element-wise kernels. Training programs are never optimized (see
+     * init). An experiment measured by `bench generate --fuse`.
+     */
+    public val optimizeInference: Boolean = false,
 ) : Executor, StatefulExecutor, AutoCloseable {
     private val programs =
         object : LinkedHashMap<String, PtSymbolBlock>(16, 0.75f, true) {
@@ -115,7 +123,14 @@ public class CompiledExecutor(
             val arguments = NDList()
             ops.inputs.forEach { arguments.add(argument(it, scope)) }
             store.values.forEach { array -> arguments.add(array.also { it.name = PARAMS }) }
-            val results = IValueUtils.forward(program, arguments, true)
+            // The flag is global; it is read when a program runs, so set it for this call only.
+            if (optimizeInference) JniUtils.setGraphExecutorOptimize(true)
+            val results =
+                try {
+                    IValueUtils.forward(program, arguments, true)
+                } finally {
+                    if (optimizeInference) JniUtils.setGraphExecutorOptimize(false)
+                }
             val dispatched = System.nanoTime()
             val host = results.take(outputs.host.size).map { it.toFloatArray() }
             statefulTimes.add(traced - start, dispatched - traced, System.nanoTime() - dispatched)

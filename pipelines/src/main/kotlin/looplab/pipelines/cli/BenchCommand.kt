@@ -281,6 +281,14 @@ public class GenerateBenchCommand : CliktCommand(name = "generate") {
     private val tf32 by
         option("--tf32", help = "Let fp32 matrix products use TF32 on the GPU.")
             .flag("--no-tf32", default = true)
+    private val fuse by
+        option(
+                "--fuse",
+                help =
+                    "Compiled modes: off, on, or off,on (side by side): let TorchScript optimize (fuse) the decoding programs.",
+            )
+            .split(",")
+            .default(listOf("off"))
 
     override fun run() {
         val chosen =
@@ -289,6 +297,14 @@ public class GenerateBenchCommand : CliktCommand(name = "generate") {
                     ?: throw UsageError(
                         "unknown bench model \"$name\"; known: ${BenchModels.all.joinToString { it.name }}"
                     )
+            }
+        val fusing =
+            fuse.map {
+                when (it) {
+                    "off" -> false
+                    "on" -> true
+                    else -> throw UsageError("--fuse takes off, on or off,on; was \"$it\"")
+                }
             }
         if (newTokens < 2) throw UsageError("--new must be ≥ 2, was $newTokens")
         val parsed = modes.map { BenchTrainCommand.parseMode(it) }
@@ -310,8 +326,9 @@ public class GenerateBenchCommand : CliktCommand(name = "generate") {
             )
         EagerBackend(EagerBackend.device(gpu)).use { backend ->
             val bench = looplab.pipelines.bench.GenerateBench(backend)
-            for (model in chosen) for (mode in parsed) for (batch in batches) {
-                val r = bench.measure(model, mode, batch, context, newTokens, uncachedTokens)
+            for (model in chosen) for (mode in parsed) for (batch in batches) for (f in fusing) {
+                if (f && mode.backend != looplab.dsl.Backend.Compiled) continue
+                val r = bench.measure(model, mode, batch, context, newTokens, uncachedTokens, f)
                 val line =
                     listOf(
                         r.model,
