@@ -31,8 +31,8 @@ constructor(
     private val backend: EagerBackend,
     public val precision: Precision = Precision.Fp32,
     /**
-     * Lets TorchScript optimize the programs of [runStateful] (inference only: decoding): after
-     * two profiling runs it fuses element-wise kernels. Training programs are never optimized (see
+     * Lets TorchScript optimize the programs of [runStateful] (inference only: decoding): after two
+     * profiling runs it fuses element-wise kernels. Training programs are never optimized (see
      * init). An experiment measured by `bench generate --fuse`.
      */
     public val optimizeInference: Boolean = false,
