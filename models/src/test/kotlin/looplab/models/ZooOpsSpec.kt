@@ -125,6 +125,27 @@ class ZooOpsSpec :
             close(floatArrayOf(1f, 0f, 1f), eval { argmax(floats(rows, listOf(3, 4)), 1) })
             close(floatArrayOf(1f, 0f, 1f, 1f), eval { argmax(floats(rows, listOf(3, 4)), 0) })
         }
+        test("sampleInOrder draws, from the same uniform, the token the host's Sampler draws") {
+            val vocab = 5000
+            val rows = 64
+            val logits = FloatArray(rows * vocab) { r.nextFloat() * 8 - 4 }
+            for (temperature in listOf(0.5, 1.0, 2.0)) {
+                val config =
+                    looplab.models.decode.SamplingConfig(1, temperature = temperature, seed = 5)
+                fun sampler(row: Int) = looplab.models.decode.Sampler(config, row)
+                val host = List(rows) { sampler(it).next(logits, it * vocab, vocab, emptyList()) }
+                val uniforms = FloatArray(rows) { sampler(it).uniform() }
+                val device = eval {
+                    sampleInOrder(
+                        floats(logits, listOf(rows, 1, vocab)),
+                        floats(uniforms, listOf(rows, 1)),
+                        temperature,
+                    )
+                }
+                device.map { it.toInt() } shouldBe host
+                (host.toSet().size > rows / 2) shouldBe true // draws, not one repeated token
+            }
+        }
         test("writeSlot writes each row's new entry at its own slot and keeps the others") {
             val cache = FloatArray(2 * 1 * 3 * 2) { it.toFloat() } // [B=2, H=1, C=3, D=2]
             val fresh = floatArrayOf(-1f, -2f, /* */ -3f, -4f) // [2, 1, 1, 2]

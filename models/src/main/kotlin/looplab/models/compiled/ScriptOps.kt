@@ -189,6 +189,33 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
         )
     }
 
+    override fun sampleInOrder(logits: Tensor, uniforms: Tensor, temperature: Double): Tensor {
+        val x = sym(logits)
+        val u = sym(uniforms)
+        val vocab = x.shape.last()
+        val rows = x.shape.dropLast(1)
+        require(u.shape == rows) { "uniforms ${u.shape} must have the shape ${rows} of the rows" }
+        val d = writer.let("torch.to(${x.name}, 7)", x.shape, DType.F64)
+        val weights =
+            writer.let(
+                "torch.exp(torch.div(torch.sub(${d.name}, torch.amax(${d.name}, [-1], True)), ${literal(temperature)}))",
+                x.shape,
+                DType.F64,
+            )
+        val running = writer.let("torch.cumsum(${weights.name}, -1)", x.shape, DType.F64)
+        val target =
+            writer.let(
+                "torch.mul(torch.to(${u.name}, 7).unsqueeze(-1), ${running.name}.narrow(-1, ${vocab - 1}, 1))",
+                rows + 1,
+                DType.F64,
+            )
+        return writer.let(
+            "torch.to(torch.clamp(torch.sum(torch.le(${running.name}, ${target.name}), [-1]), 0, ${vocab - 1}), 6)",
+            rows,
+            DType.F32,
+        )
+    }
+
     override fun writeSlot(cache: Tensor, fresh: Tensor, slots: Tensor): Tensor {
         val c = sym(cache)
         val (batch, heads, _, size) = c.shape

@@ -58,6 +58,10 @@ public class Generator(
         // Plain greedy needs no logits on the host: the step program returns each row's argmax
         // (the same token: the same fp32 logits, the first maximum on ties), not B·V floats.
         val greedyOnDevice = config.greedy && config.repetitionPenalty == 1.0
+        // Likewise sampling from the whole softmax: the host sends one uniform per row (the one
+        // its Sampler would draw) and gets the token back (GRPO samples this way: B × V logits
+        // copied and scanned per token were most of a GRPO step on a GPU).
+        val sampleOnDevice = Sampler.drawsInIdOrder(config, vocab)
         val (first, state) = prefill(prompts, capacity, horizon)
         state.use {
             var logits = first
@@ -83,7 +87,11 @@ public class Generator(
                 // output is closed.
                 val positions = IntArray(rows) { prompts[it].size + step }
                 if (greedyOnDevice) chosen = stepGreedy(state, fed, positions)
-                else logits = step(state, fed, positions)
+                else if (sampleOnDevice) {
+                    val uniforms =
+                        FloatArray(rows) { if (finished[it]) 0f else samplers[it].uniform() }
+                    chosen = stepSample(state, fed, positions, uniforms, config.temperature)
+                } else logits = step(state, fed, positions)
             }
         }
         return generated.map { it.toIntArray() }
@@ -145,6 +153,29 @@ public class Generator(
      */
     public fun stepGreedy(state: DecodeState, tokens: IntArray, positions: IntArray): IntArray {
         val picked = step(state, tokens, positions) { ops, logits -> ops.argmax(logits, 2) }
+        return IntArray(tokens.size) { picked[it].toInt() }
+    }
+
+    /**
+     * The next token of each row after [tokens] at [positions], drawn on the device from the
+     * tempered softmax with [uniforms] (one per row, see [Sampler.uniform]); [state] moves on by
+     * one.
+     */
+    public fun stepSample(
+        state: DecodeState,
+        tokens: IntArray,
+        positions: IntArray,
+        uniforms: FloatArray,
+        temperature: Double,
+    ): IntArray {
+        val picked =
+            step(state, tokens, positions) { ops, logits ->
+                ops.sampleInOrder(
+                    logits,
+                    ops.floats(uniforms, listOf(uniforms.size, 1)),
+                    temperature,
+                )
+            }
         return IntArray(tokens.size) { picked[it].toInt() }
     }
 

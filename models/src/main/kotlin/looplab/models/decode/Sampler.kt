@@ -39,8 +39,9 @@ public class Sampler(private val config: SamplingConfig, row: Int) {
         val total = weights.sum()
         val limitK = config.topK in 1 until vocab
         if (!limitK && config.topP >= 1.0) {
-            // Any token may come: drawn in id order, nothing to sort.
-            var left = random.nextDouble() * total
+            // Any token may come: drawn in id order, nothing to sort (Ops.sampleInOrder draws the
+            // same token from the same u on the device).
+            var left = uniform() * total
             for (token in 0 until vocab) {
                 left -= weights[token]
                 if (left < 0) return token
@@ -77,6 +78,12 @@ public class Sampler(private val config: SamplingConfig, row: Int) {
         return draw(weights, order.take(keep))
     }
 
+    /**
+     * The uniform in [0, 1) the next token is drawn with when [drawsInIdOrder]: a float, so that
+     * the device gets it exactly.
+     */
+    public fun uniform(): Float = random.nextFloat()
+
     /** A token of [tokens] drawn with probability proportional to its weight. */
     private fun draw(weights: DoubleArray, tokens: List<Int>): Int {
         var left = random.nextDouble() * tokens.sumOf { weights[it] }
@@ -85,6 +92,19 @@ public class Sampler(private val config: SamplingConfig, row: Int) {
             if (left < 0) return token
         }
         return tokens.last()
+    }
+
+    public companion object {
+        /**
+         * Whether [config] samples from the whole tempered softmax (no top-k or top-p cut, no
+         * repetition penalty): then one uniform per token decides, and the device can draw it.
+         */
+        @JvmStatic
+        public fun drawsInIdOrder(config: SamplingConfig, vocab: Int): Boolean =
+            !config.greedy &&
+                config.repetitionPenalty == 1.0 &&
+                config.topP >= 1.0 &&
+                (config.topK == 0 || config.topK >= vocab)
     }
 
     private fun above(weights: DoubleArray, threshold: Double): List<Int> {

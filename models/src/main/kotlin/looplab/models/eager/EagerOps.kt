@@ -154,6 +154,20 @@ internal constructor(private val scope: NDManager, private val constants: Consta
         return wrap(indices.oneHot(width, DataType.FLOAT32).sum(intArrayOf(-2)))
     }
 
+    override fun sampleInOrder(logits: Tensor, uniforms: Tensor, temperature: Double): Tensor {
+        val vocab = logits.shape.last()
+        val d = logits.array.toType(DataType.FLOAT64, false)
+        val weights = d.sub(d.max(intArrayOf(-1), true)).div(temperature).exp()
+        val running = weights.cumSum(-1)
+        val target =
+            uniforms.array
+                .toType(DataType.FLOAT64, false)
+                .expandDims(-1)
+                .mul(running.get(ai.djl.ndarray.index.NDIndex("..., ${vocab - 1}:")))
+        val drawn = running.lte(target).sum(intArrayOf(-1)).clip(0, vocab - 1)
+        return wrap(drawn.toType(DataType.FLOAT32, false))
+    }
+
     override fun writeSlot(cache: Tensor, fresh: Tensor, slots: Tensor): Tensor {
         val (batch, _, capacity, _) = cache.shape
         val slotIds = scope.arange(0, capacity, 1, DataType.INT64)

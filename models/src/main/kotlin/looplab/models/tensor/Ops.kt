@@ -74,6 +74,15 @@ public interface Ops {
     public fun argmax(x: Tensor, axis: Int): Tensor
 
     /**
+     * A token id per row drawn from softmax([logits] / [temperature]) over the last axis ([B, 1, V]
+     * gives [B, 1]), as floats: with one uniform u in [0, 1) per row ([uniforms], shape of the
+     * result), the first id whose running sum of weights `exp((x − max) / temperature)` exceeds u ×
+     * their total (inverse CDF in id order, as `Sampler` draws on the host). In float64, so that
+     * the same u picks the host's token: decoding then returns B ids, not B × V logits.
+     */
+    public fun sampleInOrder(logits: Tensor, uniforms: Tensor, temperature: Double): Tensor
+
+    /**
      * A slot cache [cache] ([B, H, C, D]) with [fresh] ([B, H, 1, D]) written at slot `slots[b]` of
      * each row b ([slots]: [B, 1] ids, as [tokens] makes them), every other slot unchanged. A
      * compiled backend writes in place, so that a decoding step moves one slot, not the cache:

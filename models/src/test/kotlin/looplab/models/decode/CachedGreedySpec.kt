@@ -102,6 +102,29 @@ class CachedGreedySpec :
             }
         }
 
+        context(
+            "sampling from the whole softmax draws on the device the tokens the host draws without a cache"
+        ) {
+            withData(
+                listOf("baseline, eager", "baseline, compiled", "shared loop + injection, compiled")
+            ) { case ->
+                val (spec, executor) = cases.getValue(case)
+                setUp(spec, executor) { generator, model, store ->
+                    val random = Random(13)
+                    val prompts = listOf(4, 6, 4).map { n -> IntArray(n) { random.nextInt(vocab) } }
+                    val config = SamplingConfig(maxNewTokens = 12, temperature = 1.3, seed = 21)
+                    Sampler.drawsInIdOrder(config, vocab) shouldBe true
+                    val cached = generator.generate(prompts, config).map { it.toList() }
+                    val uncached =
+                        Generator(model, store, backends.getValue("eager"), testBackend.manager)
+                            .uncached(prompts, config)
+                            .map { it.toList() }
+                    cached shouldBe uncached
+                    cached.flatten().toSet().size shouldNotBe 1
+                }
+            }
+        }
+
         test("sampling with a seed is reproducible, row by row, and another seed differs") {
             setUp(zoo.getValue("baseline").forDecoding(), backends.getValue("eager")) {
                 generator,
