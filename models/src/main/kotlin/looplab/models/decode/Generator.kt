@@ -18,12 +18,19 @@ import looplab.models.tensor.Tensor
  *
  * Used by evaluation (greedy exact match), `looplab generate` and `looplab chat`.
  */
-public class Generator(
+public class Generator
+@JvmOverloads
+constructor(
     private val model: LanguageModel,
     private val store: ParameterStore,
     private val executor: Executor,
     /** Owns the decoding state's arrays (a sub-manager is made per generation). */
     private val manager: NDManager,
+    /**
+     * Greedy decoding and sampling from the whole softmax choose tokens on the device (false: on
+     * the host from the step's logits, the same tokens; kept to measure the difference).
+     */
+    private val chooseOnDevice: Boolean = true,
 ) {
     private val cached =
         model as? CachedDecoding ?: error("${model::class.simpleName} cannot decode with a cache")
@@ -57,11 +64,11 @@ public class Generator(
         val finished = BooleanArray(rows)
         // Plain greedy needs no logits on the host: the step program returns each row's argmax
         // (the same token: the same fp32 logits, the first maximum on ties), not B·V floats.
-        val greedyOnDevice = config.greedy && config.repetitionPenalty == 1.0
+        val greedyOnDevice = chooseOnDevice && config.greedy && config.repetitionPenalty == 1.0
         // Likewise sampling from the whole softmax: the host sends one uniform per row (the one
         // its Sampler would draw) and gets the token back (GRPO samples this way: B × V logits
         // copied and scanned per token were most of a GRPO step on a GPU).
-        val sampleOnDevice = Sampler.drawsInIdOrder(config, vocab)
+        val sampleOnDevice = chooseOnDevice && Sampler.drawsInIdOrder(config, vocab)
         val (first, state) = prefill(prompts, capacity, horizon)
         state.use {
             var logits = first

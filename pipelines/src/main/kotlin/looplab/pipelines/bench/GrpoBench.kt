@@ -62,6 +62,7 @@ public class GrpoBench(private val backend: EagerBackend) {
         groupSize: Int,
         maxNewTokens: Int,
         warmup: Int,
+        hostSampling: Boolean = false,
     ): GrpoStepTiming {
         val stage =
             GrpoSpec(
@@ -90,7 +91,13 @@ public class GrpoBench(private val backend: EagerBackend) {
                             store,
                             reference,
                             executor,
-                            Generator(model, store, executor, backend.manager),
+                            Generator(
+                                model,
+                                store,
+                                executor,
+                                backend.manager,
+                                chooseOnDevice = !hostSampling,
+                            ),
                             ByteTokenizer,
                             mixture,
                             1,
@@ -131,7 +138,7 @@ public class GrpoBench(private val backend: EagerBackend) {
                             last =
                                 GrpoStepTiming(
                                     bench.name,
-                                    mode.toString(),
+                                    if (hostSampling) "$mode+host-sampling" else mode.toString(),
                                     prompts,
                                     groupSize,
                                     promptTokens,

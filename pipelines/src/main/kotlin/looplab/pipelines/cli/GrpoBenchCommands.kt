@@ -60,7 +60,27 @@ public class GrpoBenchCommand : CliktCommand(name = "grpo") {
         option("--tf32", help = "Let fp32 matrix products use TF32 on the GPU.")
             .flag("--no-tf32", default = true)
 
+    private val sampling by
+        option(
+                "--sampling",
+                help =
+                    "Where tokens are drawn: device, host (from B x V logits copied back), or host,device side by side.",
+            )
+            .split(",")
+            .default(listOf("device"))
+
     override fun run() {
+        val onHost =
+            sampling.map {
+                when (it) {
+                    "device" -> false
+                    "host" -> true
+                    else ->
+                        throw UsageError(
+                            "--sampling takes device, host or host,device; was \"$it\""
+                        )
+                }
+            }
         val chosen =
             models.map { name ->
                 if (name == "tiny") GrpoBench.tiny
@@ -89,8 +109,9 @@ public class GrpoBenchCommand : CliktCommand(name = "grpo") {
                 )
             )
         EagerBackend(EagerBackend.device(gpu)).use { backend ->
-            for (model in chosen) for (mode in parsed) {
-                val r = GrpoBench(backend).measure(model, mode, prompts, group, newTokens, warmup)
+            for (model in chosen) for (mode in parsed) for (host in onHost) {
+                val r =
+                    GrpoBench(backend).measure(model, mode, prompts, group, newTokens, warmup, host)
                 val line =
                     listOf(
                         r.model,
