@@ -21,34 +21,8 @@ class FusedAdamWSpec :
         val model = Models.build(tinySpec(blocks = 1, loops = 2), vocab)
         val config = AdamW(beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weightDecay = 0.1)
 
-        /**
-         * Five updates from the same gradients: one backward pass creates the gradient tensors,
-         * then every step writes seeded random values into them, so both optimizers see identical
-         * inputs and any difference is the update arithmetic's own.
-         */
-        fun train(
-            make: (ParameterStore) -> Optimizer,
-            clip: Double?,
-        ): Pair<Map<String, FloatArray>, List<Double>> {
-            val store = ParameterStore(model.parameters, testBackend, seed = 4)
-            val optimizer = make(store)
-            backward(model, store, TestBatch.random(vocab, batch = 2, length = 8))
-            val norms =
-                (0 until 5).map { step ->
-                    val random = kotlin.random.Random(step)
-                    for (ref in model.parameters.all) {
-                        store.gradient(ref).use { g ->
-                            g.set(
-                                FloatArray(ref.size.toInt()) {
-                                    (random.nextDouble(-1.0, 1.0) * 0.05).toFloat()
-                                }
-                            )
-                        }
-                    }
-                    optimizer.step(lr = 1e-2 * (step + 1), clipNorm = clip)
-                }
-            return store.snapshot() to norms
-        }
+        fun train(make: (ParameterStore) -> Optimizer, clip: Double?) =
+            trainOnSeededGradients(model, vocab, make, clip)
 
         for (clip in listOf(0.5, null)) {
             // Whole tensors in relative L2 with a floor sized to the parameters: see Tolerance.

@@ -32,36 +32,8 @@ class FusedLionMuonSpec :
         // Per-role multipliers exercise more than one group per rule.
         val multipliers = mapOf(ParamRole.Gain to 0.5, ParamRole.Embedding to 2.0)
 
-        /**
-         * Five updates from identical seeded gradients: any difference is the update arithmetic's
-         * own.
-         */
-        fun train(
-            make: (ParameterStore) -> Optimizer,
-            clip: Double?,
-        ): Pair<Map<String, FloatArray>, List<Double>> {
-            val store = ParameterStore(model.parameters, testBackend, seed = 4)
-            val optimizer = make(store)
-            backward(model, store, TestBatch.random(vocab, batch = 2, length = 8))
-            val norms =
-                (0 until 5).map { step ->
-                    val random = kotlin.random.Random(step)
-                    for (ref in model.parameters.all) {
-                        store.gradient(ref).use { g ->
-                            g.set(
-                                FloatArray(ref.size.toInt()) {
-                                    (random.nextDouble(-1.0, 1.0) * 0.05).toFloat()
-                                }
-                            )
-                        }
-                    }
-                    optimizer.step(lr = 1e-2 * (step + 1), clipNorm = clip)
-                }
-            val weights = store.snapshot()
-            (optimizer as AutoCloseable).close()
-            store.close()
-            return weights to norms
-        }
+        fun train(make: (ParameterStore) -> Optimizer, clip: Double?) =
+            trainOnSeededGradients(model, vocab, make, clip)
 
         val cases =
             listOf<Triple<String, (ParameterStore) -> Optimizer, (ParameterStore) -> Optimizer>>(

@@ -5,13 +5,7 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.datatest.withData
 import io.kotest.matchers.doubles.shouldBeLessThan
 import kotlin.random.Random
-import looplab.dsl.Precision
 import looplab.models.Executor
-import looplab.models.Models
-import looplab.models.compiled.CompiledExecutor
-import looplab.models.eager.EagerExecutor
-import looplab.models.eager.ParameterStore
-import looplab.models.testBackend
 import looplab.models.zoo
 
 /**
@@ -20,31 +14,10 @@ import looplab.models.zoo
  */
 class CachedLogitsSpec :
     FunSpec({
-        val vocab = 23
-        val backends: Map<String, Executor> =
-            mapOf(
-                "eager" to EagerExecutor(testBackend),
-                "compiled" to CompiledExecutor(testBackend, Precision.Fp32),
-            )
-        val cases =
-            zoo.flatMap { (name, spec) ->
-                    backends.map { (kind, executor) ->
-                        "$name, $kind" to (spec.forDecoding() to executor)
-                    }
-                }
-                .toMap()
-
-        fun setUp(
-            spec: looplab.dsl.ModelSpec,
-            executor: Executor,
-            block: (Generator, looplab.models.LanguageModel, ParameterStore) -> Unit,
-        ) {
-            val model = Models.build(spec, vocab)
-            ParameterStore(model.parameters, testBackend, seed = 7).use { store ->
-                store.perturb(11)
-                block(Generator(model, store, executor, testBackend.manager), model, store)
-            }
-        }
+        val vocab = DecodingFixture.vocab
+        val backends = DecodingFixture.backends
+        val cases = DecodingFixture.cases
+        val setUp = DecodingFixture::setUp
 
         /**
          * Prefill + 32 cached steps against a full recomputation of the same tokens (fp32, relative
