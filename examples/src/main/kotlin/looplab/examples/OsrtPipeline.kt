@@ -49,12 +49,16 @@ private fun osrtPipeline(name: String, full: Boolean) =
                 }
             val rl =
                 grpo(from = tuned) {
-                    budget = if (full) 200.steps else 20.steps
-                    promptsPerStep = if (full) 16 else 4
+                    // CPU: 60 batches of 8 prompts × 8, two updates each (μ), about 2 minutes.
+                    budget = if (full) 200.steps else 60.steps
+                    promptsPerStep = if (full) 16 else 8
                     groupSize = if (full) 16 else 8
+                    updatesPerBatch = if (full) 1 else 2
                     maxNewTokens = 40
                     lr = constant(if (full) 1e-6 else 1e-4)
                     prompts { taskQuestions(chatTasks) }
+                    // The same held-out prompts as the sft stage's evaluation, so the two compare.
+                    evalSamples = if (full) 200 else 48
                 }
             eval(rl) { algorithmic(samples = if (full) 100 else 16, maxNewTokens = 40) }
         }

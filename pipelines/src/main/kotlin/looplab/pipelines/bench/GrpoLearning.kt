@@ -4,6 +4,7 @@ import java.nio.file.Path
 import looplab.curriculum.chat.ChatMixture
 import looplab.curriculum.chat.ChatSource
 import looplab.curriculum.text.ByteTokenizer
+import looplab.dsl.AdamW
 import looplab.dsl.Backend
 import looplab.dsl.ChatDataSpec
 import looplab.dsl.ConstantLr
@@ -145,20 +146,38 @@ public class GrpoLearning(
                 .single()
 
         /**
-         * Groups of 8 on 8 prompts per batch, 2 updates per batch, β 0.04, a rate for a tiny model.
+         * Groups of 8 on 8 prompts per batch, 2 updates per batch, β 0.04, AdamW at 1e-4.
+         *
+         * The rate matters more than anything else here: AdamW moves every weight by about the rate
+         * per step whatever the gradient's size, and a batch of 64 completions gives a noisy
+         * gradient, so at 1e-3 (a third of the warmup's rate) the policy drifted (KL to the start
+         * up to 2.5 nats per token) and held-out accuracy fell; at 1e-4 KL stays below ~0.35 and
+         * accuracy rises on every seed tried (README, GRPO).
          */
         @JvmStatic
         @JvmOverloads
-        public fun defaultStage(batches: Long = 30, updatesPerBatch: Int = 2): GrpoSpec =
+        public fun defaultStage(
+            batches: Long = 100,
+            updatesPerBatch: Int = 2,
+            lr: Double = 1e-4,
+            groupSize: Int = 8,
+            promptsPerStep: Int = 8,
+            beta: Double = 0.04,
+            temperature: Double = 1.0,
+            weightDecay: Double = 0.1,
+        ): GrpoSpec =
             GrpoSpec(
                 "grpo",
                 "warmup",
                 Steps(batches),
-                promptsPerStep = 8,
-                groupSize = 8,
+                promptsPerStep = promptsPerStep,
+                groupSize = groupSize,
                 updatesPerBatch = updatesPerBatch,
+                beta = beta,
+                temperature = temperature,
                 maxNewTokens = 8,
-                lr = ConstantLr(1e-3),
+                lr = ConstantLr(lr),
+                optimizer = AdamW(weightDecay = weightDecay),
                 prompts = ChatDataSpec(listOf(CustomChat(DigitSums.id))),
                 evalSamples = 128,
                 logEvery = Steps(1),

@@ -7,6 +7,7 @@ import com.github.ajalt.clikt.parameters.options.default
 import com.github.ajalt.clikt.parameters.options.flag
 import com.github.ajalt.clikt.parameters.options.option
 import com.github.ajalt.clikt.parameters.options.split
+import com.github.ajalt.clikt.parameters.types.double
 import com.github.ajalt.clikt.parameters.types.int
 import com.github.ajalt.clikt.parameters.types.long
 import com.github.ajalt.clikt.parameters.types.restrictTo
@@ -157,12 +158,37 @@ public class GrpoLearnCommand : CliktCommand(name = "grpo-learn") {
         option("--batches", help = "GRPO generation batches.")
             .long()
             .restrictTo(min = 1)
-            .default(30)
+            .default(100)
     private val warmupSteps by
         option("--warmup-steps", help = "Supervised warmup steps before GRPO.")
             .int()
             .restrictTo(min = 0)
             .default(150)
+    private val lr by
+        option("--lr", help = "GRPO learning rate (constant, AdamW).").double().default(1e-4)
+    private val beta by
+        option("--beta", help = "Weight of the KL to the warmed-up model.").double().default(0.04)
+    private val temperature by
+        option("--temperature", help = "Sampling temperature of the groups.")
+            .double()
+            .default(1.0)
+    private val group by
+        option("--group", help = "Completions per prompt (G).")
+            .int()
+            .restrictTo(min = 2)
+            .default(8)
+    private val prompts by
+        option("--prompts", help = "Prompts per generation batch.")
+            .int()
+            .restrictTo(min = 1)
+            .default(8)
+    private val updates by
+        option("--updates", help = "Optimizer steps per generation batch (mu).")
+            .int()
+            .restrictTo(min = 1)
+            .default(2)
+    private val weightDecay by
+        option("--weight-decay", help = "AdamW's decoupled weight decay.").double().default(0.1)
     private val every by
         option("--print-every", help = "Print every n-th step of each seed.")
             .int()
@@ -170,14 +196,26 @@ public class GrpoLearnCommand : CliktCommand(name = "grpo-learn") {
             .default(6)
 
     override fun run() {
-        val learning = GrpoLearning(warmupSteps, GrpoLearning.defaultStage(batches))
+        val learning = GrpoLearning(
+                warmupSteps,
+                GrpoLearning.defaultStage(
+                    batches,
+                    updates,
+                    lr,
+                    group,
+                    prompts,
+                    beta,
+                    temperature,
+                    weightDecay,
+                ),
+            )
         val outcomes =
             seeds.map { seed ->
                 val dir = Files.createTempDirectory("grpo-learn")
                 try {
                     learning.run(seed, dir.resolve("checkpoint")).also { o ->
                         echo(
-                            "seed $seed: held-out accuracy ${pct(o.accuracyBefore)} -> ${pct(o.accuracyAfter)}, format ${pct(o.formatBefore)} -> ${pct(o.formatAfter)}, max KL ${"%.4f".format(Locale.ROOT, o.maxKl)}"
+                            "seed $seed: held-out accuracy ${pct(o.accuracyBefore)} -> ${pct(o.accuracyAfter)}, format ${pct(o.formatBefore)} -> ${pct(o.formatAfter)}, max KL ${"%.4f".format(Locale.ROOT, o.maxKl)}, sampled reward (mean of the first and last ${window(o)} batches) ${"%.3f".format(Locale.ROOT, o.rewards.take(window(o)).average())} -> ${"%.3f".format(Locale.ROOT, o.rewards.takeLast(window(o)).average())}"
                         )
                         val t =
                             TextTable(
@@ -189,6 +227,7 @@ public class GrpoLearnCommand : CliktCommand(name = "grpo-learn") {
                                     "accuracy",
                                     "kl",
                                     "entropy",
+                                    "sampled nll",
                                     "clip",
                                     "zero-var",
                                     "length",
@@ -209,6 +248,7 @@ public class GrpoLearnCommand : CliktCommand(name = "grpo-learn") {
                                     x("accuracy"),
                                     x("kl", "%.4f"),
                                     x("entropy"),
+                                    x("sampled_nll"),
                                     x("clip_fraction"),
                                     x("zero_variance_groups"),
                                     x("completion_length", "%.1f"),
@@ -233,6 +273,10 @@ public class GrpoLearnCommand : CliktCommand(name = "grpo-learn") {
             "max KL to the start over the stage: ${outcomes.joinToString { "%.4f".format(Locale.ROOT, it.maxKl) }}"
         )
     }
+
+    /** Batches averaged at each end of the reward curve: a batch of 8 prompts alone is noisy. */
+    private fun window(o: looplab.pipelines.bench.GrpoLearningOutcome) =
+        maxOf(1, minOf(10, o.rewards.size / 2))
 
     private fun pct(x: Double) = "%.1f%%".format(Locale.ROOT, 100 * x)
 

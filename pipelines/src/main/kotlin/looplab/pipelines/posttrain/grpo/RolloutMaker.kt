@@ -114,6 +114,9 @@ internal class RolloutMaker(
                 "generation_seconds" to generationSeconds,
                 "generation_tokens_per_second" to generated / generationSeconds,
                 "scoring_seconds" to scoringSeconds,
+                "sampled_nll" to
+                    -old.indices.sumOf { if (mask[it] > 0f) old[it].toDouble() else 0.0 } /
+                        mask.sumOf { it.toDouble() },
             )
         return Rollout(
             index,
