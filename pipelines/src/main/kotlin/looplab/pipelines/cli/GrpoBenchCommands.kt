@@ -169,14 +169,9 @@ public class GrpoLearnCommand : CliktCommand(name = "grpo-learn") {
     private val beta by
         option("--beta", help = "Weight of the KL to the warmed-up model.").double().default(0.04)
     private val temperature by
-        option("--temperature", help = "Sampling temperature of the groups.")
-            .double()
-            .default(1.0)
+        option("--temperature", help = "Sampling temperature of the groups.").double().default(1.0)
     private val group by
-        option("--group", help = "Completions per prompt (G).")
-            .int()
-            .restrictTo(min = 2)
-            .default(8)
+        option("--group", help = "Completions per prompt (G).").int().restrictTo(min = 2).default(8)
     private val prompts by
         option("--prompts", help = "Prompts per generation batch.")
             .int()
@@ -196,7 +191,8 @@ public class GrpoLearnCommand : CliktCommand(name = "grpo-learn") {
             .default(6)
 
     override fun run() {
-        val learning = GrpoLearning(
+        val learning =
+            GrpoLearning(
                 warmupSteps,
                 GrpoLearning.defaultStage(
                     batches,

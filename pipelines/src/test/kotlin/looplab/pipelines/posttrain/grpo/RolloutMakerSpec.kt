@@ -19,11 +19,11 @@ import looplab.models.eager.ParameterStore
 import looplab.pipelines.bench.GrpoLearning
 
 /**
- * What GRPO trains on must be what was sampled: the rows' layout (prompt, completion, EOS only
- * when the completion stopped), the mask over exactly the completion, and the recorded
- * log-probabilities those of the distribution sampled at the stage's temperature. Checked against
- * a direct computation from the model's logits, at a temperature other than 1 so that a missing
- * or doubled division by it shows.
+ * What GRPO trains on must be what was sampled: the rows' layout (prompt, completion, EOS only when
+ * the completion stopped), the mask over exactly the completion, and the recorded log-probabilities
+ * those of the distribution sampled at the stage's temperature. Checked against a direct
+ * computation from the model's logits, at a temperature other than 1 so that a missing or doubled
+ * division by it shows.
  */
 class RolloutMakerSpec :
     FunSpec({
@@ -76,23 +76,25 @@ class RolloutMakerSpec :
                         val r = maker.make(0)
                         val template = ChatTemplate(ByteTokenizer)
                         val logits =
-                            executor.run(store, train = false) { ops, params ->
-                                listOf(
-                                    model.logits(
-                                        ops,
-                                        params,
-                                        ops.tokens(r.inputs, r.rows, r.length),
-                                        Pass.Inference,
+                            executor
+                                .run(store, train = false) { ops, params ->
+                                    listOf(
+                                        model.logits(
+                                            ops,
+                                            params,
+                                            ops.tokens(r.inputs, r.rows, r.length),
+                                            Pass.Inference,
+                                        )
                                     )
-                                )
-                            }[0]
+                                }[0]
                         val vocab = ByteTokenizer.vocabSize
                         val eos = ByteTokenizer.eos
                         var stopped = 0
                         var cut = 0
                         var worst = 0.0
                         for (row in 0 until r.rows) {
-                            val prompt = template.prompt(prompts.train(row / stage.groupSize.toLong()))
+                            val prompt =
+                                template.prompt(prompts.train(row / stage.groupSize.toLong()))
                             val at = row * r.length
                             // The row reads the prompt, and each input is the previous target.
                             for (t in prompt.indices) r.inputs[at + t] shouldBe prompt[t]
@@ -112,11 +114,15 @@ class RolloutMakerSpec :
                                 completion.size shouldBe stage.maxNewTokens
                             }
                             for (t in trained) {
-                                val z = DoubleArray(vocab) { logits[(at + t) * vocab + it] / temperature }
+                                val z =
+                                    DoubleArray(vocab) {
+                                        logits[(at + t) * vocab + it] / temperature
+                                    }
                                 val top = z.max()
                                 val logSum = top + ln(z.sumOf { exp(it - top) })
                                 val expected = z[r.targets[at + t]] - logSum
-                                worst = maxOf(worst, kotlin.math.abs(r.oldLogProbs[at + t] - expected))
+                                worst =
+                                    maxOf(worst, kotlin.math.abs(r.oldLogProbs[at + t] - expected))
                                 // The reference starts as the policy: the same values.
                                 r.refLogProbs!![at + t] shouldBe r.oldLogProbs[at + t]
                             }
