@@ -5,8 +5,10 @@ import java.nio.file.Path
 import looplab.curriculum.text.Tokenizer
 import looplab.curriculum.text.TokenizerFactory
 import looplab.dsl.Backend
+import looplab.dsl.GrpoSpec
 import looplab.dsl.ModelSpec
 import looplab.dsl.PretrainSpec
+import looplab.dsl.SftSpec
 import looplab.dsl.SpecJson
 import looplab.dsl.UserFacingError
 import looplab.models.Executor
@@ -94,7 +96,11 @@ private constructor(
                         )
                 }
             val dir = RunDirectory(runDir)
-            val stages = experiment.pipeline.stages.filterIsInstance<PretrainSpec>().map { it.id }
+            // Every stage that leaves weights: SFT and GRPO checkpoints hold the merged model.
+            val stages =
+                experiment.pipeline.stages
+                    .filter { it is PretrainSpec || it is SftSpec || it is GrpoSpec }
+                    .map { it.id }
             val chosen =
                 stage
                     ?: stages.lastOrNull { dir.checkpoint(spec.name, it).exists }
