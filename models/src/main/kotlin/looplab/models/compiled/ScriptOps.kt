@@ -195,7 +195,7 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
         val vocab = x.shape.last()
         val rows = x.shape.dropLast(1)
         require(u.shape == rows) { "uniforms ${u.shape} must have the shape ${rows} of the rows" }
-        val d = writer.let("torch.to(${x.name}, 7)", x.shape, DType.F64)
+        val d = cast(x, DType.F64)
         val weights =
             writer.let(
                 "torch.exp(torch.div(torch.sub(${d.name}, torch.amax(${d.name}, [-1], True)), ${literal(temperature)}))",
@@ -205,7 +205,7 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
         val running = writer.let("torch.cumsum(${weights.name}, -1)", x.shape, DType.F64)
         val target =
             writer.let(
-                "torch.mul(torch.to(${u.name}, 7).unsqueeze(-1), ${running.name}.narrow(-1, ${vocab - 1}, 1))",
+                "torch.mul(${cast(u, DType.F64).name}.unsqueeze(-1), ${running.name}.narrow(-1, ${vocab - 1}, 1))",
                 rows + 1,
                 DType.F64,
             )
