@@ -86,7 +86,22 @@ public data class EvalSpec(
      * measured.
      */
     val loops: LoopEvalSpec? = null,
+    /** Answers to held-out chat questions (format and exact answer); null: not measured. */
+    val chat: ChatEvalSpec? = null,
 ) : StageSpec
+
+/**
+ * A chat model's held-out answers, greedy: the rate of well-formed answers (one closed answer
+ * block, then the end token) and of exactly right ones, in and out of distribution. [data] null:
+ * the conversations of the nearest SFT or GRPO stage the evaluated weights come from (its held-out
+ * seeds), so a pipeline's stages are measured on the same questions.
+ */
+@Serializable
+public data class ChatEvalSpec(
+    /** Conversations per split (in and out of distribution). */
+    val samples: Int = 100,
+    val data: ChatDataSpec? = null,
+)
 
 /**
  * Perplexity and bits per byte on held-out documents in sliding windows of the training sequence
@@ -308,10 +323,29 @@ public class EvalBuilder internal constructor(id: String, from: String) {
         spec = spec.copy(loops = LoopEvalSpec(samples, multiples, maxTokens))
     }
 
+    /**
+     * Held-out chat answers: answer-format rate and exact accuracy, in and out of distribution (see
+     * [ChatEvalSpec]); without [data], the questions of the SFT or GRPO stage the weights come
+     * from.
+     */
+    @JvmOverloads
+    public fun chat(samples: Int = CHAT.samples, data: (ChatDataBuilder.() -> Unit)? = null) {
+        spec =
+            spec.copy(
+                chat = ChatEvalSpec(samples, data?.let { ChatDataBuilder().apply(it).build() })
+            )
+    }
+
     // With nothing named, the spec's own suite (the algorithmic grid) is measured.
     internal fun build(): EvalSpec =
         with(spec) {
-            if (language == null && needles == null && loops == null && algorithmic == null)
+            if (
+                language == null &&
+                    needles == null &&
+                    loops == null &&
+                    algorithmic == null &&
+                    chat == null
+            )
                 copy(algorithmic = EvalSpec(id, from).algorithmic)
             else this
         }
@@ -322,6 +356,7 @@ public class EvalBuilder internal constructor(id: String, from: String) {
         val LANGUAGE = LanguageEvalSpec()
         val NEEDLES = NeedleEvalSpec()
         val LOOPS = LoopEvalSpec()
+        val CHAT = ChatEvalSpec()
     }
 }
 

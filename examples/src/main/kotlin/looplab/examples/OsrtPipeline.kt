@@ -7,7 +7,8 @@ import looplab.dsl.*
  * minutes: nano-osrt v3 (2 blocks × 6 loops with loop adapters) at width 64, pretrained on three
  * algorithmic tasks in byte tokens, then taught to answer the same tasks posed as chat questions
  * (answer inside the answer tags, loss on the assistant only, packed conversations, HRA adapters at
- * 5× the rate), then reinforced with GRPO on the strict answer reward, then evaluated.
+ * 5× the rate), then reinforced with GRPO on the strict answer reward; each stage's weights are
+ * then evaluated on the same held-out questions.
  */
 private val chatTasks = listOf(Task.Copy, Task.Successor, Task.Parity)
 
@@ -60,7 +61,17 @@ private fun osrtPipeline(name: String, full: Boolean) =
                     // The same held-out prompts as the sft stage's evaluation, so the two compare.
                     evalSamples = if (full) 200 else 48
                 }
-            eval(rl) { algorithmic(samples = if (full) 100 else 16, maxNewTokens = 40) }
+            // Every stage's weights answer the same held-out chat questions (the SFT stage's data,
+            // its held-out seeds), so `looplab compare` puts the stages side by side; the
+            // pretrained
+            // model also takes the plain algorithmic grid it was trained on.
+            val questions = if (full) 200 else 48
+            eval(base, id = "eval-pretrain") {
+                algorithmic(samples = if (full) 100 else 16, maxNewTokens = 40)
+                chat(questions) { taskQuestions(chatTasks) }
+            }
+            eval(tuned, id = "eval-sft") { chat(questions) }
+            eval(rl, id = "eval-grpo") { chat(questions) }
         }
     }
 

@@ -23,6 +23,7 @@ import looplab.pipelines.posttrain.grpo.DigitSums
 import looplab.pipelines.posttrain.grpo.GrpoTraining
 import looplab.pipelines.posttrain.grpo.SupervisedWarmup
 import looplab.pipelines.run.Checkpoint
+import looplab.pipelines.sft.ChatEvaluator
 import looplab.pipelines.train.StopRequest
 
 /** What one seed of [GrpoLearning] measured. */
@@ -112,19 +113,15 @@ public class GrpoLearning(
                         stop = stop,
                     )
                     .run()
-                fun cell(e: EvalMetrics) = e.accuracy.first { it.split == "iid" }
-                fun format(e: EvalMetrics) =
-                    Regex("iid: answer format (\\d+)/(\\d+)")
-                        .find(e.notes.first())!!
-                        .groupValues
-                        .let { it[1].toDouble() / it[2].toDouble() }
+                fun rate(e: EvalMetrics, task: String) =
+                    e.accuracy.first { it.split == "iid" && it.task == task }.accuracy
                 val first = evals.firstOrNull()
                 GrpoLearningOutcome(
                     seed,
-                    first?.let { cell(it).accuracy } ?: Double.NaN,
-                    cell(evals.last()).accuracy,
-                    first?.let(::format) ?: Double.NaN,
-                    format(evals.last()),
+                    first?.let { rate(it, ChatEvaluator.ANSWER) } ?: Double.NaN,
+                    rate(evals.last(), ChatEvaluator.ANSWER),
+                    first?.let { rate(it, ChatEvaluator.FORMAT) } ?: Double.NaN,
+                    rate(evals.last(), ChatEvaluator.FORMAT),
                     steps,
                 )
             }

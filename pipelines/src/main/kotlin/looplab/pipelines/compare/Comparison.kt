@@ -129,6 +129,11 @@ private constructor(
                     .forEach { m["ood/${it.task}/${it.length}"] = it.accuracy }
                 if (ood.isNotEmpty()) m["ood"] = ood.values.average()
             }
+            // Chat answers: format and exact answer rates, in distribution and out of it.
+            record.suites[Suite.Chat.id]?.results?.forEach { e ->
+                val m = at(e.variant, e.stage)
+                e.cells.orEmpty().forEach { m["chat/${it.split}/${it.task}"] = it.accuracy }
+            }
             record.suites[Suite.LongCtx.id]?.results?.forEach { e ->
                 e.needles?.byLength()?.forEach { (length, acc) ->
                     at(e.variant, e.stage)["needle/$length"] = acc

@@ -28,6 +28,7 @@ public object ComparisonReport {
                 .distinct()
                 .sortedBy { it.removePrefix("needle/").toInt() }
         val hasLanguage = c.rows.any { "perplexity" in it.stats }
+        val chat = CHAT_COLUMNS.filter { (key, _) -> c.rows.any { key in it.stats } }
         appendLine(
             "Mean ± 95% CI over seeds (Student t); accuracies in percent; baseline: ${c.baseline}."
         )
@@ -37,6 +38,7 @@ public object ComparisonReport {
                 tasks.map { "$it IID" } +
                 "OOD acc" +
                 needles.map { "needle @${it.removePrefix("needle/")}" } +
+                chat.map { it.second } +
                 (if (hasLanguage) listOf("perplexity", "bits/byte") else emptyList()) +
                 listOf("train time (s)", "time vs baseline")
         table(
@@ -46,6 +48,7 @@ public object ComparisonReport {
                     tasks.map { pct(r.stats["iid/$it"]) } +
                     pct(r.stats["ood"]) +
                     needles.map { pct(r.stats[it]) } +
+                    chat.map { pct(r.stats[it.first]) } +
                     (if (hasLanguage) listOf(num(r.stats["perplexity"], 2), num(r.stats["bpb"], 3))
                     else emptyList()) +
                     listOf(
@@ -90,6 +93,15 @@ public object ComparisonReport {
             )
         }
     }
+
+    /** The chat suite's metrics and their column titles, in table order. */
+    private val CHAT_COLUMNS =
+        listOf(
+            "chat/iid/format" to "chat format",
+            "chat/iid/answer" to "chat answer IID",
+            "chat/ood/format" to "chat format OOD",
+            "chat/ood/answer" to "chat answer OOD",
+        )
 
     /** One line per (variant, stage, metric): the mean, its 95% bounds and the number of seeds. */
     @JvmStatic

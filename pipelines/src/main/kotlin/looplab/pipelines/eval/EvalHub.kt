@@ -4,6 +4,7 @@ import java.nio.file.Files
 import java.time.LocalDateTime
 import looplab.curriculum.language.CorpusLoader
 import looplab.dsl.AlgorithmicEvalSpec
+import looplab.dsl.ChatEvalSpec
 import looplab.dsl.EvalSpec
 import looplab.dsl.LanguageEvalSpec
 import looplab.dsl.LoopEvalSpec
@@ -28,7 +29,8 @@ public enum class Suite(public val id: String) {
     Algorithmic("algorithmic"),
     LongCtx("longctx"),
     Lm("lm"),
-    Loops("loops");
+    Loops("loops"),
+    Chat("chat");
 
     public companion object {
         public fun of(id: String): Suite? = entries.firstOrNull { it.id == id }
@@ -44,6 +46,7 @@ public data class SuiteSettings(
     val needles: NeedleEvalSpec = NeedleEvalSpec(),
     val language: LanguageEvalSpec = LanguageEvalSpec(),
     val loops: LoopEvalSpec = LoopEvalSpec(),
+    val chat: ChatEvalSpec = ChatEvalSpec(),
 ) {
     public companion object {
         public fun of(stage: EvalSpec?): SuiteSettings =
@@ -52,6 +55,7 @@ public data class SuiteSettings(
                 stage?.needles ?: NeedleEvalSpec(),
                 stage?.language ?: LanguageEvalSpec(),
                 stage?.loops ?: LoopEvalSpec(),
+                stage?.chat ?: ChatEvalSpec(),
             )
 
         /** The suites an eval stage names. */
@@ -61,6 +65,7 @@ public data class SuiteSettings(
                 Suite.LongCtx.takeIf { stage.needles != null },
                 Suite.Lm.takeIf { stage.language != null },
                 Suite.Loops.takeIf { stage.loops != null },
+                Suite.Chat.takeIf { stage.chat != null },
             )
     }
 }
@@ -161,6 +166,23 @@ public class EvalHub(
                     EvalPlots.loops(curves, "${spec.name} ($stage)"),
                 )
             }
+            Suite.Chat -> {
+                val chat =
+                    ChatSuite.data(settings.chat, experiment.pipeline, from)
+                        ?: return SuiteOutcome.Skipped(
+                            "no chat data: neither the suite names any nor do the weights come from an sft or grpo stage"
+                        )
+                val cells =
+                    ChatSuite.measure(
+                        chat,
+                        settings.chat.samples,
+                        experiment.seed,
+                        data,
+                        completer,
+                        spec.contextLength,
+                    )
+                SuiteOutcome.Measured(entry().copy(cells = cells), null)
+            }
         }
     }
 
@@ -198,6 +220,11 @@ public class EvalHub(
                                 json.encodeToString(LoopEvalSpec.serializer(), settings.loops) +
                                 experiment.data.language
                         ) to Decoding("teacher-forced argmax", 0.0, 0, settings.loops.samples)
+                // New tokens: as many as each batch's longest reference completion needs, plus 8.
+                Suite.Chat ->
+                    "looplab-chat-1-" +
+                        hex(json.encodeToString(ChatEvalSpec.serializer(), settings.chat)) to
+                        Decoding("greedy", 0.0, 0, settings.chat.samples)
             }
         return ResultsMetadata(
             schemaVersion = RESULTS_SCHEMA,

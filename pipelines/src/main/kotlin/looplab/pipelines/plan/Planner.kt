@@ -230,6 +230,16 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
                 check.require("language", stage.language == null || data.language != null) {
                     "measures perplexity, but the data declares no language corpus"
                 }
+                stage.chat?.let { chat ->
+                    check.at("chat").atLeast("samples", chat.samples, 1)
+                    check.require(
+                        "chat",
+                        looplab.pipelines.eval.ChatSuite.data(chat, spec.pipeline, stage.from) !=
+                            null,
+                    ) {
+                        "measures chat answers, but names no chat data and the weights of ${stage.from} come from no sft or grpo stage: give chat { taskQuestions(...) }"
+                    }
+                }
                 StagePlan(id = stage.id, kind = "eval", from = stage.from)
             }
             is SftSpec ->

@@ -29,7 +29,7 @@ public object Plots {
     /**
      * Distinct colours (Tableau's 10, then 10 darker/lighter ones): 20 variants before one repeats.
      */
-    private val palette =
+    internal val palette =
         listOf(
                 0x1f77b4,
                 0xff7f0e,
@@ -53,7 +53,7 @@ public object Plots {
                 0x000000,
             )
             .map(::Color)
-    private val lineStyles =
+    internal val lineStyles =
         listOf(
             SeriesLines.SOLID,
             SeriesLines.DASH_DASH,
@@ -68,7 +68,7 @@ public object Plots {
                 0f,
             ),
         )
-    private val markers =
+    internal val markers =
         listOf(
             SeriesMarkers.CIRCLE,
             SeriesMarkers.SQUARE,
@@ -76,7 +76,7 @@ public object Plots {
             SeriesMarkers.TRIANGLE_UP,
             SeriesMarkers.CROSS,
         )
-    private val chanceGrey = Color(0x99, 0x99, 0x99)
+    internal val chanceGrey = Color(0x99, 0x99, 0x99)
 
     /**
      * Training loss (lines) and held-out loss (markers) against step, on a log scale with labelled
@@ -221,7 +221,7 @@ public object Plots {
     }
 
     /** The panels side by side in one PNG. */
-    private fun png(plots: List<Plot>): ByteArray {
+    internal fun png(plots: List<Plot>): ByteArray {
         val images = plots.map { BitmapEncoder.getBufferedImage(it.finished()) }
         val image =
             BufferedImage(
@@ -242,7 +242,7 @@ public object Plots {
     /** Series whose names fit in one legend row under a chart (about 1,000 pixels of names). */
     private const val MAX_SERIES_BELOW = 5
 
-    private class Plot(title: String, yTitle: String, width: Int) {
+    internal class Plot(title: String, yTitle: String, width: Int) {
         val chart: XYChart =
             XYChartBuilder()
                 .width(width)

@@ -11,7 +11,8 @@ import looplab.pipelines.plan.Plan
 
 /**
  * Keeps the run folder current: appends `metrics.jsonl` as training goes, and at each evaluation
- * redraws `loss.png` / `accuracy.png` and rewrites `summary.json`.
+ * redraws `loss.png` / `accuracy.png` (and `posttrain.png` with SFT or GRPO stages) and rewrites
+ * `summary.json`.
  *
  * A resumed run passes the events already recorded as [history]: they are replayed into the summary
  * (so variants finished before the interruption keep their figures, and a stage keeps its first
@@ -195,6 +196,7 @@ public class RunRecorder(
                 plan.data.tasks.associate { it.task to (it.chanceIid to it.chanceOod) },
             ),
         )
+        PostTrainingPlot.draw(events)?.let { dir.write("posttrain.png", it) }
     }
 
     internal companion object {

@@ -10,6 +10,7 @@ import looplab.models.decode.Generator
 import looplab.models.decode.SamplingConfig
 import looplab.pipelines.metrics.AccuracyCell
 import looplab.pipelines.metrics.EvalMetrics
+import looplab.pipelines.sft.ChatEvaluator
 import looplab.pipelines.train.Evaluation
 
 /** Held-out accuracy and answer-format rate of one split. */
@@ -29,7 +30,8 @@ internal data class ChatScore(
 /**
  * Held-out evaluation of a chat stage: greedy, KV-cached answers to [samples] held-out prompts (in
  * distribution) and as many out of distribution, scored by the same strict verifier as the rewards.
- * Accuracy is recorded as the task `chat` (splits `iid`, `ood`); the format rate in the notes.
+ * Recorded as an SFT stage's evaluation records itself ([ChatEvaluator]): tasks `format` and
+ * `answer`, splits `iid` and `ood`, so the two stages' curves and tables line up.
  */
 internal class GrpoEvaluation(
     private val variant: String,
@@ -60,7 +62,13 @@ internal class GrpoEvaluation(
             stage,
             step,
             validationLoss = null,
-            accuracy = last.map { AccuracyCell(TASK, 0, it.split, it.correct, it.total) },
+            accuracy =
+                last.flatMap {
+                    listOf(
+                        AccuracyCell(ChatEvaluator.FORMAT, 0, it.split, it.wellFormed, it.total),
+                        AccuracyCell(ChatEvaluator.ANSWER, 0, it.split, it.correct, it.total),
+                    )
+                },
             notes =
                 last.map {
                     "held-out ${it.split}: answer format ${it.wellFormed}/${it.total}, correct ${it.correct}/${it.total}"
@@ -84,9 +92,5 @@ internal class GrpoEvaluation(
             scores.count { it.wellFormed },
             scores.size,
         )
-    }
-
-    companion object {
-        const val TASK = "chat"
     }
 }

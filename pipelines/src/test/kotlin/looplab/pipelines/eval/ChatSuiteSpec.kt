@@ -1,0 +1,132 @@
+package looplab.pipelines.eval
+
+import io.kotest.assertions.throwables.shouldThrow
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
+import java.nio.file.Files
+import kotlinx.serialization.json.Json
+import looplab.dsl.*
+import looplab.pipelines.compare.Comparison
+import looplab.pipelines.compare.ComparisonReport
+import looplab.pipelines.compare.RunRecords
+import looplab.pipelines.metrics.EvalMetrics
+import looplab.pipelines.metrics.MetricEvent
+import looplab.pipelines.plan.Planner
+import looplab.pipelines.run.RunOptions
+import looplab.pipelines.run.RunRecorder
+import looplab.pipelines.run.Runner
+import looplab.pipelines.run.SuiteResults
+
+/** Copy pretrained in bytes, then asked as chat questions; eval stages measure both stages. */
+private fun chatPipeline(evalPretrained: EvalBuilder.() -> Unit) =
+    experiment("chat-suite") {
+        seed = 3
+        data {
+            tokenizer = Tokenizers.bytes
+            algorithmic { task(Task.Copy, train = 1..4, ood = listOf(6)) }
+        }
+        model("m") {
+            width = 32
+            heads = 2
+            layers = 2
+            contextLength = 96
+            ffnHidden = 64
+        }
+        pipeline {
+            val base = pretrain {
+                budget = 20.steps
+                batchSize = 8
+                lr = cosine(peak = 3e-3, warmup = 2.steps)
+                evalSamples = 2
+            }
+            val tuned =
+                sft(from = base) {
+                    budget = 40.steps
+                    batchSize = 8
+                    lr = cosine(peak = 3e-3, warmup = 5.steps)
+                    data { taskQuestions(listOf(Task.Copy)) }
+                    evalSamples = 12
+                }
+            eval(base, id = "eval-pretrain", block = evalPretrained)
+            eval(tuned, id = "eval-sft") { chat(12) }
+        }
+    }
+
+class ChatSuiteSpec :
+    FunSpec({
+        test(
+            "an eval stage's chat suite measures the SFT weights exactly as the SFT stage measured them, and compare shows it per stage"
+        ) {
+            val spec = chatPipeline { chat(12) { taskQuestions(listOf(Task.Copy)) } }
+            val result =
+                Runner()
+                    .run(
+                        spec,
+                        RunOptions(runsDir = Files.createTempDirectory("chat"), quiet = true),
+                    )
+            result.succeeded shouldBe true
+            val results =
+                RunRecorder.pretty.decodeFromString(
+                    SuiteResults.serializer(),
+                    Files.readString(result.dir.resolve("results_chat.json")),
+                )
+            results.results.map { it.stage } shouldBe listOf("eval-pretrain", "eval-sft")
+            val json = Json { classDiscriminator = "type" }
+            val sftEnd =
+                Files.readAllLines(result.dir.resolve("metrics.jsonl"))
+                    .map { json.decodeFromString(MetricEvent.serializer(), it) }
+                    .filterIsInstance<EvalMetrics>()
+                    .last { it.stage == "sft" }
+            // The same weights, the same held-out questions (the SFT data's, found through the
+            // stage the weights come from), the same greedy decoding: the same counts.
+            val measured = results.results.single { it.stage == "eval-sft" }.cells!!
+            measured.map { Triple(it.task, it.split, it.correct to it.total) } shouldBe
+                sftEnd.accuracy.map { Triple(it.task, it.split, it.correct to it.total) }
+            measured.filter { it.split == "iid" }.map { it.total } shouldBe listOf(12, 12)
+            // Never trained on chat tags, the pretrained model answers in no format.
+            results.results
+                .single { it.stage == "eval-pretrain" }
+                .cells!!
+                .single { it.task == "format" && it.split == "iid" }
+                .correct shouldBe 0
+            val table =
+                ComparisonReport.markdown(Comparison.of(RunRecords.load(listOf(result.dir))))
+            table shouldContain "chat answer IID"
+            val sftRow = table.lines().single { it.startsWith("| m | eval-sft |") }
+            val answer = measured.single { it.task == "answer" && it.split == "iid" }
+            sftRow shouldContain "%.1f".format(java.util.Locale.ROOT, 100 * answer.accuracy)
+            Files.exists(result.dir.resolve("posttrain.png")) shouldBe true
+        }
+
+        test(
+            "a chat suite on weights that come from no sft or grpo stage, without data of its own, is refused at its path"
+        ) {
+            val message =
+                shouldThrow<InvalidSpecException> { Planner().compile(chatPipeline { chat(12) }) }
+                    .message!!
+            message shouldContain "pipeline.eval-pretrain.chat"
+            message shouldContain "give chat { taskQuestions(...) }"
+        }
+
+        test(
+            "the chat data is the suite's own, else that of the nearest sft or grpo stage behind the weights"
+        ) {
+            val sftData = ChatDataSpec(listOf(TaskQuestions(listOf(Task.Copy))))
+            val grpoData = ChatDataSpec(listOf(WordProblems()))
+            val pipeline =
+                PipelineSpec(
+                    listOf(
+                        PretrainSpec("pre", Steps(1)),
+                        SftSpec("sft", "pre", Steps(1), data = sftData),
+                        PretrainSpec("more", Steps(1), from = "sft"),
+                        GrpoSpec("rl", "more", Steps(1), prompts = grpoData),
+                    )
+                )
+            ChatSuite.data(ChatEvalSpec(), pipeline, "rl") shouldBe grpoData
+            ChatSuite.data(ChatEvalSpec(), pipeline, "more") shouldBe sftData
+            ChatSuite.data(ChatEvalSpec(), pipeline, "pre") shouldBe null
+            val own = ChatDataSpec(listOf(WordProblems(2.0)))
+            ChatSuite.data(ChatEvalSpec(data = own), pipeline, "rl") shouldBe own
+        }
+    })
