@@ -111,6 +111,7 @@ public class GrpoLearning(
                         resume,
                         record,
                         stop = stop,
+                        contextLength = tinyModel.contextLength,
                     )
                     .run()
                 fun rate(e: EvalMetrics, task: String) =

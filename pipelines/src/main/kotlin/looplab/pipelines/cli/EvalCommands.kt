@@ -21,7 +21,7 @@ import looplab.pipelines.run.RunDirectory
 /** `looplab eval`: evaluation suites on a run's checkpoints. */
 public class EvalCommand(private val catalog: ExampleCatalog) : CliktCommand(name = "eval") {
     override fun help(context: Context): String =
-        "Measure a finished or running run's checkpoints with a suite (algorithmic, longctx, lm, loops or all), writing results_<suite>.json into the run folder."
+        "Measure a finished or running run's checkpoints with a suite (algorithmic, longctx, lm, loops, chat or all), writing results_<suite>.json into the run folder."
 
     private val runDir by
         argument(
@@ -31,7 +31,7 @@ public class EvalCommand(private val catalog: ExampleCatalog) : CliktCommand(nam
             .path()
     private val suite by
         option("--suite", help = "What to measure.")
-            .choice("algorithmic", "longctx", "lm", "loops", "all")
+            .choice(*Suite.entries.map { it.id }.toTypedArray(), "all")
             .default("all")
     private val variant by option("--variant", help = "Only this variant (default: all).")
     private val stage by

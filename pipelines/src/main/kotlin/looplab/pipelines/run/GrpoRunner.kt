@@ -34,6 +34,7 @@ internal class GrpoRunner(private val stage: GrpoSpec, private val plannedSteps:
                     listeners,
                     Execution.lossScaler(experiment),
                     stop,
+                    spec.contextLength,
                 )
                 .run()
             weightsOf = stage.id

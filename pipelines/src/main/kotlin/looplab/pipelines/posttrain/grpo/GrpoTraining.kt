@@ -48,6 +48,8 @@ internal class GrpoTraining(
     private val listener: TrainingListener,
     private val scaler: LossScaler? = null,
     private val stop: StopRequest = StopRequest(),
+    /** The model's context: evaluation's prompt and answer never exceed it. */
+    private val contextLength: Int,
 ) {
     private val generator = Generator(model, store, executor, backend.manager)
 
@@ -61,8 +63,7 @@ internal class GrpoTraining(
             tokenizer,
             prompts,
             stage.evalSamples,
-            stage.maxNewTokens,
-            stage.reward,
+            contextLength,
         )
 
     /**
