@@ -178,4 +178,19 @@ class LinearCrossEntropySpec :
             val loss = pass(CompiledExecutor(testBackend, Precision.Bf16Mixed)).loss
             abs(loss - expected.loss) / expected.loss shouldBeLessThan 2e-2
         }
+
+        // fp16 runs with a loss scale: the products in fp16 (10 bits of mantissa), the scale
+        // reaching both gradients through the surrogate, the returned loss unscaled.
+        test("compiled fp16-mixed with a loss scale: within 1% of the reference") {
+            val low = pass(CompiledExecutor(testBackend, Precision.Fp16Mixed), lossScale = 256.0)
+            close(
+                Result(
+                    low.loss,
+                    FloatArray(low.dx.size) { low.dx[it] / 256f },
+                    FloatArray(low.dw.size) { low.dw[it] / 256f },
+                ),
+                expected,
+                1e-2,
+            )
+        }
     })
