@@ -16,6 +16,8 @@ import looplab.models.Tolerance
 import looplab.models.eager.EagerExecutor
 import looplab.models.eager.ParameterStore
 import looplab.models.gradients
+import looplab.models.params.Params
+import looplab.models.tensor.Ops
 import looplab.models.testBackend
 import looplab.models.tinyModel
 
@@ -42,11 +44,7 @@ class FusedHeadLossSpec :
                     },
             )
 
-        fun loss(
-            ops: looplab.models.tensor.Ops,
-            params: looplab.models.params.Params,
-            model: LanguageModel,
-        ) =
+        fun loss(ops: Ops, params: Params, model: LanguageModel) =
             model
                 .loss(
                     ops,
@@ -57,14 +55,19 @@ class FusedHeadLossSpec :
                 )
                 .loss
 
-        fun pass(executor: Executor, store: ParameterStore, model: LanguageModel) =
-            store.zeroGradients().let {
-                executor
-                    .run(store, train = true) { ops, params -> listOf(loss(ops, params, model)) }
-                    .single()
-                    .single()
-                    .toDouble() to store.gradients()
-            }
+        /** Loss and every gradient of one training pass. */
+        fun pass(
+            executor: Executor,
+            store: ParameterStore,
+            model: LanguageModel,
+        ): Pair<Double, Map<String, FloatArray>> {
+            store.zeroGradients()
+            val loss =
+                executor.run(store, train = true) { ops, params ->
+                    listOf(loss(ops, params, model))
+                }
+            return loss.single().single().toDouble() to store.gradients()
+        }
 
         context("the training program has one fused loss per head and no log-softmax") {
             withData(specs) { spec ->
