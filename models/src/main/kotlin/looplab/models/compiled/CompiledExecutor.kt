@@ -69,7 +69,7 @@ constructor(
         lossScale: Double,
         compute: (Ops, Params) -> List<Tensor>,
     ): List<FloatArray> {
-        val ops = ScriptOps(store.registry, low)
+        val ops = ScriptOps(store.registry, low, differentiable = train)
         val outputs = compute(ops, ops)
         // The scaled loss is an extra, last output: backward starts there, the caller sees the
         // rest.
@@ -115,7 +115,7 @@ constructor(
         compute: (Ops, Params, List<Tensor>) -> StatefulOutputs,
     ): Pair<List<FloatArray>, List<NDArray>> {
         val start = System.nanoTime()
-        val ops = ScriptOps(store.registry, low)
+        val ops = ScriptOps(store.registry, low, differentiable = false)
         val outputs = compute(ops, ops, state.map { ops.bind(it) })
         val program = program(ops.forwardMethod(outputs.host + outputs.state))
         return backend.scoped(store.values, state) { _, scope ->

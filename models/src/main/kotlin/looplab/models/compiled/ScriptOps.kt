@@ -27,12 +27,17 @@ internal sealed interface ProgramInput {
  * loss run in fp32; element-wise ops promote (so the residual stream, added in fp32, stays fp32);
  * parameters are stored in fp32 and cast once per use site per pass.
  */
-internal class ScriptOps(private val registry: ParamRegistry, private var low: DType? = null) :
-    Ops, Params {
+internal class ScriptOps(
+    private val registry: ParamRegistry,
+    private var low: DType? = null,
+    /** Whether the program's outputs will be differentiated (a training pass). */
+    private val differentiable: Boolean = true,
+) : Ops, Params {
     private val writer = ScriptWriter()
     private val paramIndex = registry.index
     private val paramSyms = HashMap<ParamRef, Sym>()
     private val lowCasts = HashMap<String, Sym>()
+    private val detachedCasts = HashMap<String, Sym>()
     private val ropeTables = HashMap<String, RopeConstants>()
     private val ropeAtTables = HashMap<String, Pair<Sym, Sym>>()
     val inputs = mutableListOf<ProgramInput>()
@@ -519,6 +524,35 @@ internal class ScriptOps(private val registry: ParamRegistry, private var low: D
             DType.F32,
         )
     }
+
+    // The head weight is shared by the final head, auxiliary heads and per-loop losses: its
+    // detached cast is made once per pass, as [cast] does for the ordinary path.
+    override fun linearCrossEntropy(
+        x: Tensor,
+        weight: Tensor,
+        targets: Tensor,
+        mask: Tensor,
+    ): Tensor {
+        val h = sym(x)
+        val w = sym(weight)
+        val dtype = low ?: DType.F32
+        return writer.writeHeadLoss(
+            HeadLossOperands(
+                hidden = h,
+                weight = w,
+                hiddenLow = detachedCast(h, dtype),
+                weightLow = detachedCast(w, dtype),
+                targets = sym(targets),
+                mask = cast(sym(mask), DType.F32),
+            ),
+            differentiable,
+        )
+    }
+
+    private fun detachedCast(s: Sym, dtype: DType): Sym =
+        detachedCasts.getOrPut("${s.name}:${dtype.code}") {
+            writer.let("torch.to(torch.detach(${s.name}), ${dtype.code})", s.shape, dtype)
+        }
 
     // --- model-zoo ops
     // ----------------------------------------------------------------------------

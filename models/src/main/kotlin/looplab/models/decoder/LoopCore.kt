@@ -8,9 +8,10 @@ import looplab.models.params.ParamScope
 import looplab.models.tensor.Tensor
 
 /**
- * Logits ([B, T, V], memory stripped) of a stream through the tied head after the RMSNorm [norm].
+ * The LM head's input for a stream after the RMSNorm [norm] (memory stripped): logits at inference,
+ * the loss in one op when training.
  */
-internal typealias Head = (f: Forward, stream: Tensor, norm: ParamRef) -> Tensor
+internal typealias Head = (f: Forward, stream: Tensor, norm: ParamRef) -> HeadInput
 
 /**
  * The core's result: the stream after the loop, and the norm of the auxiliary head to predict
@@ -274,7 +275,7 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
                 val weight = spec.auxHeads.first { it.loop == loop + 1 }.weight
                 f.loss(
                     "aux.loop${loop + 1}",
-                    crossEntropy(head(f, y, norm), f.targets!!, f.mask!!),
+                    head(f, y, norm).loss(this, f.targets!!, f.mask!!),
                     weight,
                 )
             }
@@ -282,7 +283,7 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
                 if (loop < loops - 1)
                     f.average(
                         "loop_loss",
-                        crossEntropy(head(f, y, finalNorm), f.targets!!, f.mask!!),
+                        head(f, y, finalNorm).loss(this, f.targets!!, f.mask!!),
                         loopLoss.weight,
                     )
             }

@@ -140,7 +140,7 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
         pass: Pass,
     ): ModelOutput {
         val f = Forward(ops, params, pass, mask, targets)
-        return f.finish(ops.crossEntropy(run(f, inputs), targets, mask))
+        return f.finish(toHead(f, inputs).loss(ops, targets, mask))
     }
 
     override fun packedLogits(
@@ -165,7 +165,7 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
     ): ModelOutput {
         requirePackable()
         val f = Forward(ops, params, pass, mask, targets, segments = segments)
-        return f.finish(ops.crossEntropy(run(f, inputs), targets, mask))
+        return f.finish(toHead(f, inputs).loss(ops, targets, mask))
     }
 
     private fun requirePackable() {
@@ -181,6 +181,17 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
      * after every loop also goes through the rest of the model and its logits are collected there.
      */
     internal fun run(f: Forward, tokens: Tensor, readouts: MutableList<Tensor>? = null): Tensor =
+        toHead(f, tokens, readouts).logits(f.ops)
+
+    /**
+     * The forward pass up to the LM head: what [run] multiplies into logits, and what a loss takes
+     * whole (see [HeadInput]).
+     */
+    private fun toHead(
+        f: Forward,
+        tokens: Tensor,
+        readouts: MutableList<Tensor>? = null,
+    ): HeadInput =
         with(f.ops) {
             val p = f.params
             val (batch, length) = tokens.shape
@@ -231,8 +242,9 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
             // share it
             // (under mixed precision, one cast of the [W, V] table instead of one per head).
             val weight = headMatrix?.let { p[it] } ?: transpose(p[embedding], 0, 1)
-            val head: Head = { forward, stream, norm -> headLogits(forward, stream, norm, weight) }
-            if (readouts != null) f.onLoop = { stream -> readouts += afterCore(f, stream, head) }
+            val head: Head = { forward, stream, norm -> headInput(forward, stream, norm, weight) }
+            if (readouts != null)
+                f.onLoop = { stream -> readouts += afterCore(f, stream, head).logits(this) }
             val result = core.apply(f, x, x, head, finalNorm)
             result.exitHead?.let {
                 return@with head(f, result.stream, it)
@@ -241,7 +253,7 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
         }
 
     /** What follows the looped core: coda blocks, latent thoughts, the final norm and the head. */
-    private fun afterCore(f: Forward, stream: Tensor, head: Head): Tensor {
+    private fun afterCore(f: Forward, stream: Tensor, head: Head): HeadInput {
         var h = stream
         for ((i, block) in coda.withIndex()) h = block.apply(f, h, BlockContext("coda.$i"))
         if (latent != null) h = latent.apply(f, h)
@@ -249,12 +261,12 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
     }
 
     /**
-     * The LM head [weight] ([W, V]) after the RMSNorm [norm], on the token positions of [stream]
+     * The LM head [weight] ([W, V]) and the RMSNorm [norm] of the token positions of [stream]
      * (memory dropped).
      */
-    private fun headLogits(f: Forward, stream: Tensor, norm: ParamRef, weight: Tensor): Tensor =
+    private fun headInput(f: Forward, stream: Tensor, norm: ParamRef, weight: Tensor): HeadInput =
         with(f.ops) {
             val tokens = if (f.prefix == 0) stream else slice(stream, 1, f.prefix, stream.shape[1])
-            linear(rmsNorm(tokens, f.params[norm], spec.normEps), weight)
+            HeadInput(rmsNorm(tokens, f.params[norm], spec.normEps), weight)
         }
 }
