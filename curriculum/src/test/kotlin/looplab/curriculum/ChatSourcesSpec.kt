@@ -198,7 +198,7 @@ class ChatSourcesSpec :
             val errors = bad.errors.map { it.toString() }
             errors.any {
                 it.startsWith(
-                    "sources[0].id: no chat generator \"nope\" is registered (registered: word_problems)"
+                    "sources[0].id: no chat generator \"nope\" is registered (registered: word_problems, digit_sums)"
                 )
             } shouldBe true
             errors.any { it.startsWith("sources[1].tasks[0]: unknown task \"zzz\"") } shouldBe true

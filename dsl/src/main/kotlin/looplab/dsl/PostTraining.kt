@@ -179,6 +179,9 @@ public data class TaskQuestions(
 @SerialName("word_problems")
 public data class WordProblems(override val weight: Double = 1.0) : ChatSourceSpec
 
+/** The id of the built-in digit-sum generator (`digitSums()`). */
+public const val DIGIT_SUMS: String = "digit_sums"
+
 /**
  * A generator that an experiment script registers under [id] (see the curriculum's ChatGenerator).
  */
@@ -244,6 +247,14 @@ public class ChatDataBuilder internal constructor() {
 
     public fun wordProblems(weight: Double = WordProblems().weight) {
         add(WordProblems(weight))
+    }
+
+    /**
+     * `a+b` for single digits a and b (out of distribution: a two-digit b), the built-in generator
+     * `digit_sums`.
+     */
+    public fun digitSums(weight: Double = 1.0) {
+        add(CustomChat(DIGIT_SUMS, weight))
     }
 
     /** A generator registered by the script under [id]. */

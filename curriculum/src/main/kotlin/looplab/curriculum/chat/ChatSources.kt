@@ -28,7 +28,10 @@ public object ChatSources {
         base: Path,
         check: SpecChecker,
     ): ChatMixture? {
-        val byId = (listOf<ChatGenerator>(WordProblemGenerator) + generators).associateBy { it.id }
+        val byId =
+            (listOf<ChatGenerator>(WordProblemGenerator, DigitSums) + generators).associateBy {
+                it.id
+            }
         val sources = mutableListOf<ChatSource>()
         var ok = true
         spec.sources.forEachIndexed { i, source ->

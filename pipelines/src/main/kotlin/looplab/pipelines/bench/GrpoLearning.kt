@@ -3,6 +3,7 @@ package looplab.pipelines.bench
 import java.nio.file.Path
 import looplab.curriculum.chat.ChatMixture
 import looplab.curriculum.chat.ChatSource
+import looplab.curriculum.chat.DigitSums
 import looplab.curriculum.text.ByteTokenizer
 import looplab.dsl.AdamW
 import looplab.dsl.Backend
@@ -19,7 +20,6 @@ import looplab.models.eager.ParameterStore
 import looplab.pipelines.metrics.EvalMetrics
 import looplab.pipelines.metrics.TrainMetrics
 import looplab.pipelines.metrics.TrainingListener
-import looplab.pipelines.posttrain.grpo.DigitSums
 import looplab.pipelines.posttrain.grpo.GrpoTraining
 import looplab.pipelines.posttrain.grpo.SupervisedWarmup
 import looplab.pipelines.run.Checkpoint

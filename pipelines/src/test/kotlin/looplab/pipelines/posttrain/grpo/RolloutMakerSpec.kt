@@ -8,6 +8,7 @@ import kotlin.math.ln
 import looplab.curriculum.chat.ChatMixture
 import looplab.curriculum.chat.ChatSource
 import looplab.curriculum.chat.ChatTemplate
+import looplab.curriculum.chat.DigitSums
 import looplab.curriculum.text.ByteTokenizer
 import looplab.dsl.ConstantLr
 import looplab.models.Models
