@@ -81,10 +81,18 @@ internal object PostTrainingPlot {
         plot.chart.styler.yAxisMin = 0.0
         plot.chart.styler.yAxisMax = 1.0
         plot.chart.styler.yAxisDecimalPattern = "0%"
-        plot.chart.xAxisTitle = "step, post-training stages laid end to end"
-        val variants = evals.map { it.variant }.distinct()
+        // Training stages only: an eval stage measures once (step 0) and its figures are the
+        // end of the stage it evaluates, which the curve already shows.
+        val curves =
+            evals.filter { e ->
+                evals.any { it.stage == e.stage && it.variant == e.variant && it.step > 0 }
+            }
+        plot.chart.xAxisTitle =
+            "step, stages laid end to end: " +
+                curves.map { it.stage }.distinct().joinToString(" → ")
+        val variants = curves.map { it.variant }.distinct()
         for (variant in variants) {
-            val mine = evals.filter { it.variant == variant }
+            val mine = curves.filter { it.variant == variant }
             // Each stage starts where the one before it ended.
             val offsets = LinkedHashMap<String, Long>()
             var end = 0L
@@ -103,11 +111,7 @@ internal object PostTrainingPlot {
                     }
                 if (points.isEmpty()) continue
                 plot
-                    .add(
-                        "$variant $task $split (${offsets.keys.joinToString(" → ")})",
-                        points.map { it.first },
-                        points.map { it.second },
-                    )
+                    .add("$variant $task $split", points.map { it.first }, points.map { it.second })
                     .apply {
                         lineColor = if (split == "iid") colour else colour.brighter()
                         markerColor = lineColor
