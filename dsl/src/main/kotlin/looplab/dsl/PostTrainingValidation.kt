@@ -89,7 +89,6 @@ private fun validateAdapters(hra: HraSpec, check: SpecChecker) {
  * and training only adapters needs adapters on the way from the stage's source.
  */
 internal fun validatePostTraining(spec: ExperimentSpec, check: SpecChecker) {
-    val byId = spec.pipeline.stages.associateBy { it.id }
     for (stage in spec.pipeline.stages) {
         val at = check.at(stage.id)
         when (stage) {
@@ -108,7 +107,7 @@ internal fun validatePostTraining(spec: ExperimentSpec, check: SpecChecker) {
             }
             is GrpoSpec ->
                 if (stage.adaptersOnly) {
-                    at.require("adaptersOnly", adaptersOnTheWay(stage.from, byId)) {
+                    at.require("adaptersOnly", spec.pipeline.adaptersBehind(stage.from) != null) {
                         "no stage before it (from \"${stage.from}\" back) adds adapters: add adapters(rank = ...) to an sft stage"
                     }
                 }
@@ -117,12 +116,17 @@ internal fun validatePostTraining(spec: ExperimentSpec, check: SpecChecker) {
     }
 }
 
-/** Whether [id] or a stage it continues (through `from`) added HRA adapters. */
-private fun adaptersOnTheWay(id: String, byId: Map<String, StageSpec>): Boolean {
+/**
+ * The HRA adapters of the nearest SFT stage behind stage [id] (itself, or a stage it continues
+ * through `from`), or null when none added adapters: what a GRPO stage that trains only adapters
+ * puts around the weights it starts from.
+ */
+public fun PipelineSpec.adaptersBehind(id: String): HraSpec? {
+    val byId = stages.associateBy { it.id }
     val seen = mutableSetOf<String>()
     var current = byId[id]
     while (current != null && seen.add(current.id)) {
-        if (current is SftSpec && current.adapters != null) return true
+        if (current is SftSpec && current.adapters != null) return current.adapters
         current =
             when (current) {
                 is SftSpec -> byId[current.from]
@@ -130,7 +134,7 @@ private fun adaptersOnTheWay(id: String, byId: Map<String, StageSpec>): Boolean 
                 else -> null
             }
     }
-    return false
+    return null
 }
 
 private fun checkAdaptersFit(hra: HraSpec, model: ModelSpec, check: SpecChecker) {

@@ -15,7 +15,7 @@ import looplab.pipelines.plan.Planner
 
 class PostTrainingPlanSpec :
     FunSpec({
-        fun spec(bytes: Boolean, maxNew: Int = 16, adaptersOnly: Boolean = false) =
+        fun spec(bytes: Boolean, maxNew: Int = 16) =
             experiment("post") {
                 data {
                     if (bytes) tokenizer = Tokenizers.bytes
@@ -29,18 +29,13 @@ class PostTrainingPlanSpec :
                 }
                 pipeline {
                     val base = pretrain { budget = 10.steps }
-                    val tuned =
-                        sft(from = base) {
-                            budget = 50.steps
-                            if (adaptersOnly) adapters(rank = 4)
-                        }
+                    val tuned = sft(from = base) { budget = 50.steps }
                     grpo(from = tuned) {
                         budget = 2.steps
                         updatesPerBatch = 3
                         promptsPerStep = 2
                         groupSize = 4
                         maxNewTokens = maxNew
-                        this.adaptersOnly = adaptersOnly
                     }
                 }
             }
@@ -70,16 +65,5 @@ class PostTrainingPlanSpec :
                     }
                     .message!!
             tooLong shouldContain "pipeline.grpo.maxNewTokens: a prompt of up to"
-        }
-
-        test(
-            "a grpo stage that trains only adapters is refused before the run starts, not after pretraining and SFT"
-        ) {
-            val message =
-                shouldThrow<InvalidSpecException> {
-                        Planner().compile(spec(bytes = true, adaptersOnly = true))
-                    }
-                    .message!!
-            message shouldContain "pipeline.grpo.adaptersOnly: is not supported in a run yet"
         }
     })

@@ -7,6 +7,8 @@ import looplab.models.LanguageModel
 import looplab.models.ModelOutput
 import looplab.models.PackedSequences
 import looplab.models.Pass
+import looplab.models.decode.CachedDecoding
+import looplab.models.decode.DecodeCache
 import looplab.models.params.ParamRef
 import looplab.models.params.ParamRegistry
 import looplab.models.params.Params
@@ -32,7 +34,7 @@ public class HraPair(public val weight: ParamRef, public val a: ParamRef, public
  * alone when `freezeBase`).
  */
 public class HraModel(public val base: LanguageModel, public val spec: HraSpec) :
-    LanguageModel, AdaptiveInference, PackedSequences {
+    LanguageModel, AdaptiveInference, PackedSequences, CachedDecoding {
     override val vocabSize: Int
         get() = base.vocabSize
 
@@ -121,6 +123,18 @@ public class HraModel(public val base: LanguageModel, public val spec: HraSpec) 
         pass: Pass,
     ): ModelOutput =
         packed().packedLoss(ops, adapted(ops, params), inputs, targets, mask, segments, pass)
+
+    // Decoding with the cache reads `W + A·B` as every other pass does: GRPO samples from the
+    // adapted model while only the adapters train.
+    override fun prefill(ops: Ops, params: Params, tokens: Tensor, cache: DecodeCache): Tensor =
+        cached().prefill(ops, adapted(ops, params), tokens, cache)
+
+    override fun step(ops: Ops, params: Params, tokens: Tensor, cache: DecodeCache): Tensor =
+        cached().step(ops, adapted(ops, params), tokens, cache)
+
+    private fun cached(): CachedDecoding =
+        base as? CachedDecoding
+            ?: throw IllegalArgumentException("the adapted model cannot decode with a cache")
 
     private fun packed(): PackedSequences =
         base as? PackedSequences

@@ -1,6 +1,9 @@
 package looplab.pipelines.run
 
 import looplab.dsl.GrpoSpec
+import looplab.dsl.adaptersBehind
+import looplab.models.adapters.HraModel
+import looplab.models.eager.ParameterStore
 import looplab.pipelines.posttrain.grpo.GrpoPlanning
 import looplab.pipelines.posttrain.grpo.GrpoTraining
 import looplab.pipelines.train.Execution
@@ -18,25 +21,48 @@ internal class GrpoRunner(private val stage: GrpoSpec, private val plannedSteps:
             }
             loadWeightsOf(stage.from)
             val experiment = plan.experiment
-            GrpoTraining(
-                    stage,
-                    spec.name,
-                    model,
-                    store,
-                    backend,
-                    executor,
-                    experiment.backend,
-                    data.tokenizer,
-                    GrpoPlanning.prompts(stage, experiment.seed),
-                    experiment.seed,
-                    dir.checkpoint(spec.name, stage.id),
-                    resume,
-                    listeners,
-                    Execution.lossScaler(experiment),
-                    stop,
-                    spec.contextLength,
-                )
-                .run()
+            // Training only adapters: fresh HRA adapters (the identity at the start) of the SFT
+            // stage's shape around the merged weights it produced.
+            val adapters =
+                if (stage.adaptersOnly)
+                    HraModel(
+                        model,
+                        experiment.pipeline.adaptersBehind(stage.from)
+                            ?: error(
+                                "planning lets adaptersOnly through only with adapters behind it"
+                            ),
+                    )
+                else null
+            val adaptedStore =
+                adapters?.let { hra ->
+                    ParameterStore(hra.parameters, backend, experiment.seed).also {
+                        it.load(it.snapshot() + store.snapshot())
+                    }
+                }
+            try {
+                GrpoTraining(
+                        stage,
+                        spec.name,
+                        adapters ?: model,
+                        adaptedStore ?: store,
+                        backend,
+                        executor,
+                        experiment.backend,
+                        data.tokenizer,
+                        GrpoPlanning.prompts(stage, experiment.seed),
+                        experiment.seed,
+                        dir.checkpoint(spec.name, stage.id),
+                        resume,
+                        listeners,
+                        Execution.lossScaler(experiment),
+                        stop,
+                        spec.contextLength,
+                        merged = if (adaptedStore != null) store else null,
+                    )
+                    .run()
+            } finally {
+                adaptedStore?.close()
+            }
             weightsOf = stage.id
         }
 }

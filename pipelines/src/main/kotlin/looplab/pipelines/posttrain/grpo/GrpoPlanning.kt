@@ -53,11 +53,6 @@ internal object GrpoPlanning {
                 }
             }
         }
-        // A GRPO stage continues the merged weights its sft stage produced, which carry no adapters
-        // any more; fresh adapters around them (and their own checkpoints) are not built yet.
-        check.require("adaptersOnly", !stage.adaptersOnly) {
-            "is not supported in a run yet: the stage starts from the sft stage's merged weights, which hold no adapters to train (train the whole model, or keep the sft stage's adapters and stop there)"
-        }
         return StagePlan(
             id = stage.id,
             kind = "grpo",

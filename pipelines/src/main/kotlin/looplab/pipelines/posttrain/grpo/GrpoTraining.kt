@@ -16,6 +16,7 @@ import looplab.models.optim.LossScaler
 import looplab.pipelines.metrics.TrainingListener
 import looplab.pipelines.run.Checkpoint
 import looplab.pipelines.run.StageCheckpoint
+import looplab.pipelines.sft.AdaptedCheckpoint
 import looplab.pipelines.train.CheckpointTrigger
 import looplab.pipelines.train.Execution
 import looplab.pipelines.train.LoopSettings
@@ -31,6 +32,12 @@ import looplab.pipelines.train.TrainingState
  *
  * [store] holds the starting weights when this is made: they are copied into the frozen reference
  * (when β > 0) before a resumed stage's checkpoint replaces them.
+ *
+ * With [merged] (the base model's store, [model] then an [HraModel] around that base), the stage
+ * trains adapters: its resumable state (base and factors apart, optimizer, rollout) lives in
+ * `<checkpoint>.adapted`, and every save also merges `W + A·B` into [merged] and writes it to
+ * [checkpoint], which later stages and commands load as a plain model (as an SFT stage with
+ * adapters does).
  */
 internal class GrpoTraining(
     private val stage: GrpoSpec,
@@ -50,7 +57,13 @@ internal class GrpoTraining(
     private val stop: StopRequest = StopRequest(),
     /** The model's context: evaluation's prompt and answer never exceed it. */
     private val contextLength: Int,
+    private val merged: ParameterStore? = null,
 ) {
+    private val adapted: Checkpoint? =
+        merged?.let {
+            Checkpoint(checkpoint.dir.resolveSibling("${checkpoint.dir.fileName}.adapted"))
+        }
+
     private val generator = Generator(model, store, executor, backend.manager)
 
     /** Held-out accuracy, greedy; the runner also measures it before the first step. */
@@ -94,14 +107,22 @@ internal class GrpoTraining(
                     ),
                     stage.updatesPerBatch,
                 )
+            val stageCheckpoint =
+                if (adapted != null)
+                    AdaptedCheckpoint(
+                        adapted,
+                        checkpoint,
+                        model as HraModel,
+                        store,
+                        merged!!,
+                        optimizer,
+                        resume,
+                    )
+                else StageCheckpoint(checkpoint, store, optimizer, resume = resume)
+            val training = adapted ?: checkpoint
             val checkpoints =
-                GrpoCheckpoint(
-                    checkpoint,
-                    StageCheckpoint(checkpoint, store, optimizer, resume = resume),
-                    batches,
-                    stage.updatesPerBatch,
-                )
-            if (!(resume && checkpoint.exists)) listener.evaluated(evaluation.evaluate(0))
+                GrpoCheckpoint(training, stageCheckpoint, batches, stage.updatesPerBatch)
+            if (!(resume && training.exists)) listener.evaluated(evaluation.evaluate(0))
             return TrainingLoop(
                     LoopSettings(
                         variant,
