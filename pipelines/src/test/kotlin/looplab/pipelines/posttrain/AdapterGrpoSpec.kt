@@ -5,12 +5,15 @@ import io.kotest.matchers.shouldBe
 import java.nio.file.Files
 import java.nio.file.Path
 import looplab.dsl.*
+import looplab.pipelines.metrics.MetricEvent
+import looplab.pipelines.metrics.TrainMetrics
+import looplab.pipelines.metrics.TrainingListener
 import looplab.pipelines.run.Checkpoint
 import looplab.pipelines.run.RunOptions
 import looplab.pipelines.run.Runner
 
 /** Copy in bytes: pretrain, SFT with adapters, then GRPO on fresh adapters only. */
-private val adapterRl =
+private fun adapterRl(batches: Int = 2, evalEvery: Int? = null) =
     experiment("adapter-rl") {
         seed = 4
         data {
@@ -40,7 +43,8 @@ private val adapterRl =
                     adapters(rank = 4)
                 }
             grpo(from = tuned) {
-                budget = 2.steps
+                budget = batches.steps
+                this.evalEvery = evalEvery?.steps
                 updatesPerBatch = 2
                 promptsPerStep = 4
                 groupSize = 8
@@ -53,6 +57,23 @@ private val adapterRl =
         }
     }
 
+/** Each GRPO step's loss, gradient norm and logged figures (timings left out), by step. */
+private fun grpoCurve(run: Path): Map<Long, List<Double>> {
+    val json = kotlinx.serialization.json.Json { classDiscriminator = "type" }
+    return Files.readAllLines(run.resolve("metrics.jsonl"))
+        .map { json.decodeFromString(MetricEvent.serializer(), it) }
+        .filterIsInstance<TrainMetrics>()
+        .filter { it.stage == "grpo" }
+        .associate { m ->
+            m.step to
+                listOf(m.loss, m.gradNorm) +
+                    m.extra
+                        .filterKeys { "seconds" !in it && "per_second" !in it }
+                        .toSortedMap()
+                        .values
+        }
+}
+
 private fun weights(run: Path, folder: String) =
     Checkpoint(run.resolve("checkpoints/m/$folder")).latest()!!.params
 
@@ -64,7 +85,7 @@ class AdapterGrpoSpec :
             val result =
                 Runner()
                     .run(
-                        adapterRl,
+                        adapterRl(),
                         RunOptions(runsDir = Files.createTempDirectory("adapter-rl"), quiet = true),
                     )
             result.succeeded shouldBe true
@@ -85,5 +106,54 @@ class AdapterGrpoSpec :
                 .forEach { name ->
                     merged.getValue(name).toList() shouldBe tuned.getValue(name).toList()
                 }
+        }
+
+        test(
+            "GRPO on adapters killed mid-stage resumes from its adapted checkpoint to the same curve"
+        ) {
+            val spec = adapterRl(batches = 3, evalEvery = 1)
+            val straight =
+                Runner()
+                    .run(
+                        spec,
+                        RunOptions(
+                            runsDir = Files.createTempDirectory("adapter-rl-straight"),
+                            quiet = true,
+                        ),
+                    )
+            straight.succeeded shouldBe true
+            val runs = Files.createTempDirectory("adapter-rl-crash")
+            val crash =
+                object : TrainingListener {
+                    override fun stepped(metrics: TrainMetrics, logged: Boolean) {
+                        if (metrics.stage == "grpo" && metrics.step == 5L)
+                            throw IllegalStateException("power cut")
+                    }
+                }
+            io.kotest.assertions.throwables.shouldThrow<IllegalStateException> {
+                Runner()
+                    .run(spec, RunOptions(runsDir = runs, listeners = listOf(crash), quiet = true))
+            }
+            val dir = Files.list(runs.resolve("adapter-rl")).findFirst().get()
+            var grpoStart = -1L
+            val starts =
+                object : TrainingListener {
+                    override fun started(
+                        variant: String,
+                        stage: String,
+                        totalSteps: Long,
+                        startStep: Long,
+                    ) {
+                        if (stage == "grpo") grpoStart = startStep
+                    }
+                }
+            Runner()
+                .run(spec, RunOptions(resume = dir, listeners = listOf(starts), quiet = true))
+                .succeeded shouldBe true
+            // The checkpoint of the evaluation after batch 2 (step 4), not the start.
+            grpoStart shouldBe 4L
+            grpoCurve(dir) shouldBe grpoCurve(straight.dir)
+            weights(dir, "grpo").mapValues { it.value.toList() } shouldBe
+                weights(straight.dir, "grpo").mapValues { it.value.toList() }
         }
     })
