@@ -34,6 +34,12 @@ object BuiltInExamples : ExampleCatalog {
                 relsmLadder
             },
             BuiltInExample(
+                "relsm-nano",
+                "seed 001's question on one GPU: the nano ladder and an absolute-position control, 3 seeds, split curriculum (10M algorithmic + 10M Austen tokens), grid, needles, bits per byte, loops; for a GPU; not yet run or sized (see its source)",
+            ) {
+                relsmNano
+            },
+            BuiltInExample(
                 "crt-v2",
                 "CRT v2 Deep (seed 002): 1 block x 8 loops, 8 TRM cycles per block, aux heads at 2/4/6, early exit, causal convs; --full: 512 wide",
                 full = { crtV2Full },
@@ -56,7 +62,7 @@ object BuiltInExamples : ExampleCatalog {
             },
             BuiltInExample(
                 "osrt-pipeline",
-                "seed 004's post-training: osrt-v3 pretrained on copy/successor/parity, SFT on them as chat questions (HRA adapters), GRPO, eval; --full: 104.5M with HRA rank 256",
+                "seed 004's post-training: osrt-v3 pretrained on copy/successor/parity, SFT on them and on digit sums as chat questions (HRA adapters), GRPO on fresh adapters, every stage evaluated; --full: 104.5M with HRA rank 256",
                 full = { osrtPipelineFull },
             ) {
                 osrtPipeline

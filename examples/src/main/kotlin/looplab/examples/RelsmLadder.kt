@@ -7,11 +7,24 @@ import looplab.dsl.*
  * [ModelBuilder] fragment; [relsmLadder] runs them at a CPU size (width 64, 4 unique layers' worth
  * of compute), [relsmLadderFull] at the seed's nano size (512 wide, 6 layers).
  */
-private fun ExperimentBuilder.ladder(size: ModelBuilder.() -> Unit, depth: Int, memoryTokens: Int) {
+internal fun ExperimentBuilder.ladder(
+    size: ModelBuilder.() -> Unit,
+    depth: Int,
+    memoryTokens: Int,
+    positionControl: Boolean = false,
+) {
     model("baseline") {
         size()
         layers = depth
     }
+    // The absolute-position control: the baseline with learned positions instead of rotary ones,
+    // which tells a looped variant's extrapolation apart from what RoPE alone gives.
+    if (positionControl)
+        model("baseline_abs") {
+            size()
+            layers = depth
+            positions = LearnedPositions
+        }
     model("shared_loop") {
         size()
         recursive(blocks = 1, loops = depth)
