@@ -232,13 +232,21 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
                 }
                 stage.chat?.let { chat ->
                     check.at("chat").atLeast("samples", chat.samples, 1)
-                    check.require(
-                        "chat",
-                        looplab.pipelines.eval.ChatSuite.data(chat, spec.pipeline, stage.from) !=
-                            null,
-                    ) {
+                    val questions =
+                        looplab.pipelines.eval.ChatSuite.data(chat, spec.pipeline, stage.from)
+                    check.require("chat", questions != null) {
                         "measures chat answers, but names no chat data and the weights of ${stage.from} come from no sft or grpo stage: give chat { taskQuestions(...) }"
                     }
+                    // Its own questions are checked now, not after the training before it.
+                    if (questions != null && chat.data != null)
+                        looplab.curriculum.chat.ChatSources.resolve(
+                            questions,
+                            spec.seed,
+                            SftData.tasks(registry, data.mixture),
+                            emptyList(),
+                            java.nio.file.Path.of(""),
+                            check.at("chat.data"),
+                        )
                 }
                 StagePlan(id = stage.id, kind = "eval", from = stage.from)
             }

@@ -109,6 +109,19 @@ class ChatSuiteSpec :
             message shouldContain "give chat { taskQuestions(...) }"
         }
 
+        test("a chat suite's own questions are checked when the run is planned, at their path") {
+            val message =
+                shouldThrow<InvalidSpecException> {
+                        Planner()
+                            .compile(
+                                chatPipeline { chat(12) { taskQuestions(listOf(TaskId("zzz"))) } }
+                            )
+                    }
+                    .message!!
+            message shouldContain
+                "pipeline.eval-pretrain.chat.data.sources[0].tasks[0]: unknown task \"zzz\""
+        }
+
         test(
             "the chat data is the suite's own, else that of the nearest sft or grpo stage behind the weights"
         ) {
