@@ -36,14 +36,19 @@ fun ExperimentBuilder.gpuSetup() {
     device = Gpu(0)
     data { algorithmic(Task.Parity, Task.Addition, Task.Copy) }
     pipeline {
-        val base = pretrain {
-            budget = 20.M.tokens
-            batchSize = 64
-            lr = cosine(peak = 3e-4, warmup = 500.steps)
-            evalEvery = 2_000.steps
-        }
+        val base = gpuPretrain()
         eval(base) { algorithmic(samples = 100, maxNewTokens = 70) }
     }
+}
+
+/**
+ * Seed 001's nano pretraining: 20M tokens, batch 64, cosine from 3e-4, evaluated every 2,000 steps.
+ */
+fun PipelineBuilder.gpuPretrain(): ModelRef = pretrain {
+    budget = 20.M.tokens
+    batchSize = 64
+    lr = cosine(peak = 3e-4, warmup = 500.steps)
+    evalEvery = 2_000.steps
 }
 
 /**

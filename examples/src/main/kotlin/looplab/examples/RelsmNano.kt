@@ -50,12 +50,7 @@ val relsmNano =
             positionControl = true,
         )
         pipeline {
-            val base = pretrain {
-                budget = 20.M.tokens
-                batchSize = 64
-                lr = cosine(peak = 3e-4, warmup = 500.steps)
-                evalEvery = 2_000.steps
-            }
+            val base = gpuPretrain()
             eval(base) {
                 algorithmic(samples = 100, maxNewTokens = 70)
                 needles(lengths = listOf(256, 512, 1_000))

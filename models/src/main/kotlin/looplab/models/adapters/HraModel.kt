@@ -132,6 +132,9 @@ public class HraModel(public val base: LanguageModel, public val spec: HraSpec) 
     override fun step(ops: Ops, params: Params, tokens: Tensor, cache: DecodeCache): Tensor =
         cached().step(ops, adapted(ops, params), tokens, cache)
 
+    override val memoryTokens: Int
+        get() = (base as? CachedDecoding)?.memoryTokens ?: 0
+
     private fun cached(): CachedDecoding =
         base as? CachedDecoding
             ?: throw IllegalArgumentException("the adapted model cannot decode with a cache")

@@ -10,6 +10,10 @@ import looplab.models.tensor.Tensor
  * those of a full recomputation of the whole sequence (a test holds every part of the zoo to it).
  */
 public interface CachedDecoding {
+    /** Stream positions the cache holds in front of the prompt (memory tokens); 0 for most. */
+    public val memoryTokens: Int
+        get() = 0
+
     /**
      * Logits [B, T, V] of [tokens] [B, T] (equal-length prompts), filling [cache] (a prefill
      * cache).

@@ -38,11 +38,8 @@ constructor(
         executor as? StatefulExecutor
             ?: error("${executor::class.simpleName} cannot keep decoding state")
     private val vocab = model.vocabSize
-    // Memory tokens sit before the prompt in the cache; an adapted model has its base's.
-    private val memory =
-        ((model as? looplab.models.adapters.HraModel)?.base ?: model)
-            .let { it as? looplab.models.decoder.RecursiveDecoder }
-            ?.memoryTokens ?: 0
+    // Memory tokens sit before the prompt in the cache.
+    private val memory = cached.memoryTokens
 
     /**
      * The tokens generated after each prompt (stop token excluded). [onToken] sees each new token

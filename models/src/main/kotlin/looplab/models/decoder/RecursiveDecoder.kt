@@ -128,7 +128,7 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
     }
 
     /** Stream positions in front of the tokens. */
-    public val memoryTokens: Int
+    override val memoryTokens: Int
         get() = spec.memory?.tokens ?: 0
 
     override fun loss(

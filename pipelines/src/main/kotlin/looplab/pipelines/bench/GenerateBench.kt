@@ -71,9 +71,8 @@ public class GenerateBench(private val backend: EagerBackend) {
                     List(batch) { IntArray(context) { random.nextInt(3, model.vocabSize) } }
                 val horizon = context + newTokens
                 val capacity =
-                    (lm as? looplab.models.decoder.RecursiveDecoder)
-                        ?.memoryTokens
-                        .let { (it ?: 0) + horizon }
+                    ((lm as? looplab.models.decode.CachedDecoding)?.memoryTokens ?: 0)
+                        .let { it + horizon }
                         .let { (it + 63) / 64 * 64 }
                 // Untimed: compiles the prefill and step programs of this capacity.
                 // Three steps: an optimizing executor profiles a program's first two runs.
