@@ -30,6 +30,12 @@ public data class AlgorithmicDataSpec(
     val loss: LossScope = LossScope.Answer,
     /** Algorithmic tokens of the split curriculum (trained first); null: no split. */
     val tokens: Long? = null,
+    /**
+     * Examples in one algorithmic batch; null: the stage's batch size, as for language rows. An
+     * example is short (about 9 tokens at the default lengths) and a language row long (hundreds),
+     * so a batch of 64 examples leaves a GPU idle where 64 rows of text fill it.
+     */
+    val examplesPerBatch: Int? = null,
 )
 
 /** One task in a mixture. */
@@ -92,11 +98,13 @@ public class DataBuilder internal constructor() {
         tasks: List<TaskId> = Task.all,
         tokens: Count? = ALGORITHMIC.tokens?.let(::Count),
         loss: LossScope = ALGORITHMIC.loss,
+        examplesPerBatch: Int? = ALGORITHMIC.examplesPerBatch,
     ) {
         algorithmic {
             tasks.forEach { task(it) }
             this.tokens = tokens
             this.loss = loss
+            this.examplesPerBatch = examplesPerBatch
         }
     }
 
@@ -162,6 +170,13 @@ public class AlgorithmicBuilder internal constructor() {
         get() = spec.tokens?.let(::Count)
         set(value) {
             spec = spec.copy(tokens = value?.value)
+        }
+
+    /** Examples in one algorithmic batch; null: the stage's batch size. */
+    public var examplesPerBatch: Int?
+        get() = spec.examplesPerBatch
+        set(value) {
+            spec = spec.copy(examplesPerBatch = value)
         }
 
     /**

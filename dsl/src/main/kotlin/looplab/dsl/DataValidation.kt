@@ -22,6 +22,7 @@ private fun validateAlgorithmic(algorithmic: AlgorithmicDataSpec, check: SpecChe
             check.require("tasks", false) { "task \"$dup\" appears twice; merge its weights" }
         }
     algorithmic.tokens?.let { check.atLeast("tokens", it, 1) }
+    algorithmic.examplesPerBatch?.let { check.atLeast("examplesPerBatch", it, 1) }
     algorithmic.tasks.forEachIndexed { i, task ->
         val at = check.at("tasks[$i]")
         at.require("weight", task.weight > 0.0 && task.weight.isFinite()) {

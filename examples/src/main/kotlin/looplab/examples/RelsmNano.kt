@@ -14,13 +14,11 @@ import looplab.dsl.*
  * variant loops. `looplab compare` then gives the table with 95% intervals and seed 001's four win
  * criteria per variant against the baseline.
  *
- * Not yet run, and not yet sized: written when no GPU could be had. `looplab plan relsm-nano` shows
- * the problem to solve first: at batch 64 the algorithmic phase is 18,032 steps of 64 examples of
- * about 9 tokens (the GPU mostly idle), then 170 steps of 64 × 1,024 Austen tokens. Seed 001's
- * budget of 7 variants × 3 seeds × 20M tokens (420M) fits half an hour of one H200 only if the
- * algorithmic phase fills the GPU (packed examples, or a larger batch in that phase) and evaluation
- * stays a small share. Meant to run as a sweep, one cell per variant and seed, each under 10
- * minutes: `looplab sweep relsm-nano --grid
+ * Sized for the GPU: an algorithmic batch holds 2,048 examples (about 18k tokens, padded to 24 a
+ * row), not 64, so the algorithmic phase is about 560 steps instead of 18,032 steps that leave the
+ * GPU idle; the language phase is about 165 steps of 64 × 1,024 tokens. With so few steps the rate
+ * is nano-sized (1e-3, 50 warm-up steps), not the 125M recipe's. Meant to run as a sweep, one cell
+ * per variant and seed, each well under 10 minutes: `looplab sweep relsm-nano --grid
  * variant=baseline,baseline_abs,shared_loop,latent,act,ssm,ssm_mem,seed=1..3`.
  */
 val relsmNano =
@@ -33,7 +31,7 @@ val relsmNano =
             // GPT-2's BPE (in the jar, so it runs offline): the character tokenizer cannot encode
             // Austen, and the seed's llemma vocabulary is not shipped.
             tokenizer = Tokenizers.gpt2
-            algorithmic(Task.Parity, Task.Addition, Task.Copy)
+            algorithmic(listOf(Task.Parity, Task.Addition, Task.Copy), examplesPerBatch = 2_048)
             language(Corpus.Austen, sequenceLength = 1_024)
             curriculum {
                 phase(tokens = 10.M, algorithmic = 1.0)
@@ -50,7 +48,13 @@ val relsmNano =
             positionControl = true,
         )
         pipeline {
-            val base = gpuPretrain()
+            val base = pretrain {
+                budget = 20.M.tokens
+                batchSize = 64
+                lr = cosine(peak = 1e-3, warmup = 50.steps)
+                evalEvery = 250.steps
+                evalSamples = 32
+            }
             eval(base) {
                 algorithmic(samples = 100, maxNewTokens = 70)
                 needles(lengths = listOf(256, 512, 1_000))

@@ -6,6 +6,7 @@ import io.kotest.matchers.collections.shouldContain
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import java.nio.file.Files
+import kotlin.math.ceil
 import looplab.dsl.*
 import looplab.pipelines.plan.PlanPrinter
 import looplab.pipelines.plan.Planner
@@ -46,6 +47,37 @@ class DataPlanningSpec :
             val text = PlanPrinter.render(plan)
             text shouldContain "split curriculum"
             text shouldContain "gzip -9 on held-out text"
+        }
+
+        test(
+            "an algorithmic batch of its own size: the phase counts steps by it, batches hold that many examples, 0 is refused"
+        ) {
+            fun split(examples: Int?) =
+                splitExperiment(50.k.tokens) {
+                    tokenizer = Tokenizers.bytes
+                    algorithmic(
+                        tasks = listOf(Task.Parity, Task.Copy),
+                        tokens = 10.k,
+                        examplesPerBatch = examples,
+                    )
+                    language(Corpus.Austen, tokens = 40.k, sequenceLength = 32)
+                }
+            val (plan, data) = Planner().compileResolved(split(32))
+            val algorithmicSteps = plan.data.phases.first().untilStep
+            algorithmicSteps shouldBe ceil(10_000 / (32 * data.meanExample)).toLong()
+            // The stage's batch of 4 would need 8 times the steps for the same tokens.
+            Planner().compile(split(null)).data.phases.first().untilStep shouldBe
+                ceil(10_000 / (4 * data.meanExample)).toLong()
+            val training = data.trainingData(plan.experiment, batchSize = 4)
+            training.batch(0).batch shouldBe 32
+            training.validationBatches().first().batch shouldBe 32
+            // Language rows keep the stage's batch size.
+            training.batch(algorithmicSteps).let { (it.batch to it.length) shouldBe (4 to 32) }
+            PlanPrinter.render(plan) shouldContain "(algorithmic batches: 32 examples)"
+            shouldThrow<InvalidSpecException> { Planner().compile(split(0)) }
+                .errors
+                .single()
+                .toString() shouldBe "data.algorithmic.examplesPerBatch: must be ≥ 1, was 0"
         }
 
         test(

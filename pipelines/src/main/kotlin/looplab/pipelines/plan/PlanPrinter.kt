@@ -181,7 +181,7 @@ public object PlanPrinter {
                         }
                     val start = s.from?.let { "continues $it's weights" } ?: "from scratch"
                     appendLine(
-                        "  ${i + 1}. ${s.id} ($start): ${Format.exact(stage.steps!!)} steps x ${s.batchSize} sequences ≈ ${Format.count(stage.tokens!!)} tokens, ${describe(s.lr)}, ${s.optimizer}"
+                        "  ${i + 1}. ${s.id} ($start): ${Format.exact(stage.steps!!)} steps x ${s.batchSize} sequences${spec.data.algorithmic?.examplesPerBatch?.let { " (algorithmic batches: ${Format.exact(it.toLong())} examples)" } ?: ""} ≈ ${Format.count(stage.tokens!!)} tokens, ${describe(s.lr)}, ${s.optimizer}"
                     )
                     appendLine(
                         "     est. training memory: $memory; evaluation ${s.evalEvery?.let { "every ${it.steps} steps" } ?: "at the end"}; " +

@@ -205,13 +205,23 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
                     memoryBytes =
                         spec.models.associate {
                             it.name to
-                                MemoryEstimate.of(
-                                        it,
-                                        data.tokenizer.vocabSize,
-                                        stage.batchSize,
-                                        sequence,
-                                    )
-                                    .total
+                                maxOf(
+                                    MemoryEstimate.of(
+                                            it,
+                                            data.tokenizer.vocabSize,
+                                            stage.batchSize,
+                                            sequence,
+                                        )
+                                        .total,
+                                    // A larger algorithmic batch of short rows may be the larger.
+                                    MemoryEstimate.of(
+                                            it,
+                                            data.tokenizer.vocabSize,
+                                            data.algorithmicBatch(stage.batchSize),
+                                            (data.longestExample + 7) / 8 * 8,
+                                        )
+                                        .total,
+                                )
                         },
                 )
             }

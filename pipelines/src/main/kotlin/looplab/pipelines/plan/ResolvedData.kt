@@ -31,7 +31,12 @@ public class ResolvedData(
     public val lengths: SequenceSchedule,
     public val meanExample: Double,
     public val longestExample: Int,
+    /** Examples in one algorithmic batch; null: the stage's batch size. */
+    public val examplesPerBatch: Int? = null,
 ) {
+    /** Examples in an algorithmic batch of a stage of [batchSize] sequences. */
+    public fun algorithmicBatch(batchSize: Int): Int = examplesPerBatch ?: batchSize
+
     /** Tokens one step reads in a phase with these weights, at the language length of [step]. */
     public fun tokensPerStep(
         batchSize: Int,
@@ -40,8 +45,8 @@ public class ResolvedData(
         step: Long,
     ): Double {
         val total = algorithmic + language
-        return batchSize *
-            ((algorithmic / total) * meanExample + (language / total) * lengths.lengthAt(step))
+        return (algorithmic / total) * algorithmicBatch(batchSize) * meanExample +
+            (language / total) * batchSize * lengths.lengthAt(step)
     }
 
     /**
@@ -106,6 +111,7 @@ public class ResolvedData(
             spec.data.algorithmic?.let { Batcher(tokenizer, it.loss) },
             batchSize,
             spec.seed,
+            examplesPerBatch = algorithmicBatch(batchSize),
             language = language?.let { LanguageBatches(it.train, batchSize, spec.seed) },
             languageValidation = language?.validation,
             split = split(phases(spec, batchSize), spec.seed),
@@ -186,7 +192,15 @@ public class ResolvedData(
                     "${language.corpus} has ${language.train.size} training and ${language.validation.size} held-out tokens, too few for sequences of $longestSequence"
                 }
             }
-            return ResolvedData(tokenizer, mixture, language, lengths, mean, longest)
+            return ResolvedData(
+                tokenizer,
+                mixture,
+                language,
+                lengths,
+                mean,
+                longest,
+                data.algorithmic?.examplesPerBatch,
+            )
         }
 
         /** A one-line description of the task curriculum. */

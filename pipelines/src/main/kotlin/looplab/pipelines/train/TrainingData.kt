@@ -13,15 +13,18 @@ import looplab.curriculum.schedule.StepPhase
 /**
  * The batches of a training stage. Batch `i` is a pure function of `i` and of the [Draw] the
  * curriculum fixed for the segment it falls in: the split schedule picks algorithmic or language
- * from (seed, i); an algorithmic batch holds samples `i·B … i·B + B - 1` of the mixture; a language
- * batch holds windows drawn from (seed, i, row) at the scheduled length. Producers can make batches
- * in any order, and a resumed run continues with exactly the batch it would have seen.
+ * from (seed, i); an algorithmic batch holds samples `i·E … i·E + E - 1` of the mixture (E examples
+ * per algorithmic batch, the batch size B unless the data sets its own); a language batch holds
+ * windows drawn from (seed, i, row) at the scheduled length. Producers can make batches in any
+ * order, and a resumed run continues with exactly the batch it would have seen.
  */
 public class TrainingData(
     private val mixture: TaskMixture?,
     private val batcher: Batcher?,
     private val batchSize: Int,
     seed: Long,
+    /** Examples in one algorithmic batch (validation batches too). */
+    private val examplesPerBatch: Int = batchSize,
     private val language: LanguageBatches? = null,
     private val languageValidation: IntArray? = null,
     private val split: SplitSchedule =
@@ -51,7 +54,9 @@ public class TrainingData(
         val phase = split.phaseAt(index)
         val effective = reweighted(draw ?: mix.plainDraw, phase)
         return batcher!!.batch(
-            (0 until batchSize).map { mix.sample(index * batchSize + it, effective).example }
+            (0 until examplesPerBatch).map {
+                mix.sample(index * examplesPerBatch + it, effective).example
+            }
         )
     }
 
@@ -90,8 +95,8 @@ public class TrainingData(
                 ?.let { held ->
                     (0 until count).map { b ->
                         batcher!!.batch(
-                            (0 until batchSize).map {
-                                held.sample(b.toLong() * batchSize + it).example
+                            (0 until examplesPerBatch).map {
+                                held.sample(b.toLong() * examplesPerBatch + it).example
                             }
                         )
                     }
