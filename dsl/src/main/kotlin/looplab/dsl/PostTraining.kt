@@ -78,6 +78,12 @@ public data class GrpoSpec(
     val adaptersOnly: Boolean = false,
     /** Where the prompts come from; their assistant answers are the verifiers' references. */
     val prompts: ChatDataSpec = ChatDataSpec(),
+    /**
+     * The questions the stage's evaluation asks (their held-out split); null: the prompts'. RL may
+     * train on the questions a verifier can teach and be measured on a wider set, e.g. the SFT
+     * stage's, so that held-out accuracy reads on through the stages.
+     */
+    val evalQuestions: ChatDataSpec? = null,
     val evalEvery: Steps? = null,
     val evalSamples: Int = 32,
     val logEvery: Steps = Steps(1),
@@ -363,6 +369,11 @@ public class GrpoBuilder internal constructor(private val id: String, from: Stri
 
     public fun prompts(block: ChatDataBuilder.() -> Unit) {
         spec = spec.copy(prompts = ChatDataBuilder().apply(block).build())
+    }
+
+    /** The questions the stage's evaluation asks; without this block, the prompts'. */
+    public fun evalQuestions(block: ChatDataBuilder.() -> Unit) {
+        spec = spec.copy(evalQuestions = ChatDataBuilder().apply(block).build())
     }
 
     /**

@@ -42,6 +42,7 @@ internal fun validateGrpo(stage: GrpoSpec, check: SpecChecker) {
     stage.reward.maxTokens?.let { reward.atLeast("maxTokens", it, 1) }
     validateOptimisation(stage.lr, stage.optimizer, stage.clipNorm, check)
     validateChatData(stage.prompts, check.at("prompts"))
+    stage.evalQuestions?.let { validateChatData(it, check.at("evalQuestions")) }
     stage.evalEvery?.let { check.at("evalEvery").atLeast("steps", it.steps, 1) }
     check.atLeast("evalSamples", stage.evalSamples, 1)
     check.at("logEvery").atLeast("steps", stage.logEvery.steps, 1)

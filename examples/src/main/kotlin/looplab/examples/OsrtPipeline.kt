@@ -83,12 +83,14 @@ private fun osrtPipeline(name: String, full: Boolean) =
                     // points; from those runs' SFT weights, sums alone gave +7.6 ± 4.0, in a
                     // quarter of the time.
                     prompts { digitSums() }
+                    // Measured on the SFT stage's questions, so the held-out curve reads on.
+                    evalQuestions { questions() }
                     evalSamples = heldOut
                     evalEvery = if (full) 50.steps else 25.steps
                 }
-            // Every stage's weights answer the same held-out questions, the SFT mix (the GRPO
-            // stage's own evaluation asks only its sums), so `looplab compare` puts the stages side
-            // by side; the pretrained model also takes the algorithmic grid it was trained on.
+            // Every stage's weights answer the same held-out questions, the SFT mix, so `looplab
+            // compare` puts the stages side by side; the pretrained model also takes the
+            // algorithmic grid it was trained on.
             eval(base, id = "eval-pretrain") {
                 algorithmic(samples = if (full) 100 else 16, maxNewTokens = 40)
                 chat(heldOut) { questions() }

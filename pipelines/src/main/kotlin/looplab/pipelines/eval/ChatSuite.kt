@@ -25,7 +25,8 @@ import looplab.pipelines.sft.SftData
 internal object ChatSuite {
     /**
      * The conversations [spec] asks about: its own, or those of the nearest SFT (its data) or GRPO
-     * (its prompts) stage on the way back from stage [from]; null when there is none.
+     * (its evaluation's questions, by default its prompts) stage on the way back from stage [from];
+     * null when there is none.
      */
     fun data(spec: ChatEvalSpec, pipeline: PipelineSpec, from: String): ChatDataSpec? {
         spec.data?.let {
@@ -38,7 +39,7 @@ internal object ChatSuite {
             id =
                 when (val stage = byId[id]) {
                     is SftSpec -> return stage.data
-                    is GrpoSpec -> return stage.prompts
+                    is GrpoSpec -> return stage.evalQuestions ?: stage.prompts
                     is PretrainSpec -> stage.from
                     else -> null
                 }

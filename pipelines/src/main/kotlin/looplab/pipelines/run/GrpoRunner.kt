@@ -58,6 +58,7 @@ internal class GrpoRunner(private val stage: GrpoSpec, private val plannedSteps:
                         stop,
                         spec.contextLength,
                         merged = if (adaptedStore != null) store else null,
+                        evalQuestions = GrpoPlanning.evalQuestions(stage, experiment.seed),
                     )
                     .run()
             } finally {

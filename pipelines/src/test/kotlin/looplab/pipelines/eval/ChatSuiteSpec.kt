@@ -18,8 +18,14 @@ import looplab.pipelines.run.RunRecorder
 import looplab.pipelines.run.Runner
 import looplab.pipelines.run.SuiteResults
 
-/** Copy pretrained in bytes, then asked as chat questions; eval stages measure both stages. */
-private fun chatPipeline(evalPretrained: EvalBuilder.() -> Unit) =
+/**
+ * Copy pretrained in bytes, then asked as chat questions; eval stages measure both stages. [more]
+ * adds stages after the SFT stage.
+ */
+private fun chatPipeline(
+    more: PipelineBuilder.(tuned: ModelRef) -> Unit = {},
+    evalPretrained: EvalBuilder.() -> Unit,
+) =
     experiment("chat-suite") {
         seed = 3
         data {
@@ -50,6 +56,7 @@ private fun chatPipeline(evalPretrained: EvalBuilder.() -> Unit) =
                 }
             eval(base, id = "eval-pretrain", block = evalPretrained)
             eval(tuned, id = "eval-sft") { chat(12) }
+            more(tuned)
         }
     }
 
@@ -100,6 +107,66 @@ class ChatSuiteSpec :
         }
 
         test(
+            "a GRPO stage's evaluation asks its evalQuestions, not its prompts: at step 0 it counts what the chat suite counts on the SFT weights"
+        ) {
+            // A file of questions has no out-of-distribution split, the digit sums (the prompts)
+            // have one: the OOD totals tell which set the evaluation asked.
+            val file = Files.createTempFile("questions", ".jsonl")
+            Files.write(
+                file,
+                (0 until 20).map {
+                    """{"messages": [{"role": "user", "content": "copy:${"ab".repeat(1 + it % 2)}="}, {"role": "assistant", "content": "", "answer": "${"ab".repeat(1 + it % 2)}"}]}"""
+                },
+            )
+            val spec =
+                chatPipeline(
+                    more = { tuned ->
+                        eval(tuned, id = "eval-file") { chat(12) { jsonl(file.toString()) } }
+                        grpo(from = tuned) {
+                            budget = 1.steps
+                            promptsPerStep = 2
+                            groupSize = 2
+                            maxNewTokens = 12
+                            prompts { digitSums() }
+                            evalQuestions { jsonl(file.toString()) }
+                            evalSamples = 12
+                        }
+                    }
+                ) {
+                    chat(1) { taskQuestions(listOf(Task.Copy)) }
+                }
+            val result =
+                Runner()
+                    .run(
+                        spec,
+                        RunOptions(runsDir = Files.createTempDirectory("chat-rl"), quiet = true),
+                    )
+            result.succeeded shouldBe true
+            val json = Json { classDiscriminator = "type" }
+            val grpoStart =
+                Files.readAllLines(result.dir.resolve("metrics.jsonl"))
+                    .map { json.decodeFromString(MetricEvent.serializer(), it) }
+                    .filterIsInstance<EvalMetrics>()
+                    .first { it.stage == "grpo" }
+            grpoStart.accuracy.filter { it.split == "ood" }.sumOf { it.total } shouldBe 0
+            grpoStart.accuracy.filter { it.split == "iid" }.map { it.total } shouldBe listOf(12, 12)
+            val suite =
+                RunRecorder.pretty
+                    .decodeFromString(
+                        SuiteResults.serializer(),
+                        Files.readString(result.dir.resolve("results_chat.json")),
+                    )
+                    .results
+                    .single { it.stage == "eval-file" }
+                    .cells!!
+            grpoStart.accuracy.map { Triple(it.task, it.split, it.correct to it.total) } shouldBe
+                suite.map { Triple(it.task, it.split, it.correct to it.total) }
+            // The walk back from the GRPO weights finds the same questions.
+            val stage = spec.pipeline.stages.filterIsInstance<GrpoSpec>().single()
+            ChatSuite.data(ChatEvalSpec(), spec.pipeline, stage.id) shouldBe stage.evalQuestions
+        }
+
+        test(
             "a chat suite on weights that come from no sft or grpo stage, without data of its own, is refused at its path"
         ) {
             val message =
@@ -137,6 +204,15 @@ class ChatSuiteSpec :
                     )
                 )
             ChatSuite.data(ChatEvalSpec(), pipeline, "rl") shouldBe grpoData
+            val asked = ChatDataSpec(listOf(TaskQuestions(listOf(Task.Parity))))
+            val measured =
+                pipeline.copy(
+                    stages =
+                        pipeline.stages.map {
+                            if (it is GrpoSpec) it.copy(evalQuestions = asked) else it
+                        }
+                )
+            ChatSuite.data(ChatEvalSpec(), measured, "rl") shouldBe asked
             ChatSuite.data(ChatEvalSpec(), pipeline, "more") shouldBe sftData
             ChatSuite.data(ChatEvalSpec(), pipeline, "pre") shouldBe null
             val own = ChatDataSpec(listOf(WordProblems(2.0)))

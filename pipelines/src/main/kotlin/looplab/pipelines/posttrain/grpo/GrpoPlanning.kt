@@ -6,6 +6,7 @@ import looplab.curriculum.chat.ChatSources
 import looplab.curriculum.chat.ChatTemplate
 import looplab.curriculum.chat.ChatTemplateException
 import looplab.curriculum.tasks.TaskRegistry
+import looplab.dsl.ChatDataSpec
 import looplab.dsl.ExperimentSpec
 import looplab.dsl.GrpoSpec
 import looplab.dsl.InvalidSpecException
@@ -41,6 +42,17 @@ internal object GrpoPlanning {
                 Path.of(""),
                 check.at("prompts"),
             )
+        // Checked now, as the prompts are, rather than after the training before the stage.
+        stage.evalQuestions?.let {
+            ChatSources.resolve(
+                it,
+                spec.seed,
+                registry,
+                emptyList(),
+                Path.of(""),
+                check.at("evalQuestions"),
+            )
+        }
         if (template != null && mixture != null) {
             val samples = (0 until CHECKED_PROMPTS).map { mixture.train(it.toLong()) }
             check.require("prompts", samples.all { it.answer != null }) {
@@ -63,15 +75,17 @@ internal object GrpoPlanning {
     }
 
     /** The stage's prompt mixture (its sources were checked when planning). */
-    fun prompts(stage: GrpoSpec, seed: Long): ChatMixture {
-        val check = SpecChecker("pipeline.${stage.id}.prompts")
-        return ChatSources.resolve(
-            stage.prompts,
-            seed,
-            TaskRegistry(),
-            emptyList(),
-            Path.of(""),
-            check,
-        ) ?: throw InvalidSpecException(check.errors)
+    fun prompts(stage: GrpoSpec, seed: Long): ChatMixture =
+        resolve(stage.prompts, "pipeline.${stage.id}.prompts", seed)
+
+    /** The questions the stage's evaluation asks: its own, else the prompts. */
+    fun evalQuestions(stage: GrpoSpec, seed: Long): ChatMixture =
+        stage.evalQuestions?.let { resolve(it, "pipeline.${stage.id}.evalQuestions", seed) }
+            ?: prompts(stage, seed)
+
+    private fun resolve(data: ChatDataSpec, path: String, seed: Long): ChatMixture {
+        val check = SpecChecker(path)
+        return ChatSources.resolve(data, seed, TaskRegistry(), emptyList(), Path.of(""), check)
+            ?: throw InvalidSpecException(check.errors)
     }
 }

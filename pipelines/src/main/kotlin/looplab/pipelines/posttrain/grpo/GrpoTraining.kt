@@ -58,6 +58,8 @@ internal class GrpoTraining(
     /** The model's context: evaluation's prompt and answer never exceed it. */
     private val contextLength: Int,
     private val merged: ParameterStore? = null,
+    /** What the evaluation asks (held-out split); by default the prompts. */
+    private val evalQuestions: ChatMixture = prompts,
 ) {
     private val adapted: Checkpoint? =
         merged?.let {
@@ -74,7 +76,7 @@ internal class GrpoTraining(
             stage.evalEvery?.let { it.steps * stage.updatesPerBatch },
             generator,
             tokenizer,
-            prompts,
+            evalQuestions,
             stage.evalSamples,
             contextLength,
         )
