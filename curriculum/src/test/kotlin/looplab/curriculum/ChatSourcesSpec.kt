@@ -171,10 +171,9 @@ class ChatSourcesSpec :
                         )
                     ),
                     1,
-                    TaskRegistry(),
-                    tasked.chatGenerators,
-                    dir,
+                    tasked.registry(),
                     check,
+                    dir,
                 )!!
             check.errors.shouldBeEmpty()
             mixture.sources.map { it.name } shouldBe listOf("echo", "word_problems", "task:parity")
@@ -190,9 +189,8 @@ class ChatSourcesSpec :
                     ),
                     1,
                     TaskRegistry(),
-                    emptyList(),
-                    dir,
                     bad,
+                    dir,
                 )
                 .shouldBeNull()
             val errors = bad.errors.map { it.toString() }

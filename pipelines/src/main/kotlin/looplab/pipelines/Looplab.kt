@@ -3,6 +3,7 @@ package looplab.pipelines
 import java.nio.file.Files
 import java.nio.file.Path
 import java.util.function.Consumer
+import looplab.curriculum.chat.ChatGenerator
 import looplab.curriculum.tasks.AlgorithmicTask
 import looplab.curriculum.tasks.TaskRegistry
 import looplab.dsl.ExperimentBuilder
@@ -112,6 +113,7 @@ public object Looplab {
         private var quiet = false
         private val listeners = mutableListOf<TrainingListener>()
         private val tasks = mutableListOf<AlgorithmicTask>()
+        private val chatGenerators = mutableListOf<ChatGenerator>()
         private var stop = StopRequest()
 
         public fun runsDir(dir: Path): Session = apply { runsDir = dir }
@@ -129,6 +131,11 @@ public object Looplab {
 
         /** Tasks of your own that the experiment's data names by id. */
         public fun tasks(vararg tasks: AlgorithmicTask): Session = apply { this.tasks += tasks }
+
+        /** Chat generators of your own that SFT data, GRPO prompts or chat suites name by id. */
+        public fun chatGenerators(vararg generators: ChatGenerator): Session = apply {
+            this.chatGenerators += generators
+        }
 
         /**
          * Request it (from any thread) to save a checkpoint at the next step and stop; the result
@@ -158,7 +165,7 @@ public object Looplab {
             return Runner(registry()).run(spec, options(dir))
         }
 
-        private fun registry() = TaskRegistry().plus(tasks)
+        private fun registry() = TaskRegistry().plus(tasks).withChatGenerators(chatGenerators)
 
         private fun options(resume: Path?) =
             RunOptions(

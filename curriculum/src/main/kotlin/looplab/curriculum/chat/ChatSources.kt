@@ -16,22 +16,22 @@ import looplab.dsl.WordProblems
 public object ChatSources {
     /**
      * The mixture of [spec], or null with every problem recorded in [check] (unknown tasks or
-     * generators, unreadable files, each at its source's path). Relative file paths resolve against
-     * [base].
+     * generators, unreadable files, each at its source's path). Tasks and generators beyond the
+     * built-in ones come from [registry]; relative file paths resolve against [base].
      */
     @JvmStatic
+    @JvmOverloads
     public fun resolve(
         spec: ChatDataSpec,
         seed: Long,
-        tasks: TaskRegistry,
-        generators: List<ChatGenerator>,
-        base: Path,
+        registry: TaskRegistry,
         check: SpecChecker,
+        base: Path = Path.of(""),
     ): ChatMixture? {
+        val tasks = registry
         val byId =
-            (listOf<ChatGenerator>(WordProblemGenerator, DigitSums) + generators).associateBy {
-                it.id
-            }
+            (listOf<ChatGenerator>(WordProblemGenerator, DigitSums) + registry.chatGenerators)
+                .associateBy { it.id }
         val sources = mutableListOf<ChatSource>()
         var ok = true
         spec.sources.forEachIndexed { i, source ->

@@ -1,9 +1,18 @@
 package looplab.curriculum.tasks
 
+import looplab.curriculum.chat.ChatGenerator
 import looplab.dsl.TaskId
 
-/** Resolves task ids to code: the built-in tasks plus any a user adds. */
-public class TaskRegistry(tasks: Collection<AlgorithmicTask> = builtIn) {
+/**
+ * Resolves ids to code: the built-in tasks plus any a user adds, and the chat generators a user
+ * adds (besides the built-in ones, which chat data resolves by itself).
+ */
+public class TaskRegistry
+@JvmOverloads
+constructor(
+    tasks: Collection<AlgorithmicTask> = builtIn,
+    public val chatGenerators: List<ChatGenerator> = emptyList(),
+) {
     private val byId: Map<TaskId, AlgorithmicTask> = tasks.associateBy { it.id }
 
     init {
@@ -20,7 +29,11 @@ public class TaskRegistry(tasks: Collection<AlgorithmicTask> = builtIn) {
 
     /** A registry with [extra] tasks added to these. */
     public fun plus(extra: Collection<AlgorithmicTask>): TaskRegistry =
-        TaskRegistry(byId.values + extra)
+        TaskRegistry(byId.values + extra, chatGenerators)
+
+    /** A registry with [extra] chat generators added to these. */
+    public fun withChatGenerators(extra: Collection<ChatGenerator>): TaskRegistry =
+        TaskRegistry(byId.values, chatGenerators + extra)
 
     public companion object {
         /** The tasks looplab ships. */

@@ -18,6 +18,10 @@ constructor(
     /** This experiment with [generators] added to its chat generators. */
     public fun withChatGenerators(vararg generators: ChatGenerator): TaskedExperiment =
         TaskedExperiment(spec, tasks, chatGenerators + generators)
+
+    /** The built-in tasks with this experiment's tasks and chat generators added. */
+    public fun registry(): TaskRegistry =
+        TaskRegistry().plus(tasks).withChatGenerators(chatGenerators)
 }
 
 /**

@@ -21,7 +21,6 @@ import com.github.ajalt.clikt.parameters.types.restrictTo
 import java.nio.file.Files
 import java.nio.file.Path
 import kotlin.system.exitProcess
-import looplab.curriculum.tasks.TaskRegistry
 import looplab.curriculum.tasks.TaskedExperiment
 import looplab.dsl.SpecJson
 import looplab.dsl.SpecOverrides
@@ -81,7 +80,7 @@ public class PlanCommand(private val catalog: ExampleCatalog) : CliktCommand(nam
 
     override fun run(): Unit = reportingErrors {
         val loaded = ExperimentSource(catalog).loadWithTasks(experiment, full)
-        val registry = TaskRegistry().plus(loaded.tasks)
+        val registry = loaded.registry()
         val plan =
             Planner(registry)
                 .compile(SpecOverrides.apply(loaded.spec, overrides))
@@ -163,7 +162,7 @@ public class RunCommand(private val catalog: ExampleCatalog) : CliktCommand(name
                 quiet = quiet,
                 stop = stop,
             )
-        val result = Runner(TaskRegistry().plus(loaded.tasks)).run(spec, options)
+        val result = Runner(loaded.registry()).run(spec, options)
         if (result.interrupted) throw ProgramResult(StopSignals.exitCode(stop.reason))
         if (!result.succeeded) throw ProgramResult(1)
     }
@@ -187,7 +186,7 @@ public class RunCommand(private val catalog: ExampleCatalog) : CliktCommand(name
         val named = ExperimentSource(catalog).loadWithTasks(script, full)
         // The recorded spec is resolved (task defaults filled in), so the script's is compared
         // resolved too.
-        val resolved = Planner(TaskRegistry().plus(named.tasks)).compile(named.spec).experiment
+        val resolved = Planner(named.registry()).compile(named.spec).experiment
         firstDifference(resolved, recorded.spec)?.let { path ->
             throw UsageError(
                 "--resume $dir: $script describes a different experiment from the one recorded in its plan.json (they differ at $path)"

@@ -146,7 +146,7 @@ public class SweepCommand(
 
     private fun create(argument: String): SweepFolder {
         val (loaded, declared) = ExperimentSource(catalog).loadForSweep(argument)
-        val registry = TaskRegistry().plus(loaded.tasks)
+        val registry = loaded.registry()
         val axes = grid?.let(SweepGrid::parse) ?: declared?.grid ?: SweepGrid()
         val own = declared?.slurm ?: SlurmResources()
         val resources =
@@ -189,7 +189,7 @@ public class SweepCommand(
                 experiment = spec.name,
                 created = LocalDateTime.now().toString(),
                 source = source,
-                ownTasks = loaded.tasks.isNotEmpty(),
+                ownTasks = loaded.tasks.isNotEmpty() || loaded.chatGenerators.isNotEmpty(),
                 grid = axes,
                 executor = executor,
                 slurm = resources,
@@ -318,11 +318,11 @@ public class SweepCellCommand(private val catalog: ExampleCatalog) :
     override fun run(): Unit = reportingErrors {
         val folder = SweepFolder(dir)
         val manifest = folder.manifest()
-        val tasks =
+        val registry =
             if (manifest.ownTasks && manifest.source != null)
-                ExperimentSource(catalog).loadWithTasks(manifest.source).tasks
-            else emptyList()
-        if (!CellRun(folder, TaskRegistry().plus(tasks)).run(index, currentContext.originalArgv))
+                ExperimentSource(catalog).loadWithTasks(manifest.source).registry()
+            else TaskRegistry()
+        if (!CellRun(folder, registry).run(index, currentContext.originalArgv))
             throw ProgramResult(1)
     }
 }

@@ -1,10 +1,8 @@
 package looplab.pipelines.eval
 
-import java.nio.file.Path
 import looplab.curriculum.chat.ChatSources
 import looplab.curriculum.chat.ChatTemplate
 import looplab.curriculum.chat.ChatTemplateException
-import looplab.curriculum.tasks.TaskRegistry
 import looplab.dsl.ChatDataSpec
 import looplab.dsl.ChatEvalSpec
 import looplab.dsl.GrpoSpec
@@ -15,7 +13,6 @@ import looplab.dsl.SpecChecker
 import looplab.pipelines.metrics.AccuracyCell
 import looplab.pipelines.plan.ResolvedData
 import looplab.pipelines.sft.ChatEvaluator
-import looplab.pipelines.sft.SftData
 
 /**
  * The `chat` suite: held-out chat questions answered greedily, scored as SFT and GRPO stages score
@@ -58,14 +55,8 @@ internal object ChatSuite {
     ): List<AccuracyCell> {
         val check = SpecChecker("eval.chat.data")
         val mixture =
-            ChatSources.resolve(
-                chat,
-                seed,
-                SftData.tasks(TaskRegistry(), data.mixture),
-                emptyList(),
-                Path.of(""),
-                check,
-            ) ?: throw EvaluationException(check.errors.joinToString("; ") { it.toString() })
+            ChatSources.resolve(chat, seed, data.registry, check)
+                ?: throw EvaluationException(check.errors.joinToString("; ") { it.toString() })
         val template =
             try {
                 ChatTemplate(data.tokenizer)

@@ -17,7 +17,6 @@ import looplab.dsl.TaskSpec
 import looplab.dsl.Tokens
 import looplab.dsl.validate
 import looplab.models.cost.MemoryEstimate
-import looplab.pipelines.sft.SftData
 import looplab.pipelines.sft.SftPlanning
 
 /** Compiles specs into [Plan]s, checking what the spec alone cannot: tasks exist, examples fit. */
@@ -252,30 +251,15 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
                         looplab.curriculum.chat.ChatSources.resolve(
                             questions,
                             spec.seed,
-                            SftData.tasks(registry, data.mixture),
-                            emptyList(),
-                            java.nio.file.Path.of(""),
+                            data.registry,
                             check.at("chat.data"),
                         )
                 }
                 StagePlan(id = stage.id, kind = "eval", from = stage.from)
             }
-            is SftSpec ->
-                SftPlanning.plan(
-                    stage,
-                    spec,
-                    data.tokenizer,
-                    SftData.tasks(registry, data.mixture),
-                    check,
-                )
+            is SftSpec -> SftPlanning.plan(stage, spec, data.tokenizer, data.registry, check)
             is GrpoSpec ->
-                looplab.pipelines.posttrain.grpo.GrpoPlanning.plan(
-                    stage,
-                    spec,
-                    data,
-                    registry,
-                    check,
-                )
+                looplab.pipelines.posttrain.grpo.GrpoPlanning.plan(stage, spec, data, check)
         }
 
     public companion object {

@@ -33,6 +33,11 @@ public class ResolvedData(
     public val longestExample: Int,
     /** Examples in one algorithmic batch; null: the stage's batch size. */
     public val examplesPerBatch: Int? = null,
+    /**
+     * What chat data resolves against: the run's tasks and chat generators (a script's own too),
+     * and the tasks of the experiment's mixture.
+     */
+    public val registry: TaskRegistry = TaskRegistry(),
 ) {
     /** Examples in an algorithmic batch of a stage of [batchSize] sequences. */
     public fun algorithmicBatch(batchSize: Int): Int = examplesPerBatch ?: batchSize
@@ -200,6 +205,9 @@ public class ResolvedData(
                 mean,
                 longest,
                 data.algorithmic?.examplesPerBatch,
+                registry.plus(
+                    mixture?.tasks?.map { it.task }.orEmpty().filter { registry[it.id] == null }
+                ),
             )
         }
 

@@ -49,7 +49,7 @@ internal class GrpoRunner(private val stage: GrpoSpec, private val plannedSteps:
                         executor,
                         experiment.backend,
                         data.tokenizer,
-                        GrpoPlanning.prompts(stage, experiment.seed),
+                        GrpoPlanning.prompts(stage, experiment.seed, data.registry),
                         experiment.seed,
                         dir.checkpoint(spec.name, stage.id),
                         resume,
@@ -58,7 +58,8 @@ internal class GrpoRunner(private val stage: GrpoSpec, private val plannedSteps:
                         stop,
                         spec.contextLength,
                         merged = if (adaptedStore != null) store else null,
-                        evalQuestions = GrpoPlanning.evalQuestions(stage, experiment.seed),
+                        evalQuestions =
+                            GrpoPlanning.evalQuestions(stage, experiment.seed, data.registry),
                     )
                     .run()
             } finally {

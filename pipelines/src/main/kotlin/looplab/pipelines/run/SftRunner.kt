@@ -1,6 +1,5 @@
 package looplab.pipelines.run
 
-import looplab.curriculum.tasks.TaskRegistry
 import looplab.dsl.CheckpointPolicy
 import looplab.dsl.InvalidSpecException
 import looplab.dsl.ParamRole
@@ -35,14 +34,13 @@ internal class SftRunner(private val stage: SftSpec, private val plannedSteps: L
         with(variant) {
             val experiment = plan.experiment
             loadWeightsOf(stage.from)
-            val tasks = SftData.tasks(TaskRegistry(), data.mixture)
             val check = SpecChecker("pipeline.${stage.id}")
             val chat =
                 SftData.resolve(
                     stage,
                     experiment.seed,
                     data.tokenizer,
-                    tasks,
+                    data.registry,
                     spec.contextLength,
                     check,
                 ) ?: throw InvalidSpecException(check.errors)

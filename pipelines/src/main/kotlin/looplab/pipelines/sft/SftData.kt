@@ -1,6 +1,5 @@
 package looplab.pipelines.sft
 
-import java.nio.file.Path
 import kotlin.math.floor
 import looplab.curriculum.chat.ChatBatch
 import looplab.curriculum.chat.ChatMixture
@@ -8,7 +7,6 @@ import looplab.curriculum.chat.ChatPacker
 import looplab.curriculum.chat.ChatSources
 import looplab.curriculum.chat.ChatTemplate
 import looplab.curriculum.chat.ChatTemplateException
-import looplab.curriculum.data.TaskMixture
 import looplab.curriculum.tasks.TaskRegistry
 import looplab.curriculum.text.Tokenizer
 import looplab.dsl.SftSpec
@@ -70,14 +68,7 @@ public class SftData(
             check: SpecChecker,
         ): SftData? {
             val mixture =
-                ChatSources.resolve(
-                    stage.data,
-                    seed,
-                    tasks,
-                    emptyList(),
-                    Path.of(""),
-                    check.at("data"),
-                ) ?: return null
+                ChatSources.resolve(stage.data, seed, tasks, check.at("data")) ?: return null
             val template =
                 try {
                     ChatTemplate(tokenizer)
@@ -107,16 +98,6 @@ public class SftData(
                 longest,
             )
         }
-
-        /**
-         * [registry] with the tasks of the experiment's [mixture] it lacks (a script's own tasks):
-         * what task questions may name.
-         */
-        @JvmStatic
-        public fun tasks(registry: TaskRegistry, mixture: TaskMixture?): TaskRegistry =
-            registry.plus(
-                mixture?.tasks?.map { it.task }.orEmpty().filter { registry[it.id] == null }
-            )
 
         private const val PACKING_MARGIN = 1.2
     }

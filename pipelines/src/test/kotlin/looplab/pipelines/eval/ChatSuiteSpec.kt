@@ -5,7 +5,12 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import java.nio.file.Files
+import kotlin.random.Random
 import kotlinx.serialization.json.Json
+import looplab.curriculum.chat.ChatGenerator
+import looplab.curriculum.chat.ChatSplit
+import looplab.curriculum.chat.Conversation
+import looplab.curriculum.tasks.withChatGenerators
 import looplab.dsl.*
 import looplab.pipelines.compare.Comparison
 import looplab.pipelines.compare.ComparisonReport
@@ -24,6 +29,7 @@ import looplab.pipelines.run.SuiteResults
  */
 private fun chatPipeline(
     more: PipelineBuilder.(tuned: ModelRef) -> Unit = {},
+    sftData: ChatDataBuilder.() -> Unit = { taskQuestions(listOf(Task.Copy)) },
     evalPretrained: EvalBuilder.() -> Unit,
 ) =
     experiment("chat-suite") {
@@ -51,7 +57,7 @@ private fun chatPipeline(
                     budget = 40.steps
                     batchSize = 8
                     lr = cosine(peak = 3e-3, warmup = 5.steps)
-                    data { taskQuestions(listOf(Task.Copy)) }
+                    data(sftData)
                     evalSamples = 12
                 }
             eval(base, id = "eval-pretrain", block = evalPretrained)
@@ -164,6 +170,65 @@ class ChatSuiteSpec :
             // The walk back from the GRPO weights finds the same questions.
             val stage = spec.pipeline.stages.filterIsInstance<GrpoSpec>().single()
             ChatSuite.data(ChatEvalSpec(), spec.pipeline, stage.id) shouldBe stage.evalQuestions
+        }
+
+        test(
+            "a chat generator registered with the experiment reaches the run: SFT trains on it, GRPO is prompted with it, the chat suite asks it"
+        ) {
+            val echo =
+                object : ChatGenerator {
+                    override val id = "echo"
+
+                    override fun sample(random: Random, split: ChatSplit): Conversation {
+                        val n =
+                            if (split == ChatSplit.InDistribution) random.nextInt(10)
+                            else 10 + random.nextInt(90)
+                        return Conversation.qa("echo $n", "$n")
+                    }
+                }
+            val spec =
+                chatPipeline(
+                    sftData = { generator("echo") },
+                    more = { tuned ->
+                        grpo(from = tuned) {
+                            budget = 1.steps
+                            promptsPerStep = 2
+                            groupSize = 2
+                            maxNewTokens = 8
+                            prompts { generator("echo") }
+                            evalSamples = 4
+                        }
+                    },
+                ) {
+                    chat(4) { generator("echo") }
+                }
+            val tasked = spec.withChatGenerators(echo)
+            // Without it, planning names the missing generator at its path.
+            shouldThrow<InvalidSpecException> { Planner().compile(spec) }.message!! shouldContain
+                "pipeline.sft.data.sources[0].id: no chat generator \"echo\" is registered"
+            val result =
+                Runner(tasked.registry())
+                    .run(
+                        spec,
+                        RunOptions(runsDir = Files.createTempDirectory("chat-gen"), quiet = true),
+                    )
+            result.succeeded shouldBe true
+            val results =
+                RunRecorder.pretty.decodeFromString(
+                    SuiteResults.serializer(),
+                    Files.readString(result.dir.resolve("results_chat.json")),
+                )
+            results.results.map { it.stage } shouldBe listOf("eval-pretrain", "eval-sft")
+            val stages =
+                Files.readAllLines(result.dir.resolve("metrics.jsonl"))
+                    .map {
+                        Json { classDiscriminator = "type" }
+                            .decodeFromString(MetricEvent.serializer(), it)
+                    }
+                    .filterIsInstance<EvalMetrics>()
+                    .map { it.stage }
+                    .toSet()
+            stages shouldBe setOf("pretrain", "sft", "grpo", "eval-pretrain", "eval-sft")
         }
 
         test(

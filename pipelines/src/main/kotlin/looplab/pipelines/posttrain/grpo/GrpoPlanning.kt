@@ -1,6 +1,5 @@
 package looplab.pipelines.posttrain.grpo
 
-import java.nio.file.Path
 import looplab.curriculum.chat.ChatMixture
 import looplab.curriculum.chat.ChatSources
 import looplab.curriculum.chat.ChatTemplate
@@ -23,7 +22,6 @@ internal object GrpoPlanning {
         stage: GrpoSpec,
         spec: ExperimentSpec,
         data: ResolvedData,
-        registry: TaskRegistry,
         check: SpecChecker,
     ): StagePlan {
         val template =
@@ -34,24 +32,10 @@ internal object GrpoPlanning {
                 null
             }
         val mixture =
-            ChatSources.resolve(
-                stage.prompts,
-                spec.seed,
-                registry,
-                emptyList(),
-                Path.of(""),
-                check.at("prompts"),
-            )
+            ChatSources.resolve(stage.prompts, spec.seed, data.registry, check.at("prompts"))
         // Checked now, as the prompts are, rather than after the training before the stage.
         stage.evalQuestions?.let {
-            ChatSources.resolve(
-                it,
-                spec.seed,
-                registry,
-                emptyList(),
-                Path.of(""),
-                check.at("evalQuestions"),
-            )
+            ChatSources.resolve(it, spec.seed, data.registry, check.at("evalQuestions"))
         }
         if (template != null && mixture != null) {
             val samples = (0 until CHECKED_PROMPTS).map { mixture.train(it.toLong()) }
@@ -75,17 +59,23 @@ internal object GrpoPlanning {
     }
 
     /** The stage's prompt mixture (its sources were checked when planning). */
-    fun prompts(stage: GrpoSpec, seed: Long): ChatMixture =
-        resolve(stage.prompts, "pipeline.${stage.id}.prompts", seed)
+    fun prompts(stage: GrpoSpec, seed: Long, registry: TaskRegistry): ChatMixture =
+        resolve(stage.prompts, "pipeline.${stage.id}.prompts", seed, registry)
 
     /** The questions the stage's evaluation asks: its own, else the prompts. */
-    fun evalQuestions(stage: GrpoSpec, seed: Long): ChatMixture =
-        stage.evalQuestions?.let { resolve(it, "pipeline.${stage.id}.evalQuestions", seed) }
-            ?: prompts(stage, seed)
+    fun evalQuestions(stage: GrpoSpec, seed: Long, registry: TaskRegistry): ChatMixture =
+        stage.evalQuestions?.let {
+            resolve(it, "pipeline.${stage.id}.evalQuestions", seed, registry)
+        } ?: prompts(stage, seed, registry)
 
-    private fun resolve(data: ChatDataSpec, path: String, seed: Long): ChatMixture {
+    private fun resolve(
+        data: ChatDataSpec,
+        path: String,
+        seed: Long,
+        registry: TaskRegistry,
+    ): ChatMixture {
         val check = SpecChecker(path)
-        return ChatSources.resolve(data, seed, TaskRegistry(), emptyList(), Path.of(""), check)
+        return ChatSources.resolve(data, seed, registry, check)
             ?: throw InvalidSpecException(check.errors)
     }
 }
