@@ -5,22 +5,26 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import java.nio.file.Files
+import java.nio.file.Path
 import kotlin.random.Random
 import kotlinx.serialization.json.Json
 import looplab.curriculum.chat.ChatGenerator
 import looplab.curriculum.chat.ChatSplit
 import looplab.curriculum.chat.Conversation
+import looplab.curriculum.tasks.TaskRegistry
 import looplab.curriculum.tasks.withChatGenerators
 import looplab.dsl.*
 import looplab.pipelines.compare.Comparison
 import looplab.pipelines.compare.ComparisonReport
 import looplab.pipelines.compare.RunRecords
+import looplab.pipelines.metrics.AccuracyCell
 import looplab.pipelines.metrics.EvalMetrics
 import looplab.pipelines.metrics.MetricEvent
 import looplab.pipelines.plan.Planner
 import looplab.pipelines.run.RunOptions
 import looplab.pipelines.run.RunRecorder
 import looplab.pipelines.run.Runner
+import looplab.pipelines.run.SuiteEntry
 import looplab.pipelines.run.SuiteResults
 
 /**
@@ -66,50 +70,63 @@ private fun chatPipeline(
         }
     }
 
+/** A finished run of [spec]: its chat suite results and its evaluation events, in order. */
+private class ChatRun(spec: ExperimentSpec, registry: TaskRegistry = TaskRegistry()) {
+    val dir: Path =
+        Runner(registry)
+            .run(spec, RunOptions(runsDir = Files.createTempDirectory("chat"), quiet = true))
+            .also { it.succeeded shouldBe true }
+            .dir
+
+    val suites: List<SuiteEntry> =
+        RunRecorder.pretty
+            .decodeFromString(
+                SuiteResults.serializer(),
+                Files.readString(dir.resolve("results_chat.json")),
+            )
+            .results
+
+    val evaluations: List<EvalMetrics> =
+        Files.readAllLines(dir.resolve("metrics.jsonl"))
+            .map { events.decodeFromString(MetricEvent.serializer(), it) }
+            .filterIsInstance<EvalMetrics>()
+
+    /** The cells of eval stage [stage], as (task, split, correct to total). */
+    fun suite(stage: String) = suites.single { it.stage == stage }.cells!!.map { it.counts() }
+
+    private companion object {
+        val events = Json { classDiscriminator = "type" }
+    }
+}
+
+private fun AccuracyCell.counts() = Triple(task, split, correct to total)
+
 class ChatSuiteSpec :
     FunSpec({
         test(
             "an eval stage's chat suite measures the SFT weights exactly as the SFT stage measured them, and compare shows it per stage"
         ) {
             val spec = chatPipeline { chat(12) { taskQuestions(listOf(Task.Copy)) } }
-            val result =
-                Runner()
-                    .run(
-                        spec,
-                        RunOptions(runsDir = Files.createTempDirectory("chat"), quiet = true),
-                    )
-            result.succeeded shouldBe true
-            val results =
-                RunRecorder.pretty.decodeFromString(
-                    SuiteResults.serializer(),
-                    Files.readString(result.dir.resolve("results_chat.json")),
-                )
-            results.results.map { it.stage } shouldBe listOf("eval-pretrain", "eval-sft")
-            val json = Json { classDiscriminator = "type" }
-            val sftEnd =
-                Files.readAllLines(result.dir.resolve("metrics.jsonl"))
-                    .map { json.decodeFromString(MetricEvent.serializer(), it) }
-                    .filterIsInstance<EvalMetrics>()
-                    .last { it.stage == "sft" }
+            val run = ChatRun(spec)
+            run.suites.map { it.stage } shouldBe listOf("eval-pretrain", "eval-sft")
+            val sftEnd = run.evaluations.last { it.stage == "sft" }
             // The same weights, the same held-out questions (the SFT data's, found through the
             // stage the weights come from), the same greedy decoding: the same counts.
-            val measured = results.results.single { it.stage == "eval-sft" }.cells!!
-            measured.map { Triple(it.task, it.split, it.correct to it.total) } shouldBe
-                sftEnd.accuracy.map { Triple(it.task, it.split, it.correct to it.total) }
+            val measured = run.suites.single { it.stage == "eval-sft" }.cells!!
+            measured.map { it.counts() } shouldBe sftEnd.accuracy.map { it.counts() }
             measured.filter { it.split == "iid" }.map { it.total } shouldBe listOf(12, 12)
             // Never trained on chat tags, the pretrained model answers in no format.
-            results.results
+            run.suites
                 .single { it.stage == "eval-pretrain" }
                 .cells!!
                 .single { it.task == "format" && it.split == "iid" }
                 .correct shouldBe 0
-            val table =
-                ComparisonReport.markdown(Comparison.of(RunRecords.load(listOf(result.dir))))
+            val table = ComparisonReport.markdown(Comparison.of(RunRecords.load(listOf(run.dir))))
             table shouldContain "chat answer IID"
             val sftRow = table.lines().single { it.startsWith("| m | eval-sft |") }
             val answer = measured.single { it.task == "answer" && it.split == "iid" }
             sftRow shouldContain "%.1f".format(java.util.Locale.ROOT, 100 * answer.accuracy)
-            Files.exists(result.dir.resolve("posttrain.png")) shouldBe true
+            Files.exists(run.dir.resolve("posttrain.png")) shouldBe true
         }
 
         test(
@@ -141,32 +158,11 @@ class ChatSuiteSpec :
                 ) {
                     chat(1) { taskQuestions(listOf(Task.Copy)) }
                 }
-            val result =
-                Runner()
-                    .run(
-                        spec,
-                        RunOptions(runsDir = Files.createTempDirectory("chat-rl"), quiet = true),
-                    )
-            result.succeeded shouldBe true
-            val json = Json { classDiscriminator = "type" }
-            val grpoStart =
-                Files.readAllLines(result.dir.resolve("metrics.jsonl"))
-                    .map { json.decodeFromString(MetricEvent.serializer(), it) }
-                    .filterIsInstance<EvalMetrics>()
-                    .first { it.stage == "grpo" }
+            val run = ChatRun(spec)
+            val grpoStart = run.evaluations.first { it.stage == "grpo" }
             grpoStart.accuracy.filter { it.split == "ood" }.sumOf { it.total } shouldBe 0
             grpoStart.accuracy.filter { it.split == "iid" }.map { it.total } shouldBe listOf(12, 12)
-            val suite =
-                RunRecorder.pretty
-                    .decodeFromString(
-                        SuiteResults.serializer(),
-                        Files.readString(result.dir.resolve("results_chat.json")),
-                    )
-                    .results
-                    .single { it.stage == "eval-file" }
-                    .cells!!
-            grpoStart.accuracy.map { Triple(it.task, it.split, it.correct to it.total) } shouldBe
-                suite.map { Triple(it.task, it.split, it.correct to it.total) }
+            grpoStart.accuracy.map { it.counts() } shouldBe run.suite("eval-file")
             // The walk back from the GRPO weights finds the same questions.
             val stage = spec.pipeline.stages.filterIsInstance<GrpoSpec>().single()
             ChatSuite.data(ChatEvalSpec(), spec.pipeline, stage.id) shouldBe stage.evalQuestions
@@ -206,28 +202,9 @@ class ChatSuiteSpec :
             // Without it, planning names the missing generator at its path.
             shouldThrow<InvalidSpecException> { Planner().compile(spec) }.message!! shouldContain
                 "pipeline.sft.data.sources[0].id: no chat generator \"echo\" is registered"
-            val result =
-                Runner(tasked.registry())
-                    .run(
-                        spec,
-                        RunOptions(runsDir = Files.createTempDirectory("chat-gen"), quiet = true),
-                    )
-            result.succeeded shouldBe true
-            val results =
-                RunRecorder.pretty.decodeFromString(
-                    SuiteResults.serializer(),
-                    Files.readString(result.dir.resolve("results_chat.json")),
-                )
-            results.results.map { it.stage } shouldBe listOf("eval-pretrain", "eval-sft")
-            val stages =
-                Files.readAllLines(result.dir.resolve("metrics.jsonl"))
-                    .map {
-                        Json { classDiscriminator = "type" }
-                            .decodeFromString(MetricEvent.serializer(), it)
-                    }
-                    .filterIsInstance<EvalMetrics>()
-                    .map { it.stage }
-                    .toSet()
+            val run = ChatRun(spec, tasked.registry())
+            run.suites.map { it.stage } shouldBe listOf("eval-pretrain", "eval-sft")
+            val stages = run.evaluations.map { it.stage }.toSet()
             stages shouldBe setOf("pretrain", "sft", "grpo", "eval-pretrain", "eval-sft")
         }
 
