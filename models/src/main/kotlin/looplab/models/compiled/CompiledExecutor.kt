@@ -46,6 +46,13 @@ constructor(
     /** Host time of [runStateful] calls (decoding steps), by phase. */
     public val statefulTimes: CallTimes = CallTimes()
 
+    /**
+     * The most fp32 logits the fused head and loss holds at once (it goes through the positions in
+     * chunks of that size). Tests shrink it to exercise several chunks; set it before the first
+     * run, since programs are cached by their inputs' shapes.
+     */
+    internal var headLossChunkBytes: Long = DEFAULT_HEAD_LOSS_CHUNK_BYTES
+
     private val low =
         when (precision) {
             Precision.Fp32 -> null
@@ -69,7 +76,7 @@ constructor(
         lossScale: Double,
         compute: (Ops, Params) -> List<Tensor>,
     ): List<FloatArray> {
-        val ops = ScriptOps(store.registry, low, differentiable = train)
+        val ops = ScriptOps(store.registry, low, differentiable = train, headLossChunkBytes)
         val outputs = compute(ops, ops)
         // The scaled loss is an extra, last output: backward starts there, the caller sees the
         // rest.
@@ -115,7 +122,7 @@ constructor(
         compute: (Ops, Params, List<Tensor>) -> StatefulOutputs,
     ): Pair<List<FloatArray>, List<NDArray>> {
         val start = System.nanoTime()
-        val ops = ScriptOps(store.registry, low, differentiable = false)
+        val ops = ScriptOps(store.registry, low, differentiable = false, headLossChunkBytes)
         val outputs = compute(ops, ops, state.map { ops.bind(it) })
         val program = program(ops.forwardMethod(outputs.host + outputs.state))
         return backend.scoped(store.values, state) { _, scope ->
@@ -152,7 +159,7 @@ constructor(
 
     /** The TorchScript text this computation compiles to, for inspection and tests. */
     public fun source(store: ParameterStore, compute: (Ops, Params) -> List<Tensor>): String {
-        val ops = ScriptOps(store.registry, low)
+        val ops = ScriptOps(store.registry, low, headLossChunkBytes = headLossChunkBytes)
         return TorchScriptArchive.moduleSource(CLASS_NAME, ops.forwardMethod(compute(ops, ops)))
     }
 

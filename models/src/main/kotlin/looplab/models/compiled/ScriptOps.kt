@@ -32,6 +32,8 @@ internal class ScriptOps(
     private var low: DType? = null,
     /** Whether the program's outputs will be differentiated (a training pass). */
     private val differentiable: Boolean = true,
+    /** The most fp32 logits [linearCrossEntropy] holds at once, in bytes. */
+    private val headLossChunkBytes: Long = DEFAULT_HEAD_LOSS_CHUNK_BYTES,
 ) : Ops, Params {
     private val writer = ScriptWriter()
     private val paramIndex = registry.index
@@ -546,6 +548,7 @@ internal class ScriptOps(
                 mask = cast(sym(mask), DType.F32),
             ),
             differentiable,
+            headLossChunkBytes,
         )
     }
 

@@ -130,6 +130,23 @@ class LinearCrossEntropySpec :
             }
         }
 
+        // 10 positions in chunks of 3 rows (3, 3, 3, 1): the chunked path against the same
+        // reference.
+        context(
+            "in chunks over the positions: the same loss and gradients (fp32 within 1e-5, bf16)"
+        ) {
+            fun chunked(precision: Precision) =
+                CompiledExecutor(testBackend, precision).also {
+                    it.headLossChunkBytes = 4L * vocab * 3
+                }
+            close(pass(chunked(Precision.Fp32)), expected, Tolerance.FP32)
+            close(pass(chunked(Precision.Fp32)), pass(fp32), Tolerance.FP32)
+            pass(chunked(Precision.Fp32), train = false).loss.let {
+                abs(it - expected.loss) / expected.loss shouldBeLessThan Tolerance.FP32
+            }
+            close(pass(chunked(Precision.Bf16Mixed)), expected, 5e-2)
+        }
+
         context("padding moves neither the loss nor a gradient, and gets no gradient itself") {
             withData(mapOf("eager" to eager, "compiled" to fp32)) { executor ->
                 val padded = (0 until batch * length).filter { maskValues[it] == 0f }
