@@ -28,7 +28,6 @@ public object ChatSources {
         check: SpecChecker,
         base: Path = Path.of(""),
     ): ChatMixture? {
-        val tasks = registry
         val byId =
             (listOf<ChatGenerator>(WordProblemGenerator, DigitSums) + registry.chatGenerators)
                 .associateBy { it.id }
@@ -41,11 +40,11 @@ public object ChatSources {
                     sources += ChatSource.Generated(WordProblemGenerator, source.weight)
                 is TaskQuestions ->
                     source.tasks.forEachIndexed { t, id ->
-                        val task = tasks[id]
+                        val task = registry[id]
                         if (task == null) {
                             ok = false
                             at.require("tasks[$t]", false) {
-                                "unknown task \"${id.name}\" (known: ${tasks.ids.joinToString { it.name }})"
+                                "unknown task \"${id.name}\" (known: ${registry.ids.joinToString { it.name }})"
                             }
                         } else {
                             sources +=
