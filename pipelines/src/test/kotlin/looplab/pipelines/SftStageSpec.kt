@@ -37,24 +37,9 @@ private fun chatExperiment(
 ) =
     experiment("chat") {
         this.seed = seed
-        data {
-            tokenizer = Tokenizers.bytes
-            algorithmic { task(Task.Copy, train = 1..4, ood = listOf(6)) }
-        }
-        model("m") {
-            width = 32
-            heads = 2
-            layers = 2
-            contextLength = 96
-            ffnHidden = 64
-        }
+        tinyCopyInBytes()
         pipeline {
-            val base = pretrain {
-                budget = 20.steps
-                batchSize = 8
-                lr = cosine(peak = 3e-3, warmup = 2.steps)
-                evalSamples = 2
-            }
+            val base = tinyPretrain()
             sft(from = base) {
                 budget = sftSteps.steps
                 batchSize = 8

@@ -26,6 +26,8 @@ import looplab.pipelines.run.RunRecorder
 import looplab.pipelines.run.Runner
 import looplab.pipelines.run.SuiteEntry
 import looplab.pipelines.run.SuiteResults
+import looplab.pipelines.tinyCopyInBytes
+import looplab.pipelines.tinyPretrain
 
 /**
  * Copy pretrained in bytes, then asked as chat questions; eval stages measure both stages. [more]
@@ -38,24 +40,9 @@ private fun chatPipeline(
 ) =
     experiment("chat-suite") {
         seed = 3
-        data {
-            tokenizer = Tokenizers.bytes
-            algorithmic { task(Task.Copy, train = 1..4, ood = listOf(6)) }
-        }
-        model("m") {
-            width = 32
-            heads = 2
-            layers = 2
-            contextLength = 96
-            ffnHidden = 64
-        }
+        tinyCopyInBytes()
         pipeline {
-            val base = pretrain {
-                budget = 20.steps
-                batchSize = 8
-                lr = cosine(peak = 3e-3, warmup = 2.steps)
-                evalSamples = 2
-            }
+            val base = tinyPretrain()
             val tuned =
                 sft(from = base) {
                     budget = 40.steps
