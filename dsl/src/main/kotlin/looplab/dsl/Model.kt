@@ -166,7 +166,10 @@ public class ModelBuilder internal constructor(private val name: String) {
     public var initStd: Double by spec(ModelSpec::initStd) { s, v -> s.copy(initStd = v) }
     /** Embedding rows; null means the tokenizer's vocabulary. */
     public var vocabSize: Int? by spec(ModelSpec::vocabSize) { s, v -> s.copy(vocabSize = v) }
-    /** Rotary by default; `positions = LearnedPositions` is the absolute-embedding control. */
+    /**
+     * Rotary by default; `positions = LearnedPositions` is the absolute-embedding control,
+     * `positions = NoPositions` attention without any (NoPE).
+     */
     public var positions: Positions by spec(ModelSpec::positions) { s, v -> s.copy(positions = v) }
     /** Whether the LM head reuses the embedding table. */
     public var tiedEmbeddings: Boolean by

@@ -37,6 +37,14 @@ public data class Rope(
  */
 @Serializable @SerialName("learned") public data object LearnedPositions : Positions
 
+/**
+ * No position signal at all (NoPE): the causal mask alone orders the tokens, which a decoder can
+ * still read positions from. Kazemnejad et al. (2023) found it length-generalising better than RoPE
+ * or absolute positions on algorithmic tasks; a candidate for looped recipes that must run past
+ * their training lengths.
+ */
+@Serializable @SerialName("none") public data object NoPositions : Positions
+
 /** How the token embedding is initialised. */
 @Serializable
 public enum class EmbeddingInit {

@@ -52,7 +52,8 @@ internal fun validateModel(model: ModelSpec, check: SpecChecker) {
                 "must be ≥ 1, was ${positions.ntkFactor}"
             }
         }
-        LearnedPositions -> Unit
+        LearnedPositions,
+        NoPositions -> Unit
     }
     check.atLeast("prelude", model.prelude, 0)
     check.atLeast("coda", model.coda, 0)

@@ -8,6 +8,7 @@ import looplab.dsl.Architecture
 import looplab.dsl.EmbeddingInit
 import looplab.dsl.LearnedPositions
 import looplab.dsl.ModelSpec
+import looplab.dsl.NoPositions
 import looplab.dsl.Size
 import looplab.models.checks.ModelChecks
 import looplab.models.eager.ParameterStore
@@ -20,6 +21,11 @@ val zoo: Map<String, ModelSpec> =
     mapOf(
         "baseline" to tinyModel { layers = 3 },
         "learned positions" to tinyModel { positions = LearnedPositions },
+        "no positions (NoPE), looped" to
+            tinyModel {
+                positions = NoPositions
+                recursive(blocks = 1, loops = 3) { inject() }
+            },
         "GQA 4q/2kv" to tinyModel { kvHeads = 2 },
         "RoPE base 500k, NTK" to tinyModel { rope(base = 500_000.0, ntk = true) },
         "shared loop + injection" to tinyModel { recursive(blocks = 1, loops = 4) { inject() } },

@@ -4,6 +4,7 @@ import kotlin.math.sqrt
 import looplab.dsl.EmbeddingInit
 import looplab.dsl.LearnedPositions
 import looplab.dsl.ModelSpec
+import looplab.dsl.NoPositions
 import looplab.dsl.ParamRole
 import looplab.dsl.Rope
 import looplab.dsl.packingConflict
@@ -211,6 +212,8 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
                 // NTK scaling is fixed by the model, so cached and uncached decoding rotate alike
                 // at any length.
                 is Rope -> f.ropeBase = positions.effectiveBase(spec.headSize)
+                // Attention rotates nothing while ropeBase stays null.
+                NoPositions -> Unit
             }
             if (refine != null) x = refine.apply(f, x)
             var ve = valueTable?.let { embedding(tokens, p[it]) }

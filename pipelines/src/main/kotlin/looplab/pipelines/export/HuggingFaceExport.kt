@@ -12,7 +12,9 @@ import looplab.curriculum.text.Tokenizer
 import looplab.curriculum.text.bpe.BpeTokenizer
 import looplab.curriculum.text.bpe.TokenizerJson
 import looplab.dsl.AttentionMixer
+import looplab.dsl.LearnedPositions
 import looplab.dsl.ModelSpec
+import looplab.dsl.NoPositions
 import looplab.dsl.Rope
 import looplab.dsl.UserFacingError
 
@@ -55,7 +57,8 @@ public object HuggingFaceExport {
         val r = spec.recursive
         when (val p = spec.positions) {
             is Rope -> if (p.ntk) add("NTK-scaled RoPE")
-            else -> add("learned positions")
+            LearnedPositions -> add("learned positions")
+            NoPositions -> add("no positions (NoPE)")
         }
         if (r.mixer != AttentionMixer) add("an SSM mixer")
         if (r.keyRank != null) add("low-rank keys")

@@ -6,6 +6,7 @@ import looplab.dsl.AttentionMixer
 import looplab.dsl.EmbeddingInit
 import looplab.dsl.LearnedPositions
 import looplab.dsl.ModelSpec
+import looplab.dsl.NoPositions
 import looplab.dsl.Rope
 import looplab.dsl.SpecChecker
 import looplab.dsl.SsmMixer
@@ -28,6 +29,7 @@ public object ModelParts {
                         else ""
                 )
             LearnedPositions -> add("learned absolute positions (${spec.contextLength})")
+            NoPositions -> add("no positions (NoPE)")
         }
         spec.kvHeads?.takeIf { it != spec.heads }?.let { add("GQA ${spec.heads}q/${it}kv") }
         if (spec.embedding.init == EmbeddingInit.Spectral) add("spectral embedding init")
