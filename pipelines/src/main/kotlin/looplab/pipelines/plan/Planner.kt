@@ -179,11 +179,10 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
                 check.at("lr.warmup").require("steps", warmup < steps) {
                     "must be shorter than the stage's $steps steps, was $warmup"
                 }
+                // Algorithmic rows are padded to a multiple of 8, as the batcher pads them.
+                val exampleRow = (data.longestExample + 7) / 8 * 8
                 val sequence =
-                    maxOf(
-                        (data.longestExample + 7) / 8 * 8,
-                        if (data.language != null) data.lengths.lengths.max() else 0,
-                    )
+                    maxOf(exampleRow, if (data.language != null) data.lengths.lengths.max() else 0)
                 val first = stagePhases.first()
                 StagePlan(
                     id = stage.id,
@@ -217,7 +216,7 @@ public class Planner(private val registry: TaskRegistry = TaskRegistry()) {
                                             it,
                                             data.tokenizer.vocabSize,
                                             data.algorithmicBatch(stage.batchSize),
-                                            (data.longestExample + 7) / 8 * 8,
+                                            exampleRow,
                                         )
                                         .total,
                                 )

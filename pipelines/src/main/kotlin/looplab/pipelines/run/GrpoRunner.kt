@@ -39,6 +39,8 @@ internal class GrpoRunner(private val stage: GrpoSpec, private val plannedSteps:
                         it.load(it.snapshot() + store.snapshot())
                     }
                 }
+            // Resolved once: without questions of its own, the evaluation asks the prompts.
+            val prompts = GrpoPlanning.prompts(stage, experiment.seed, data.registry)
             try {
                 GrpoTraining(
                         stage,
@@ -49,7 +51,7 @@ internal class GrpoRunner(private val stage: GrpoSpec, private val plannedSteps:
                         executor,
                         experiment.backend,
                         data.tokenizer,
-                        GrpoPlanning.prompts(stage, experiment.seed, data.registry),
+                        prompts,
                         experiment.seed,
                         dir.checkpoint(spec.name, stage.id),
                         resume,
@@ -59,7 +61,8 @@ internal class GrpoRunner(private val stage: GrpoSpec, private val plannedSteps:
                         spec.contextLength,
                         merged = if (adaptedStore != null) store else null,
                         evalQuestions =
-                            GrpoPlanning.evalQuestions(stage, experiment.seed, data.registry),
+                            GrpoPlanning.evalQuestions(stage, experiment.seed, data.registry)
+                                ?: prompts,
                     )
                     .run()
             } finally {

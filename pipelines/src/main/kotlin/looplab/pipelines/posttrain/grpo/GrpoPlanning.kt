@@ -62,11 +62,11 @@ internal object GrpoPlanning {
     fun prompts(stage: GrpoSpec, seed: Long, registry: TaskRegistry): ChatMixture =
         resolve(stage.prompts, "pipeline.${stage.id}.prompts", seed, registry)
 
-    /** The questions the stage's evaluation asks: its own, else the prompts. */
-    fun evalQuestions(stage: GrpoSpec, seed: Long, registry: TaskRegistry): ChatMixture =
+    /** The stage's own evaluation questions; null when it asks its prompts. */
+    fun evalQuestions(stage: GrpoSpec, seed: Long, registry: TaskRegistry): ChatMixture? =
         stage.evalQuestions?.let {
             resolve(it, "pipeline.${stage.id}.evalQuestions", seed, registry)
-        } ?: prompts(stage, seed, registry)
+        }
 
     private fun resolve(
         data: ChatDataSpec,
