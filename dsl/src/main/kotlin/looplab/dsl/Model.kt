@@ -43,6 +43,13 @@ public data class ModelSpec(
     /** How positions enter the model: rotary (the default) or a learned absolute table. */
     val positions: Positions = Rope(),
     /**
+     * Sliding-window attention: a position sees itself and the `attentionWindow − 1` positions
+     * before it, in every layer and loop; null means the whole causal prefix. With a small window
+     * information moves a bounded distance per loop, so a looped model has to iterate to reach
+     * far-away tokens (and gets more reach from more loops at test time).
+     */
+    val attentionWindow: Int? = null,
+    /**
      * Embedding table options: tying, initialisation, value embeddings, convolutional refinement.
      */
     val embedding: EmbeddingSpec = EmbeddingSpec(),
@@ -171,6 +178,9 @@ public class ModelBuilder internal constructor(private val name: String) {
      * `positions = NoPositions` attention without any (NoPE).
      */
     public var positions: Positions by spec(ModelSpec::positions) { s, v -> s.copy(positions = v) }
+    /** Sliding-window attention over this many positions (itself included); null: all before it. */
+    public var attentionWindow: Int? by
+        spec(ModelSpec::attentionWindow) { s, v -> s.copy(attentionWindow = v) }
     /** Whether the LM head reuses the embedding table. */
     public var tiedEmbeddings: Boolean by
         spec({ it.embedding.tied }) { s, v -> s.copy(embedding = s.embedding.copy(tied = v)) }

@@ -55,6 +55,12 @@ internal fun validateModel(model: ModelSpec, check: SpecChecker) {
         LearnedPositions,
         NoPositions -> Unit
     }
+    model.attentionWindow?.let { window ->
+        check.atLeast("attentionWindow", window, 1)
+        check.require("attentionWindow", model.windowConflict() == null) {
+            "cannot be set: the model ${model.windowConflict()}"
+        }
+    }
     check.atLeast("prelude", model.prelude, 0)
     check.atLeast("coda", model.coda, 0)
     check.atMost("prelude", model.prelude, MAX_DEPTH)
@@ -267,3 +273,16 @@ private const val MAX_FFN = 1_048_576
 private const val MAX_CONTEXT = 1_048_576
 private const val MAX_VOCAB = 16_777_216
 private const val MAX_DEPTH = 4_096
+
+/**
+ * Why a sliding attention window cannot apply to this model, or null if it can: the window counts
+ * token positions, which memory tokens and latent thoughts would shift or bypass.
+ */
+internal fun ModelSpec.windowConflict(): String? =
+    when {
+        !recursive.mixer.hasAttention ->
+            "mixes tokens with an SSM alone, with no attention to window"
+        memory != null -> "has memory tokens, which would fall out of the window"
+        latent != null -> "has latent thoughts, which attend across the whole row"
+        else -> null
+    }

@@ -202,6 +202,7 @@ public fun ModelSpec.packingConflict(): String? {
         r.moe != null -> "has a MoE, whose expert capacity is shared by every position of a group"
         model.memory != null -> "has memory tokens"
         model.latent != null -> "has latent thoughts, which attend across the row"
+        model.attentionWindow != null -> "has a sliding attention window"
         else -> null
     }
 }

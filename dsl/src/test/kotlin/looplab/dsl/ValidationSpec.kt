@@ -96,6 +96,31 @@ class ValidationSpec :
             e.message shouldContain "model[baseline].recursive.blocks: must be ≥ 1, was 0"
         }
 
+        test("a sliding attention window must be positive and needs attention over tokens alone") {
+            fun errors(window: Int, memory: Boolean) =
+                valid()
+                    .let { spec ->
+                        spec.copy(
+                            models =
+                                listOf(
+                                    spec.models[0].copy(
+                                        attentionWindow = window,
+                                        memory = if (memory) MemoryTokens(4) else null,
+                                    )
+                                )
+                        )
+                    }
+                    .validate()
+                    .map { it.toString() }
+            errors(2, memory = false).shouldBeEmpty()
+            errors(0, memory = false) shouldBe
+                listOf("model[baseline].attentionWindow: must be ≥ 1, was 0")
+            errors(2, memory = true) shouldBe
+                listOf(
+                    "model[baseline].attentionWindow: cannot be set: the model has memory tokens, which would fall out of the window"
+                )
+        }
+
         test("stage ids are made unique, so two pretrain stages can coexist") {
             val spec =
                 experiment("x") {

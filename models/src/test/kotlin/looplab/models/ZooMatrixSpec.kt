@@ -26,6 +26,11 @@ val zoo: Map<String, ModelSpec> =
                 positions = NoPositions
                 recursive(blocks = 1, loops = 3) { inject() }
             },
+        "sliding window 3, looped" to
+            tinyModel {
+                attentionWindow = 3
+                recursive(blocks = 1, loops = 3) { inject() }
+            },
         "GQA 4q/2kv" to tinyModel { kvHeads = 2 },
         "RoPE base 500k, NTK" to tinyModel { rope(base = 500_000.0, ntk = true) },
         "shared loop + injection" to tinyModel { recursive(blocks = 1, loops = 4) { inject() } },

@@ -441,9 +441,24 @@ internal class ScriptOps(
         )
     }
 
-    override fun causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
+    override fun causalAttention(q: Tensor, k: Tensor, v: Tensor, window: Int?): Tensor {
         val dtype = low ?: DType.F32
         val (qs, ks, vs) = listOf(q, k, v).map { cast(sym(it), dtype) }
+        if (window != null) {
+            // The band t − window < s ≤ t as a boolean mask (true: may attend).
+            val length = qs.shape[2]
+            val band =
+                writer.let(
+                    "torch.triu(torch.tril(torch.ones([$length, $length], dtype=${DType.BOOL.code}, device=${qs.name}.device)), ${1 - window})",
+                    listOf(length, length),
+                    DType.BOOL,
+                )
+            return writer.let(
+                "torch.scaled_dot_product_attention(${qs.name}, ${ks.name}, ${vs.name}, ${band.name}, 0.0, False)",
+                qs.shape.dropLast(1) + vs.shape.last(),
+                dtype,
+            )
+        }
         // One fused kernel (flash or memory-efficient attention on a GPU) instead of scores,
         // mask, softmax and product: the reason to compile at all.
         return writer.let(

@@ -63,7 +63,9 @@ internal class BlockCost(spec: ModelSpec, inLoop: Boolean, contextLength: Int) {
             val matrices = 2 * w * w + keys + w * kvWidth
             params += w + matrices + if (spec.embedding.valueEmbeddings) 1 else 0
             macs += matrices
-            mixing += 4L * contextLength * w // QKᵀ and AV over the context (PaLM's count)
+            // QKᵀ and AV over the context (PaLM's count), or over the sliding window
+            val reach = spec.attentionWindow?.coerceAtMost(contextLength) ?: contextLength
+            mixing += 4L * reach * w
         }
         val moe = r.moe
         val f = spec.resolvedFfnHidden.toLong()

@@ -5,9 +5,10 @@ import looplab.models.params.ParamScope
 import looplab.models.tensor.Tensor
 
 /**
- * Causal self-attention with rotary positions (when the model uses them), grouped-query attention
- * (`kvHeads` key/value heads, each serving `heads / kvHeads` query heads), optionally keys through
- * a rank-r bottleneck and value embeddings mixed into the values with a learned gain.
+ * Causal self-attention (over a sliding window when the model has one) with rotary positions (when
+ * the model uses them), grouped-query attention (`kvHeads` key/value heads, each serving `heads /
+ * kvHeads` query heads), optionally keys through a rank-r bottleneck and value embeddings mixed
+ * into the values with a learned gain.
  */
 internal class Attention(scope: ParamScope, private val spec: ModelSpec, residualStd: Double) {
     private val width = spec.width
@@ -53,7 +54,7 @@ internal class Attention(scope: ParamScope, private val spec: ModelSpec, residua
                 when {
                     step != null -> maskedAttention(q, k, v, step.mask)
                     segments != null -> documentCausalAttention(q, k, v, segments)
-                    else -> causalAttention(q, k, v)
+                    else -> causalAttention(q, k, v, spec.attentionWindow)
                 }
             linear(reshape(transpose(attended, 1, 2), listOf(batch, time, width)), p[wo])
         }

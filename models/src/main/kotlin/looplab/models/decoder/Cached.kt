@@ -2,6 +2,7 @@ package looplab.models.decoder
 
 import looplab.models.tensor.Ops
 import looplab.models.tensor.Tensor
+import looplab.models.tensor.mayAttend
 
 /**
  * What a decoding step computes on the host and passes in: the stream slot of each row's new token
@@ -9,7 +10,13 @@ import looplab.models.tensor.Tensor
  * additive mask of the slots a row may read (≤ its own). Made lazily: a model without attention
  * needs none of them as inputs.
  */
-internal class StepSlots(private val ops: Ops, val slots: IntArray, private val capacity: Int) {
+internal class StepSlots(
+    private val ops: Ops,
+    val slots: IntArray,
+    private val capacity: Int,
+    /** The model's sliding attention window, if it has one. */
+    private val window: Int? = null,
+) {
     private val batch = slots.size
 
     init {
@@ -23,11 +30,12 @@ internal class StepSlots(private val ops: Ops, val slots: IntArray, private val 
     /** [B, 1]: each row's new slot, where [Ops.writeSlot] writes it. */
     val index: Tensor by lazy { ops.tokens(slots, batch, 1) }
 
-    /** [B, 1, 1, C]: 0 at slots ≤ the row's slot, -∞ after. */
+    /** [B, 1, 1, C]: 0 at the slots the row's new token may read (≤ its own, within the window). */
     val mask: Tensor by lazy {
         ops.floats(
             FloatArray(batch * capacity) {
-                if (it % capacity <= slots[it / capacity]) 0f else Float.NEGATIVE_INFINITY
+                if (mayAttend(slots[it / capacity], it % capacity, window)) 0f
+                else Float.NEGATIVE_INFINITY
             },
             listOf(batch, 1, 1, capacity),
         )

@@ -124,6 +124,7 @@ public class RecursiveDecoder(public val spec: ModelSpec, override val vocabSize
                 ops,
                 IntArray(positions.size) { memoryTokens + positions[it] },
                 cache.capacity,
+                spec.attentionWindow,
             )
         return run(f, tokens)
     }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape
 import kotlin.math.cos
 import kotlin.math.pow
 import kotlin.math.sin
+import looplab.models.tensor.mayAttend
 
 /**
  * Position tables that every step needs again (causal masks, RoPE angles), built once per shape and
@@ -21,11 +22,12 @@ internal class ConstantCache(private val manager: NDManager, private val capacit
         }
 
     /** [length, length] additive mask: 0 where a query may look (key ≤ query), -∞ elsewhere. */
-    fun causalMask(length: Int): NDArray =
-        cache.getOrPut("mask:$length") {
+    fun causalMask(length: Int, window: Int? = null): NDArray =
+        cache.getOrPut("mask:$length:$window") {
             val values =
                 FloatArray(length * length) { i ->
-                    if (i % length > i / length) Float.NEGATIVE_INFINITY else 0f
+                    val (query, key) = i / length to i % length
+                    if (!mayAttend(query, key, window)) Float.NEGATIVE_INFINITY else 0f
                 }
             manager.create(values, Shape(length.toLong(), length.toLong()))
         }

@@ -208,12 +208,12 @@ internal constructor(private val scope: NDManager, private val constants: Consta
         return wrap(a.mul(cos).add(rotated.mul(sin)))
     }
 
-    override fun causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
+    override fun causalAttention(q: Tensor, k: Tensor, v: Tensor, window: Int?): Tensor {
         val length = q.shape[2]
         val headSize = q.shape[3]
         val scores =
             q.array.matMul(k.array.swapAxes(-1, -2)).mul(scalar(1.0 / sqrt(headSize.toDouble())))
-        val weights = scores.add(constants.causalMask(length)).softmax(-1)
+        val weights = scores.add(constants.causalMask(length, window)).softmax(-1)
         return wrap(weights.matMul(v.array))
     }
 

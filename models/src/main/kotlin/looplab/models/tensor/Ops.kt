@@ -105,10 +105,10 @@ public interface Ops {
     public fun rope(x: Tensor, base: Double, offset: Int = 0): Tensor
 
     /**
-     * Softmax attention in which position t sees positions ≤ t only; [q], [k], [v] are
-     * [B, H, T, D], scores are scaled by 1/√D.
+     * Softmax attention in which position t sees positions ≤ t only, and with a [window] only the
+     * positions in `t − window + 1..t`; [q], [k], [v] are [B, H, T, D], scores are scaled by 1/√D.
      */
-    public fun causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor
+    public fun causalAttention(q: Tensor, k: Tensor, v: Tensor, window: Int? = null): Tensor
 
     /**
      * Rotary position embedding of [x] ([B, H, T, D]) at a position per row and time step:

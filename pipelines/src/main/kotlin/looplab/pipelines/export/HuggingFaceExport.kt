@@ -60,6 +60,7 @@ public object HuggingFaceExport {
             LearnedPositions -> add("learned positions")
             NoPositions -> add("no positions (NoPE)")
         }
+        spec.attentionWindow?.let { add("a sliding attention window ($it)") }
         if (r.mixer != AttentionMixer) add("an SSM mixer")
         if (r.keyRank != null) add("low-rank keys")
         if (r.conv != null) add("an FFN convolution")

@@ -31,6 +31,7 @@ public object ModelParts {
             LearnedPositions -> add("learned absolute positions (${spec.contextLength})")
             NoPositions -> add("no positions (NoPE)")
         }
+        spec.attentionWindow?.let { add("sliding-window attention ($it positions)") }
         spec.kvHeads?.takeIf { it != spec.heads }?.let { add("GQA ${spec.heads}q/${it}kv") }
         if (spec.embedding.init == EmbeddingInit.Spectral) add("spectral embedding init")
         if (!spec.embedding.tied) add("untied head")
