@@ -70,6 +70,18 @@ class SweepSpec :
                 .message shouldContain "does not declare: nope (it declares baseline, shared_loop)"
         }
 
+        test("a cell is one run of its seed, also when the experiment lists seeds") {
+            // relsm-nano declares seeds(1, 2, 3): before this, every cell ran all three.
+            val listed = tinyExperiment().copy(seeds = listOf(1, 2, 3))
+            val cells = SweepCells.expand(listed, SweepGrid.parse("variant=baseline,seed=2..3"))
+            cells.map { (cell, spec) -> Triple(cell.seed, spec.seed, spec.seeds) } shouldBe
+                listOf(Triple(2L, 2L, emptyList()), Triple(3L, 3L, emptyList()))
+            // Without a seed axis the cells are the experiment's own seeds.
+            SweepCells.expand(listed, SweepGrid.parse("variant=baseline")).map {
+                it.first.seed
+            } shouldBe listOf(1L, 2L, 3L)
+        }
+
         test(
             "the array script asks for the resources and runs cell \$SLURM_ARRAY_TASK_ID; resubmissions name their cells"
         ) {

@@ -38,7 +38,8 @@ public object SweepCells {
             )
         }
         val variants = grid.variants.ifEmpty { declared }
-        val seeds = grid.seeds.ifEmpty { listOf(experiment.seed) }
+        // No seed axis: the experiment's own seeds, each a cell.
+        val seeds = grid.seeds.ifEmpty { experiment.seeds.ifEmpty { listOf(experiment.seed) } }
         val sizes: List<Size?> = grid.sizes.ifEmpty { listOf(null) }
         val cells = mutableListOf<Pair<SweepCell, ExperimentSpec>>()
         for (variant in variants) for (seed in seeds) for (size in sizes) {
@@ -54,11 +55,11 @@ public object SweepCells {
     }
 
     /**
-     * [experiment] with only [variant], seeded with [seed], and at [size] when one is given. A size
-     * sets the width, heads, key/value heads, context length and vocabulary of the rung, and its
-     * SwiGLU width by LLaMA's rule; a plain stack (one loop, no prelude or coda) takes the rung's
-     * depth too, while a looped core keeps its blocks and loops, which are what the variant
-     * studies.
+     * [experiment] with only [variant], seeded with [seed] alone (a cell is one run, whatever seeds
+     * the experiment lists), and at [size] when one is given. A size sets the width, heads,
+     * key/value heads, context length and vocabulary of the rung, and its SwiGLU width by LLaMA's
+     * rule; a plain stack (one loop, no prelude or coda) takes the rung's depth too, while a looped
+     * core keeps its blocks and loops, which are what the variant studies.
      */
     public fun narrow(
         experiment: ExperimentSpec,
@@ -73,6 +74,7 @@ public object SweepCells {
                 )
         return experiment.copy(
             seed = seed,
+            seeds = emptyList(),
             models = listOf(if (size == null) model else model.sized(size)),
         )
     }
