@@ -92,7 +92,10 @@ public data class BenchResult(
     /** Achieved FLOP/s over [peakFlops]. */
     val mfu: Double,
     val peakFlops: Double,
-    /** Most device memory in use after any step, minus what was in use before the model existed. */
+    /**
+     * Most device memory in use after any step, minus what was in use before the model existed;
+     * null on a CPU, and for every GPU model after a process's first (see [TrainBench]).
+     */
     val peakMemoryBytes: Long?,
     val finalLoss: Double,
     val error: String? = null,
@@ -118,6 +121,8 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
     ): BenchResult {
         if (backend.device.isGpu) JniUtils.emptyCudaCache()
         val memoryBefore = memoryInUse(backend.device)
+        firstOnDevice = !usedDevice
+        usedDevice = true
         val built = Models.build(model.spec, model.vocabSize)
         val resources = mutableListOf<AutoCloseable>()
         try {
@@ -240,7 +245,7 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
             tokensPerSecond = tokensPerSecond,
             mfu = tokensPerSecond * cost.trainingFlopsPerToken / peakFlops,
             peakFlops = peakFlops,
-            peakMemoryBytes = memoryBefore?.let { peakMemory - it },
+            peakMemoryBytes = memoryBefore?.takeIf { firstOnDevice }?.let { peakMemory - it },
             finalLoss = loss,
             forwardMillis = phases[0],
             backwardMillis = phases[1] - phases[0],
@@ -276,6 +281,20 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
 
     private fun memoryInUse(device: Device): Long? =
         if (device.isGpu) CudaUtils.getGpuMemory(device).used else null
+
+    /** Whether the model being measured is the process's first on the device. */
+    private var firstOnDevice = true
+
+    private companion object {
+        /**
+         * Set once a model has run on the GPU in this process. Measured on an H100 (2026-12-07):
+         * the next model's memory then reads as 0 to 16 MiB, since blocks the earlier one left with
+         * PyTorch's caching allocator are reused and `emptyCache` does not return them; so only a
+         * process's first model has its peak memory reported (bench one model per command for the
+         * others).
+         */
+        @Volatile var usedDevice = false
+    }
 }
 
 /** The learning rate of every timed step (its value does not change a step's time). */

@@ -167,6 +167,10 @@ public class BenchTrainCommand : CliktCommand(name = "train") {
         }
         echo("")
         echo(table(results))
+        if (results.drop(1).any { it.device.startsWith("gpu") })
+            echo(
+                "Peak memory is shown for the first GPU model of a command only: later ones reuse what it left with PyTorch's caching allocator. Bench one model per command to compare memory."
+            )
     }
 
     internal companion object {
