@@ -21,7 +21,10 @@ internal class ConstantCache(private val manager: NDManager, private val capacit
             ): Boolean = (size > capacity).also { if (it) eldest.value.close() }
         }
 
-    /** [length, length] additive mask: 0 where a query may look (key ≤ query), -∞ elsewhere. */
+    /**
+     * [length, length] additive mask: 0 where a query may look (key ≤ query, within [window]), -∞
+     * elsewhere.
+     */
     fun causalMask(length: Int, window: Int? = null): NDArray =
         cache.getOrPut("mask:$length:$window") {
             val values =
