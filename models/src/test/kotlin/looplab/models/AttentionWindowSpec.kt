@@ -4,8 +4,6 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeLessThan
 import kotlin.math.abs
-import looplab.models.eager.EagerExecutor
-import looplab.models.eager.ParameterStore
 
 /**
  * A sliding window bounds how far information travels: each loop of a one-layer block moves it at
@@ -17,21 +15,15 @@ class AttentionWindowSpec :
         val vocab = 20
         val tokens = intArrayOf(3, 7, 11, 2, 5, 9, 4, 1)
 
-        fun lastLogits(loops: Int, input: IntArray): FloatArray {
-            val spec = tinyModel {
-                attentionWindow = 2
-                recursive(blocks = 1, loops = loops)
-            }
-            val model = Models.build(spec, vocab)
-            return ParameterStore(model.parameters, testBackend, seed = 3).use { store ->
-                EagerExecutor(testBackend)
-                    .run(store, train = false) { ops, params ->
-                        listOf(model.logits(ops, params, ops.tokens(input, 1, input.size)))
-                    }
-                    .single()
-                    .copyOfRange((input.size - 1) * vocab, input.size * vocab)
-            }
-        }
+        fun lastLogits(loops: Int, input: IntArray): FloatArray =
+            lastLogits(
+                tinyModel {
+                    attentionWindow = 2
+                    recursive(blocks = 1, loops = loops)
+                },
+                vocab,
+                input,
+            )
 
         /**
          * How much the last position's logits move when the token [back] positions before it

@@ -65,3 +65,21 @@ fun looplab.models.eager.ParameterStore.perturbZeros(seed: Int = 17, std: Double
         }
     )
 }
+
+/**
+ * The last position's logits ([vocab] values) of [spec], freshly initialised with seed 3, on one
+ * row of [tokens]: what the receptive-field checks compare between inputs.
+ */
+fun lastLogits(spec: ModelSpec, vocab: Int, tokens: IntArray): FloatArray {
+    val model = Models.build(spec, vocab)
+    return looplab.models.eager.ParameterStore(model.parameters, testBackend, seed = 3).use { store
+        ->
+        looplab.models.eager
+            .EagerExecutor(testBackend)
+            .run(store, train = false) { ops, params ->
+                listOf(model.logits(ops, params, ops.tokens(tokens, 1, tokens.size)))
+            }
+            .single()
+            .copyOfRange((tokens.size - 1) * vocab, tokens.size * vocab)
+    }
+}

@@ -6,8 +6,6 @@ import io.kotest.matchers.doubles.shouldBeLessThan
 import kotlin.math.abs
 import looplab.dsl.NoPositions
 import looplab.dsl.Rope
-import looplab.models.eager.EagerExecutor
-import looplab.models.eager.ParameterStore
 
 /**
  * Without positions, one attention layer sees its keys as a set: the last position's logits do not
@@ -19,21 +17,15 @@ class NoPositionsSpec :
         val tokens = intArrayOf(3, 7, 11, 2, 5, 9)
         val reordered = intArrayOf(5, 2, 11, 3, 7, 9) // same tokens before the last, other order
 
-        fun lastLogits(positions: looplab.dsl.Positions, input: IntArray): FloatArray {
-            val spec = tinyModel {
-                layers = 1
-                this.positions = positions
-            }
-            val model = Models.build(spec, vocab)
-            return ParameterStore(model.parameters, testBackend, seed = 3).use { store ->
-                EagerExecutor(testBackend)
-                    .run(store, train = false) { ops, params ->
-                        listOf(model.logits(ops, params, ops.tokens(input, 1, input.size)))
-                    }
-                    .single()
-                    .copyOfRange((input.size - 1) * vocab, input.size * vocab)
-            }
-        }
+        fun lastLogits(positions: looplab.dsl.Positions, input: IntArray): FloatArray =
+            lastLogits(
+                tinyModel {
+                    layers = 1
+                    this.positions = positions
+                },
+                vocab,
+                input,
+            )
 
         fun change(positions: looplab.dsl.Positions): Double {
             val a = lastLogits(positions, tokens)
