@@ -3,11 +3,11 @@ package looplab.examples
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.shouldBe
 import java.nio.file.Files
-import kotlinx.serialization.json.Json
 import looplab.dsl.*
+import looplab.pipelines.eval.EvalHub
+import looplab.pipelines.eval.Suite
 import looplab.pipelines.run.RunOptions
 import looplab.pipelines.run.Runner
-import looplab.pipelines.run.SuiteResults
 
 /**
  * `relsm-nano` as written for the GPU, shrunk to CPU size and nothing else changed: width 64, 6,000
@@ -60,8 +60,6 @@ private fun ExperimentSpec.cpuSmoke(): ExperimentSpec {
 
 class RelsmNanoSmokeSpec :
     FunSpec({
-        val json = Json { ignoreUnknownKeys = true }
-
         test(
             "relsm-nano at CPU size: every variant trains through both phases and every suite measures it"
         ) {
@@ -75,14 +73,8 @@ class RelsmNanoSmokeSpec :
             result.succeeded shouldBe true
             val variants = spec.models.map { it.name }.toSet()
             variants.size shouldBe 7
-            for (suite in listOf("algorithmic", "longctx", "lm", "loops")) {
-                val results =
-                    json
-                        .decodeFromString(
-                            SuiteResults.serializer(),
-                            Files.readString(result.dir.resolve("results_$suite.json")),
-                        )
-                        .results
+            for (suite in listOf(Suite.Algorithmic, Suite.LongCtx, Suite.Lm, Suite.Loops)) {
+                val results = EvalHub.read(result.dir, suite)!!.results
                 io.kotest.assertions.withClue(suite) {
                     results.map { it.variant }.toSet() shouldBe variants
                 }

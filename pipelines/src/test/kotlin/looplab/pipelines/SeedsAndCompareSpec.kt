@@ -19,6 +19,7 @@ import looplab.pipelines.compare.Comparison
 import looplab.pipelines.compare.ComparisonReport
 import looplab.pipelines.compare.RunRecordException
 import looplab.pipelines.compare.RunRecords
+import looplab.pipelines.eval.EvalHub
 import looplab.pipelines.eval.RunEvaluation
 import looplab.pipelines.eval.Suite
 import looplab.pipelines.run.Checkpoint
@@ -101,14 +102,7 @@ class SeedsAndCompareSpec :
                 (curves.earlyExit[k].iidLoss!! plusOrMinus 1e-5)
             curves.extrapolation[0].oodAccuracy shouldBe curves.perLoop[1].oodAccuracy
             Files.exists(seven.resolve("loops_shared_loop_eval.png")) shouldBe true
-            RunRecorder.pretty
-                .decodeFromString(
-                    SuiteResults.serializer(),
-                    Files.readString(seven.resolve("results_algorithmic.json")),
-                )
-                .metadata
-                .decoding!!
-                .maxNewTokens shouldBe 8
+            EvalHub.read(seven, Suite.Algorithmic)!!.metadata.decoding!!.maxNewTokens shouldBe 8
 
             // looplab eval on the finished run: one suite, one variant, every seed; the other
             // variant's results stay.
@@ -122,23 +116,13 @@ class SeedsAndCompareSpec :
             report.written.map { it.fileName.toString() }.toSet() shouldBe
                 setOf("results_longctx.json", "results_algorithmic.json")
             report.written.size shouldBe 4
-            val needles =
-                RunRecorder.pretty.decodeFromString(
-                    SuiteResults.serializer(),
-                    Files.readString(seven.resolve("results_longctx.json")),
-                )
+            val needles = EvalHub.read(seven, Suite.LongCtx)!!
             // The tiny model's context is 16 tokens: every needle length is past it, and says so.
             needles.results.single().needles!!.cells.all {
                 !it.withinContext && it.correct == null
             } shouldBe true
-            RunRecorder.pretty
-                .decodeFromString(
-                    SuiteResults.serializer(),
-                    Files.readString(seven.resolve("results_algorithmic.json")),
-                )
-                .results
-                .map { it.variant }
-                .toSet() shouldBe setOf("baseline", "shared_loop")
+            EvalHub.read(seven, Suite.Algorithmic)!!.results.map { it.variant }.toSet() shouldBe
+                setOf("baseline", "shared_loop")
 
             val comparison = Comparison.of(RunRecords.load(listOf(result.dir)))
             comparison.baseline shouldBe "baseline"

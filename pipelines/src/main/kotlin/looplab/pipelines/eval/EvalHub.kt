@@ -1,6 +1,7 @@
 package looplab.pipelines.eval
 
 import java.nio.file.Files
+import java.nio.file.Path
 import java.time.LocalDateTime
 import looplab.curriculum.language.CorpusLoader
 import looplab.dsl.AlgorithmicEvalSpec
@@ -245,6 +246,21 @@ public class EvalHub(
         @JvmStatic public fun fileName(suite: Suite): String = "results_${suite.id}.json"
 
         /**
+         * [suite]'s results in the run folder [dir], or null when it has none; a file that does not
+         * decode throws (`looplab compare` reads them with schema checks and clear errors instead).
+         */
+        @JvmStatic
+        public fun read(dir: Path, suite: Suite): SuiteResults? =
+            dir.resolve(fileName(suite))
+                .takeIf { Files.exists(it) }
+                ?.let {
+                    RunRecorder.pretty.decodeFromString(
+                        SuiteResults.serializer(),
+                        Files.readString(it),
+                    )
+                }
+
+        /**
          * Writes [entries] to [suite]'s results file in [dir], keeping entries of other (variant,
          * stage) pairs already there, so evaluating one variant never drops another's results.
          */
@@ -255,22 +271,15 @@ public class EvalHub(
             metadata: ResultsMetadata,
             entries: List<SuiteEntry>,
         ): SuiteResults {
-            val file = dir.file(fileName(suite))
+            // An unreadable file is replaced rather than merged.
             val kept =
-                if (Files.exists(file)) {
-                    runCatching {
-                            RunRecorder.pretty.decodeFromString(
-                                SuiteResults.serializer(),
-                                Files.readString(file),
-                            )
-                        }
-                        .getOrNull()
-                        ?.results
-                        .orEmpty()
-                        .filter { old ->
-                            entries.none { it.variant == old.variant && it.stage == old.stage }
-                        }
-                } else emptyList()
+                runCatching { read(dir.root, suite) }
+                    .getOrNull()
+                    ?.results
+                    .orEmpty()
+                    .filter { old ->
+                        entries.none { it.variant == old.variant && it.stage == old.stage }
+                    }
             val results = SuiteResults(metadata, kept + entries)
             dir.write(
                 fileName(suite),

@@ -22,10 +22,8 @@ import looplab.pipelines.metrics.EvalMetrics
 import looplab.pipelines.metrics.MetricEvent
 import looplab.pipelines.plan.Planner
 import looplab.pipelines.run.RunOptions
-import looplab.pipelines.run.RunRecorder
 import looplab.pipelines.run.Runner
 import looplab.pipelines.run.SuiteEntry
-import looplab.pipelines.run.SuiteResults
 import looplab.pipelines.tinyCopyInBytes
 import looplab.pipelines.tinyPretrain
 
@@ -65,13 +63,7 @@ private class ChatRun(spec: ExperimentSpec, registry: TaskRegistry = TaskRegistr
             .also { it.succeeded shouldBe true }
             .dir
 
-    val suites: List<SuiteEntry> =
-        RunRecorder.pretty
-            .decodeFromString(
-                SuiteResults.serializer(),
-                Files.readString(dir.resolve("results_chat.json")),
-            )
-            .results
+    val suites: List<SuiteEntry> = EvalHub.read(dir, Suite.Chat)!!.results
 
     val evaluations: List<EvalMetrics> =
         Files.readAllLines(dir.resolve("metrics.jsonl"))
