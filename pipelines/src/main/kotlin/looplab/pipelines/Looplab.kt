@@ -165,7 +165,7 @@ public object Looplab {
             return Runner(registry()).run(spec, options(dir))
         }
 
-        private fun registry() = TaskRegistry().plus(tasks).withChatGenerators(chatGenerators)
+        private fun registry() = TaskRegistry.withOwn(tasks, chatGenerators)
 
         private fun options(resume: Path?) =
             RunOptions(

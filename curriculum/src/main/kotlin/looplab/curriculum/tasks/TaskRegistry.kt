@@ -31,11 +31,14 @@ constructor(
     public fun plus(extra: Collection<AlgorithmicTask>): TaskRegistry =
         TaskRegistry(byId.values + extra, chatGenerators)
 
-    /** A registry with [extra] chat generators added to these. */
-    public fun withChatGenerators(extra: Collection<ChatGenerator>): TaskRegistry =
-        TaskRegistry(byId.values, chatGenerators + extra)
-
     public companion object {
+        /** The built-in tasks with a script's or a session's own [tasks] and chat [generators]. */
+        @JvmStatic
+        public fun withOwn(
+            tasks: Collection<AlgorithmicTask>,
+            generators: Collection<ChatGenerator>,
+        ): TaskRegistry = TaskRegistry(builtIn + tasks, generators.toList())
+
         /** The tasks looplab ships. */
         public val builtIn: List<AlgorithmicTask> =
             listOf(

@@ -20,8 +20,7 @@ constructor(
         TaskedExperiment(spec, tasks, chatGenerators + generators)
 
     /** The built-in tasks with this experiment's tasks and chat generators added. */
-    public fun registry(): TaskRegistry =
-        TaskRegistry().plus(tasks).withChatGenerators(chatGenerators)
+    public fun registry(): TaskRegistry = TaskRegistry.withOwn(tasks, chatGenerators)
 }
 
 /**

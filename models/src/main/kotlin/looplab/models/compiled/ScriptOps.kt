@@ -42,6 +42,7 @@ internal class ScriptOps(
     private val detachedCasts = HashMap<String, Sym>()
     private val ropeTables = HashMap<String, RopeConstants>()
     private val ropeAtTables = HashMap<String, Pair<Sym, Sym>>()
+    private val windowBands = HashMap<String, Sym>()
     val inputs = mutableListOf<ProgramInput>()
 
     /** The method body written so far, indented for a class body. */
@@ -447,12 +448,15 @@ internal class ScriptOps(
         if (window != null) {
             // The band t − window < s ≤ t as a boolean mask (true: may attend).
             val length = qs.shape[2]
+            // Made once per program: every layer and loop attends over the same band.
             val band =
-                writer.let(
-                    "torch.triu(torch.tril(torch.ones([$length, $length], dtype=${DType.BOOL.code}, device=${qs.name}.device)), ${1 - window})",
-                    listOf(length, length),
-                    DType.BOOL,
-                )
+                windowBands.getOrPut("$length:$window") {
+                    writer.let(
+                        "torch.triu(torch.tril(torch.ones([$length, $length], dtype=${DType.BOOL.code}, device=${qs.name}.device)), ${1 - window})",
+                        listOf(length, length),
+                        DType.BOOL,
+                    )
+                }
             return writer.let(
                 "torch.scaled_dot_product_attention(${qs.name}, ${ks.name}, ${vs.name}, ${band.name}, 0.0, False)",
                 qs.shape.dropLast(1) + vs.shape.last(),

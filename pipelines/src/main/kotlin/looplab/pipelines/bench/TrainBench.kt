@@ -120,9 +120,9 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
         profile: Path? = null,
     ): BenchResult {
         if (backend.device.isGpu) JniUtils.emptyCudaCache()
-        val memoryBefore = memoryInUse(backend.device)
-        firstOnDevice = !usedDevice
-        usedDevice = true
+        // Only a process's first GPU model has a baseline to measure its memory against.
+        val memoryBefore = memoryInUse(backend.device)?.takeIf { !usedDevice }
+        if (backend.device.isGpu) usedDevice = true
         val built = Models.build(model.spec, model.vocabSize)
         val resources = mutableListOf<AutoCloseable>()
         try {
@@ -245,7 +245,7 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
             tokensPerSecond = tokensPerSecond,
             mfu = tokensPerSecond * cost.trainingFlopsPerToken / peakFlops,
             peakFlops = peakFlops,
-            peakMemoryBytes = memoryBefore?.takeIf { firstOnDevice }?.let { peakMemory - it },
+            peakMemoryBytes = memoryBefore?.let { peakMemory - it },
             finalLoss = loss,
             forwardMillis = phases[0],
             backwardMillis = phases[1] - phases[0],
@@ -281,9 +281,6 @@ public class TrainBench(private val backend: EagerBackend, private val peakFlops
 
     private fun memoryInUse(device: Device): Long? =
         if (device.isGpu) CudaUtils.getGpuMemory(device).used else null
-
-    /** Whether the model being measured is the process's first on the device. */
-    private var firstOnDevice = true
 
     private companion object {
         /**
