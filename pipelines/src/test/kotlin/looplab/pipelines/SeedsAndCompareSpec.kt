@@ -101,6 +101,22 @@ class SeedsAndCompareSpec :
             for (k in 0..1) curves.perLoop[k].iidLoss!! shouldBe
                 (curves.earlyExit[k].iidLoss!! plusOrMinus 1e-5)
             curves.extrapolation[0].oodAccuracy shouldBe curves.perLoop[1].oodAccuracy
+            // Per length, one 4-loop pass read out after every loop; its problems are the suite's,
+            // so the lengths' mean at the trained depth is the readout's in-distribution accuracy.
+            curves.byLength.map { "${it.task} ${it.length} ${it.ood}" } shouldBe
+                (1..4).map { "parity $it false" } +
+                    "parity 6 true" +
+                    (1..3).map { "copy $it false" } +
+                    "copy 5 true"
+            for (c in curves.byLength) c.accuracy.size shouldBe 4
+            val trainedIid = curves.byLength.filter { !it.ood }.map { it.accuracy[1] }.average()
+            trainedIid shouldBe (curves.perLoop[1].iidAccuracy!! plusOrMinus 1e-9)
+            curves.depthRules.map { it.task } shouldBe listOf("parity", "copy")
+            for (rule in curves.depthRules) for (p in rule.points) p.accuracy shouldBe
+                curves.byLength
+                    .single { it.task == rule.task && it.length == p.length }
+                    .accuracy
+                    .getOrNull(p.loops - 1)
             Files.exists(seven.resolve("loops_shared_loop_eval.png")) shouldBe true
             EvalHub.read(seven, Suite.Algorithmic)!!.metadata.decoding!!.maxNewTokens shouldBe 8
 

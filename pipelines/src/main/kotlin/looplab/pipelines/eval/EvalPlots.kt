@@ -150,7 +150,54 @@ public object EvalPlots {
         }
         if (lossSeries == 0)
             losses.addSeries("no loss measured", doubleArrayOf(1.0), doubleArrayOf(0.0))
-        return stacked(chart, losses)
+        return if (curves.byLength.isEmpty()) stacked(chart, losses)
+        else stacked(chart, losses, byLength(curves, title))
+    }
+
+    /**
+     * Accuracy against depth for each task and length (out-of-distribution lengths dashed), with
+     * each task's depth rule marked where it reads each length.
+     */
+    private fun byLength(curves: LoopCurves, title: String): Chart<*, *> {
+        val rules =
+            curves.depthRules.joinToString("; ") { "${it.task}: loops = length + ${it.offset}" }
+        val chart =
+            XYChartBuilder()
+                .width(1000)
+                .height(480)
+                .title("Accuracy per length against loops, $title (rule: $rules)")
+                .xAxisTitle("loops")
+                .yAxisTitle("exact match")
+                .build()
+        chart.styler.yAxisMin = 0.0
+        chart.styler.yAxisMax = 1.0
+        for (c in curves.byLength) {
+            chart
+                .addSeries(
+                    "${c.task} ${c.length}${if (c.ood) " (ood)" else ""}",
+                    DoubleArray(c.accuracy.size) { it + 1.0 },
+                    c.accuracy.toDoubleArray(),
+                )
+                .apply {
+                    lineStyle = if (c.ood) SeriesLines.DASH_DASH else SeriesLines.SOLID
+                    marker = SeriesMarkers.NONE
+                }
+        }
+        for (rule in curves.depthRules) {
+            val kept = rule.points.filter { it.accuracy != null }
+            if (kept.isEmpty()) continue
+            chart
+                .addSeries(
+                    "${rule.task} at its rule",
+                    kept.map { it.loops.toDouble() }.toDoubleArray(),
+                    kept.map { it.accuracy!! }.toDoubleArray(),
+                )
+                .apply {
+                    lineStyle = SeriesLines.NONE
+                    marker = SeriesMarkers.DIAMOND
+                }
+        }
+        return chart
     }
 
     private fun png(chart: Chart<*, *>): ByteArray =
@@ -158,21 +205,23 @@ public object EvalPlots {
             .also { BitmapEncoder.saveBitmap(chart, it, BitmapEncoder.BitmapFormat.PNG) }
             .toByteArray()
 
-    /** Two charts one above the other in one PNG. */
-    private fun stacked(top: Chart<*, *>, bottom: Chart<*, *>): ByteArray {
-        val a = BitmapEncoder.getBufferedImage(top)
-        val b = BitmapEncoder.getBufferedImage(bottom)
+    /** Charts one above the other in one PNG. */
+    private fun stacked(vararg charts: Chart<*, *>): ByteArray {
+        val images = charts.map { BitmapEncoder.getBufferedImage(it) }
         val image =
             java.awt.image.BufferedImage(
-                maxOf(a.width, b.width),
-                a.height + b.height,
+                images.maxOf { it.width },
+                images.sumOf { it.height },
                 java.awt.image.BufferedImage.TYPE_INT_RGB,
             )
         image.createGraphics().apply {
             color = java.awt.Color.WHITE
             fillRect(0, 0, image.width, image.height)
-            drawImage(a, 0, 0, null)
-            drawImage(b, 0, a.height, null)
+            var top = 0
+            for (part in images) {
+                drawImage(part, 0, top, null)
+                top += part.height
+            }
             dispose()
         }
         return ByteArrayOutputStream()

@@ -31,9 +31,11 @@ public data class LoopPoint(
 
 /**
  * What a looped model shows that others cannot: [perLoop], one pass at the trained depth read out
- * after each loop (final norm and head); [earlyExit], passes that run 1..trained loops; and
+ * after each loop (final norm and head); [earlyExit], passes that run 1..trained loops;
  * [extrapolation], passes at 1×..4× the trained loops (empty, with [extrapolationBlocker], when the
- * model has parameters per trained loop).
+ * model has parameters per trained loop); [byLength], accuracy per task and length against every
+ * depth up to the deepest extrapolation; and [depthRules], per task, the depth that follows the
+ * length (`loops = length + offset`) fitted on the training lengths.
  */
 @Serializable
 public data class LoopCurves(
@@ -42,6 +44,8 @@ public data class LoopCurves(
     val earlyExit: List<LoopPoint>,
     val extrapolation: List<LoopPoint>,
     val extrapolationBlocker: String? = null,
+    val byLength: List<LengthCurve> = emptyList(),
+    val depthRules: List<DepthRule> = emptyList(),
 )
 
 /** The loops suite on a model that is a [LoopedModel]. */
@@ -108,34 +112,55 @@ public class LoopSuite(
                         listOf(looped.logitsAtDepth(ops, store, tokens, m * trained))
                     }
                 }
-        return LoopCurves(trained, perLoop, earlyExit, extrapolation, blocker)
+        // One pass at the deepest depth per length, read out after every loop: a loop's readout is
+        // what a pass of that many loops gives, so this is accuracy at every depth for one pass.
+        val deepest = multiples * trained
+        val byLength =
+            if (blocker != null) emptyList()
+            else
+                tasks.flatMap { mixed ->
+                    val grid =
+                        lengths(mixed, ood = false).map { it to false } +
+                            lengths(mixed, ood = true).map { it to true }
+                    grid.map { (length, ood) ->
+                        val accuracy =
+                            score(problems(mixed, samples, length)) { ops, tokens ->
+                                    looped.loopLogits(ops, store, tokens, deepest)
+                                }
+                                .map { it.second }
+                        LengthCurve(mixed.task.id.name, length, ood, accuracy)
+                    }
+                }
+        val rules = byLength.groupBy { it.task }.values.mapNotNull { DepthRule.fit(it) }
+        return LoopCurves(trained, perLoop, earlyExit, extrapolation, blocker, byLength, rules)
     }
+
+    private fun lengths(mixed: MixedTask, ood: Boolean): List<Int> =
+        if (ood) mixed.ood else (mixed.train.min..mixed.train.max).toList()
 
     private fun problems(tasks: List<MixedTask>, samples: Int, ood: Boolean): List<Scored> =
         tasks.flatMap { mixed ->
-            val lengths = if (ood) mixed.ood else (mixed.train.min..mixed.train.max).toList()
-            lengths.flatMap { length ->
-                (0 until samples).map { i ->
-                    val example =
-                        mixed.task.sample(
-                            Random(
-                                Seeds.mix(
-                                    seed,
-                                    LOOP_STREAM,
-                                    Seeds.of(mixed.task.id.name),
-                                    length.toLong(),
-                                    i.toLong(),
-                                )
-                            ),
-                            length,
+            lengths(mixed, ood).flatMap { length -> problems(mixed, samples, length) }
+        }
+
+    /** [samples] problems of one task at one length, the same ones whichever curve scores them. */
+    private fun problems(mixed: MixedTask, samples: Int, length: Int): List<Scored> =
+        (0 until samples).map { i ->
+            val example =
+                mixed.task.sample(
+                    Random(
+                        Seeds.mix(
+                            seed,
+                            LOOP_STREAM,
+                            Seeds.of(mixed.task.id.name),
+                            length.toLong(),
+                            i.toLong(),
                         )
-                    val prompt = intArrayOf(tokenizer.bos) + tokenizer.encode(example.prompt)
-                    Scored(
-                        prompt + tokenizer.encode(example.answer) + tokenizer.eos,
-                        prompt.size - 1,
-                    )
-                }
-            }
+                    ),
+                    length,
+                )
+            val prompt = intArrayOf(tokenizer.bos) + tokenizer.encode(example.prompt)
+            Scored(prompt + tokenizer.encode(example.answer) + tokenizer.eos, prompt.size - 1)
         }
 
     private fun windows(stream: IntArray, window: Int, maxTokens: Int): List<Scored> =
@@ -170,31 +195,30 @@ public class LoopSuite(
                                     s.ids.copyInto(a, r * length, 0, length)
                                 }
                             }
-                        val perReadout =
-                            backend.scoped(store.values) { ops, _ ->
-                                logitsOf(ops, ops.tokens(inputs, chunk.size, length)).map { logits
-                                    ->
-                                    val logProbs = logits.array.logSoftmax(-1)
-                                    logProbs.toFloatArray() to logits.array.argMax(-1).toLongArray()
-                                }
-                            }
-                        if (nats.isEmpty()) {
-                            nats = DoubleArray(perReadout.size)
-                            right = IntArray(perReadout.size)
-                        }
-                        check(perReadout.size == nats.size) {
-                            "readouts per pass changed between batches"
-                        }
                         val vocab = model.vocabSize
-                        perReadout.forEachIndexed { k, (logProbs, argmax) ->
-                            chunk.forEachIndexed { r, s ->
-                                var all = true
-                                for (p in s.firstTarget until length) {
-                                    val target = s.ids[p + 1]
-                                    nats[k] -= logProbs[(r * length + p) * vocab + target]
-                                    if (argmax[r * length + p].toInt() != target) all = false
+                        // Each readout is tallied as it comes to the host, so a deep pass holds one
+                        // readout's log-probabilities there at a time.
+                        backend.scoped(store.values) { ops, _ ->
+                            val readouts = logitsOf(ops, ops.tokens(inputs, chunk.size, length))
+                            if (nats.isEmpty()) {
+                                nats = DoubleArray(readouts.size)
+                                right = IntArray(readouts.size)
+                            }
+                            check(readouts.size == nats.size) {
+                                "readouts per pass changed between batches"
+                            }
+                            readouts.forEachIndexed { k, logits ->
+                                val logProbs = logits.array.logSoftmax(-1).toFloatArray()
+                                val argmax = logits.array.argMax(-1).toLongArray()
+                                chunk.forEachIndexed { r, s ->
+                                    var all = true
+                                    for (p in s.firstTarget until length) {
+                                        val target = s.ids[p + 1]
+                                        nats[k] -= logProbs[(r * length + p) * vocab + target]
+                                        if (argmax[r * length + p].toInt() != target) all = false
+                                    }
+                                    if (all) right[k]++
                                 }
-                                if (all) right[k]++
                             }
                         }
                         tokens += chunk.sumOf { length - it.firstTarget }

@@ -215,7 +215,16 @@ public class RunEvaluation(
                     (l.earlyExit + l.extrapolation)
                         .distinctBy { it.loops }
                         .joinToString(" | ") { "${it.loops}: ${acc(it)}" } +
-                    (l.extrapolationBlocker?.let { "; no extrapolation: $it" } ?: "")
+                    (l.extrapolationBlocker?.let { "; no extrapolation: $it" } ?: "") +
+                    l.depthRules.joinToString("") { rule ->
+                        "; ${rule.task} at loops = length + ${rule.offset}: " +
+                            rule.points.joinToString(" | ") { p ->
+                                "${p.length}${if (p.ood) " (ood)" else ""}: " +
+                                    (p.accuracy?.let {
+                                        "%.1f%%".format(java.util.Locale.ROOT, 100 * it)
+                                    } ?: "past ${l.byLength.first().accuracy.size} loops")
+                            }
+                    }
             }
             return "nothing measured"
         }
