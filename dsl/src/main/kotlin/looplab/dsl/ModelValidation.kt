@@ -155,10 +155,40 @@ private fun validateRecursion(model: ModelSpec, check: SpecChecker) {
     if (r.interLoopNorm) needsLoops("interLoopNorm", "a norm between loops")
     if (r.skips) needsLoops("skips", "U-Net skips across passes")
     r.randomDepth?.let { depth ->
-        check.at("randomDepth").atLeast("min", depth.min, 1)
+        val at = check.at("randomDepth")
+        val max = depth.max ?: r.loops
+        at.atLeast("min", depth.min, 1)
         if (depth.min >= 1) {
-            check.at("randomDepth").require("min", depth.min < r.loops) {
-                "must be < loops (${r.loops}) for the depth to vary, was ${depth.min}"
+            at.require("min", depth.min < max) {
+                "must be < ${if (depth.max == null) "loops (${r.loops})" else "max ($max)"} for the depth to vary, was ${depth.min}"
+            }
+        }
+        if (max > r.loops) {
+            val perLoop =
+                listOfNotNull(
+                    "adapters".takeIf { r.adapters != null },
+                    "passControls".takeIf { r.passControls },
+                    "exitGate".takeIf { r.exitGate },
+                    "skips".takeIf { r.skips },
+                )
+            at.require("max", perLoop.isEmpty()) {
+                "$max is more than the model's ${r.loops} loops, and ${perLoop.joinToString()} exist once per loop"
+            }
+        }
+        depth.backprop?.let { k ->
+            at.atLeast("backprop", k, 1)
+            // State that crosses the boundary besides the stream would keep a gradient path into
+            // the loops before it, and a head at a fixed loop would train only on some steps.
+            val across =
+                listOfNotNull(
+                    "tdCarry".takeIf { r.tdCarry != null },
+                    "gruCarry".takeIf { r.gruCarry != null },
+                    "confidence".takeIf { r.confidence },
+                    "skips".takeIf { r.skips },
+                    "auxHeads".takeIf { model.auxHeads.isNotEmpty() },
+                )
+            at.require("backprop", across.isEmpty()) {
+                "truncated backpropagation cannot combine with ${across.joinToString()}: they reach across the loops it cuts off"
             }
         }
     }

@@ -66,6 +66,31 @@ class ModelDslSpec :
                 errors.size
         }
 
+        test("deep random depth and truncated backpropagation name what they cannot run with") {
+            val spec = models {
+                model("a") {
+                    recursive(blocks = 1, loops = 3) {
+                        adapters(rank = 4)
+                        randomDepth(min = 2, max = 6, backprop = 0)
+                    }
+                }
+                model("b") {
+                    recursive(blocks = 1, loops = 4) {
+                        gruCarry(rank = 4)
+                        randomDepth(min = 5, max = 5, backprop = 2)
+                    }
+                }
+                model("c") { recursive(blocks = 1, loops = 4) { randomDepth(2, 9, 3) } }
+            }
+            spec.validate().map { it.toString() } shouldBe
+                listOf(
+                    "model[a].recursive.randomDepth.max: 6 is more than the model's 3 loops, and adapters exist once per loop",
+                    "model[a].recursive.randomDepth.backprop: must be ≥ 1, was 0",
+                    "model[b].recursive.randomDepth.min: must be < max (5) for the depth to vary, was 5",
+                    "model[b].recursive.randomDepth.backprop: truncated backpropagation cannot combine with gruCarry: they reach across the loops it cuts off",
+                )
+        }
+
         test("parts that need something the model lacks say what is missing") {
             val spec = models {
                 model("s") {

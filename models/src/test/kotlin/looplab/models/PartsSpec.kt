@@ -192,6 +192,50 @@ class PartsSpec :
             run(model, store, ids, 6).loopsRun shouldBe 5
         }
 
+        test("random depth may draw more loops than the model runs at inference") {
+            val model =
+                decoder(
+                    tinyModel { recursive(blocks = 1, loops = 3) { randomDepth(min = 2, max = 7) } }
+                )
+            val store = ParameterStore(model.parameters, testBackend, seed = 7)
+            val drawn =
+                (0L until 24L).map {
+                    run(model, store, tokens(6), 6, pass = Pass(training = true, step = it))
+                        .loopsRun
+                }
+            drawn.forEach { it shouldBeInRange 2..7 }
+            drawn.max() shouldBe 7
+            run(model, store, tokens(6), 6).loopsRun shouldBe 3
+        }
+
+        test(
+            "truncated backpropagation: no gradient reaches the embedding through loops before the last k"
+        ) {
+            // Untied, without injection: the embedding's only gradient path is the stream through
+            // every loop, so cutting the stream before the last loops leaves it no gradient at all.
+            fun embeddingGradient(backprop: Int?): Double {
+                val model =
+                    decoder(
+                        tinyModel {
+                            tiedEmbeddings = false
+                            recursive(blocks = 1, loops = 3) {
+                                randomDepth(min = 4, max = 5, backprop = backprop)
+                            }
+                        }
+                    )
+                return ParameterStore(model.parameters, testBackend, seed = 9).use { store ->
+                    val grads = sharedGradients(model, store, TestBatch.random(VOCAB, 2, 8))
+                    grads.getValue("head").sumOf { abs(it.toDouble()) } shouldNotBe 0.0
+                    grads.getValue("blocks.0.attn.wq").sumOf { abs(it.toDouble()) } shouldNotBe 0.0
+                    grads.getValue("embed").sumOf { abs(it.toDouble()) }
+                }
+            }
+            embeddingGradient(backprop = 2) shouldBe 0.0
+            embeddingGradient(backprop = null) shouldNotBe 0.0
+            // At least as many tracked loops as drawn: nothing is cut.
+            embeddingGradient(backprop = 5) shouldBe embeddingGradient(backprop = null)
+        }
+
         test(
             "NTK scaling is a fixed property of the model: the scaled base at every length, so logits at t never depend on the length"
         ) {

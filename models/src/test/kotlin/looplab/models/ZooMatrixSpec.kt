@@ -57,6 +57,14 @@ val zoo: Map<String, ModelSpec> =
                     loopLoss(0.2)
                 }
             },
+        "deep random depth, truncated backprop + loop loss" to
+            tinyModel {
+                recursive(blocks = 1, loops = 3) {
+                    inject()
+                    randomDepth(min = 2, max = 6, backprop = 2)
+                    loopLoss(0.2)
+                }
+            },
         "aux heads + early exit" to
             tinyModel {
                 recursive(blocks = 1, loops = 5) { conv(kernel = 3, dilation = 2) }

@@ -511,6 +511,9 @@ internal class ScriptOps(
 
     override fun minimum(a: Tensor, b: Tensor): Tensor = binary("torch.minimum", a, b)
 
+    override fun detach(x: Tensor): Tensor =
+        sym(x).let { writer.let("torch.detach(${it.name})", it.shape, it.dtype) }
+
     override fun clamp(x: Tensor, min: Double, max: Double): Tensor =
         sym(x).let {
             writer.let(

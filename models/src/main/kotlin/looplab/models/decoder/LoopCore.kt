@@ -98,7 +98,7 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
         val random = r.randomDepth ?: return r.loops
         if (!pass.training) return r.loops
         return Random(pass.seed * 0x5DEECE66DL + pass.step * 0x9E3779B97F4AL + 11)
-            .nextInt(random.min, r.loops + 1)
+            .nextInt(random.min, (random.max ?: r.loops) + 1)
     }
 
     private fun fixed(
@@ -116,10 +116,14 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
                 else null
             val stored = arrayOfNulls<Tensor>(loops / 2)
             val carry = carriedState()
+            // Truncated backpropagation: the loops before [tracked] hand on a detached state.
+            val tracked =
+                r.randomDepth?.backprop?.takeIf { f.pass.training }?.let { maxOf(0, loops - it) }
+                    ?: 0
             var x = start
             for (loop in 0 until loops) {
                 val y = pass(f, x, loop, loops, embedding, stored, carry, runs = exitAt ?: loops)
-                observe(f, y, loop, loops, head, finalNorm)
+                observe(f, y, loop, loops, head, finalNorm, losses = loop >= tracked)
                 f.onLoop?.invoke(y)
                 f.loopsRun = loop + 1
                 if (exitAt == loop + 1) return CoreResult(y, auxNorms[exitAt])
@@ -127,6 +131,7 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
                     if (interLoopNorm != null && loop < loops - 1)
                         rmsNorm(y, f.params[interLoopNorm], spec.normEps)
                     else y
+                if (loop == tracked - 1) x = detach(x)
             }
             CoreResult(x, null)
         }
@@ -165,7 +170,7 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
             var x = start
             for (loop in 0 until loops) {
                 val y = pass(f, x, loop, loops, embedding, stored, carry, runs = loops)
-                observe(f, y, loop, loops, head, finalNorm)
+                observe(f, y, loop, loops, head, finalNorm, losses = true)
                 val chance = unit.probability(this, p, y)
                 val next = halted + (one - halted) * chance
                 val halts = if (loop == loops - 1) filled(1.0) else greaterEqual(next, threshold)
@@ -252,8 +257,8 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
         }
 
     /**
-     * Telemetry and auxiliary losses after loop [loop] (0-based); nothing when only logits are
-     * wanted.
+     * Telemetry and (unless [losses] is false: a loop before truncated backpropagation's boundary)
+     * auxiliary losses after loop [loop] (0-based); nothing when only logits are wanted.
      */
     private fun observe(
         f: Forward,
@@ -262,6 +267,7 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
         loops: Int,
         head: Head,
         finalNorm: ParamRef,
+        losses: Boolean,
     ) =
         with(f.ops) {
             f.probes?.put("loop.$loop", y)
@@ -271,6 +277,7 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
                     "loop_rms.${loop + 1}",
                     sqrt(f.positionMean(mean(y * y, -1, keepDim = true))),
                 )
+            if (!losses) return@with
             auxNorms[loop + 1]?.let { norm ->
                 val weight = spec.auxHeads.first { it.loop == loop + 1 }.weight
                 f.loss(

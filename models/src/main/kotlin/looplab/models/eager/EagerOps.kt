@@ -273,6 +273,8 @@ internal constructor(private val scope: NDManager, private val constants: Consta
 
     override fun minimum(a: Tensor, b: Tensor): Tensor = wrap(a.array.minimum(b.array))
 
+    override fun detach(x: Tensor): Tensor = wrap(x.array.stopGradient())
+
     override fun clamp(x: Tensor, min: Double, max: Double): Tensor =
         wrap(x.array.clip(min.toFloat(), max.toFloat()))
 

@@ -204,6 +204,9 @@ public interface Ops {
     /** [x] limited to [[min], [max]] (aten::clamp); the gradient is 0 where a limit applies. */
     public fun clamp(x: Tensor, min: Double, max: Double): Tensor
 
+    /** [x]'s value with no gradient path back through it. */
+    public fun detach(x: Tensor): Tensor
+
     /** 1 where a ≥ b (broadcasting), else 0, as floats; not differentiable (aten::ge, aten::to). */
     public fun greaterEqual(a: Tensor, b: Tensor): Tensor
 

@@ -72,7 +72,12 @@ public object ModelParts {
         r.gruCarry?.let { add("rank-${it.rank} GRU state carry") }
         if (r.confidence) add("confidence conditioning (previous exit gate)")
         if (r.interLoopNorm) add("inter-loop RMSNorm")
-        r.randomDepth?.let { add("random depth ${it.min}..${r.loops}") }
+        r.randomDepth?.let {
+            add(
+                "random depth ${it.min}..${it.max ?: r.loops}" +
+                    (it.backprop?.let { k -> ", backprop through the last $k" } ?: "")
+            )
+        }
         r.loopLoss?.let { add("per-loop loss (weight ${number(it.weight)})") }
         spec.act?.let {
             add(
