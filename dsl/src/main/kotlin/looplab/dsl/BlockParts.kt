@@ -115,12 +115,14 @@ public data class Moe(
 public data class Adapters(val rank: Int = 16, val scale: Double = 1.0, val std: Double = 0.01)
 
 /**
- * Loop dropout: each training step draws its number of loops uniformly from [min]..[max] (default:
- * the model's loops); inference runs the model's loops. [max] above them trains the depths that
- * depth extrapolation will run. With [backprop] = k, gradients flow through the last k loops of a
- * step only (truncated backpropagation, as in Geiping et al. 2025's recurrent-depth model): the
- * loops before enter as a fixed starting state, so a deep draw teaches the block to work on a state
- * iterated many times without a gradient path, and its per-loop and auxiliary losses, through them.
+ * Loop dropout: each training step draws its number of loops uniformly from [min]..loops; inference
+ * runs the model's loops. A [max] above the loops trains the depths that depth extrapolation will
+ * run: half the steps then draw from [min]..loops and half from loops + 1..[max], so the model
+ * still answers within its own loops. With [backprop] = k, gradients flow through the last k loops
+ * of a step only (truncated backpropagation, as in Geiping et al. 2025's recurrent-depth model):
+ * the loops before enter as a fixed starting state, so a deep draw teaches the block to work on a
+ * state iterated many times without a gradient path, and its per-loop and auxiliary losses, through
+ * them.
  */
 @Serializable
 public data class RandomDepth(val min: Int, val max: Int? = null, val backprop: Int? = null)
@@ -264,8 +266,9 @@ public class RecursionBuilder internal constructor(blocks: Int, loops: Int) {
     }
 
     /**
-     * Trains with loops drawn from [min]..[max] (default: loops) each step, with gradients through
-     * the last [backprop] loops only when given; see [RandomDepth].
+     * Trains with loops drawn from [min]..loops each step (half of the steps from above the loops
+     * up to [max], when given), with gradients through the last [backprop] loops only when given;
+     * see [RandomDepth].
      */
     @JvmOverloads
     public fun randomDepth(min: Int, max: Int? = null, backprop: Int? = null) {

@@ -93,12 +93,19 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
     /**
      * Loops this pass runs: all of them, or during training with random depth a number drawn on the
      * host from (seed, step), so a step is reproducible and a compiled backend sees a plain shape.
+     * With a max above the model's loops, half the steps draw from min..loops and half from the
+     * depths above (all of them when min is above the loops): deep draws alone would leave a model
+     * no reason to answer within its own loops.
      */
     fun depth(pass: Pass): Int {
         val random = r.randomDepth ?: return r.loops
         if (!pass.training) return r.loops
-        return Random(pass.seed * 0x5DEECE66DL + pass.step * 0x9E3779B97F4AL + 11)
-            .nextInt(random.min, (random.max ?: r.loops) + 1)
+        val draw = Random(pass.seed * 0x5DEECE66DL + pass.step * 0x9E3779B97F4AL + 11)
+        val max = random.max ?: r.loops
+        val within = random.min <= r.loops
+        return if (max <= r.loops || (within && draw.nextBoolean()))
+            draw.nextInt(random.min, r.loops + 1)
+        else draw.nextInt(maxOf(random.min, r.loops + 1), max + 1)
     }
 
     private fun fixed(
