@@ -149,7 +149,20 @@ public data class Recursion(
     val loopLoss: LoopLoss? = null,
     /** Logs the RMS of the stream after every loop (a metric per loop, no parameters). */
     val telemetry: Boolean = true,
-)
+) {
+    /**
+     * The parts that exist once per loop (so no more loops than [loops] can run), by their DSL
+     * names; empty when none.
+     */
+    val perLoopParts: List<String>
+        get() =
+            listOfNotNull(
+                "adapters".takeIf { adapters != null },
+                "passControls".takeIf { passControls },
+                "exitGate".takeIf { exitGate },
+                "unetSkips".takeIf { skips },
+            )
+}
 
 /**
  * Builds a [ModelSpec]; width, depth, heads and context start at [Size.Nano]'s, and every other

@@ -164,13 +164,7 @@ private fun validateRecursion(model: ModelSpec, check: SpecChecker) {
             }
         }
         if (max > r.loops) {
-            val perLoop =
-                listOfNotNull(
-                    "adapters".takeIf { r.adapters != null },
-                    "passControls".takeIf { r.passControls },
-                    "exitGate".takeIf { r.exitGate },
-                    "skips".takeIf { r.skips },
-                )
+            val perLoop = r.perLoopParts
             at.require("max", perLoop.isEmpty()) {
                 "$max is more than the model's ${r.loops} loops, and ${perLoop.joinToString()} exist once per loop"
             }

@@ -64,15 +64,7 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
      * Parts that exist once per trained loop, so that more loops than trained cannot run; null when
      * none.
      */
-    val perLoopParts: String? =
-        listOfNotNull(
-                "adapters".takeIf { r.adapters != null },
-                "passControls".takeIf { r.passControls },
-                "exitGate".takeIf { r.exitGate },
-                "unetSkips".takeIf { r.skips },
-            )
-            .takeIf { it.isNotEmpty() }
-            ?.joinToString(", ")
+    val perLoopParts: String? = r.perLoopParts.takeIf { it.isNotEmpty() }?.joinToString(", ")
 
     /**
      * Runs the loop on [start]; [embedding] is the stream that entered the core (for injection and
