@@ -94,10 +94,9 @@ internal class LoopCore(root: ParamScope, private val spec: ModelSpec) {
         if (!pass.training) return r.loops
         val draw = Random(pass.seed * 0x5DEECE66DL + pass.step * 0x9E3779B97F4AL + 11)
         val max = random.max ?: r.loops
-        val within = random.min <= r.loops
-        return if (max <= r.loops || (within && draw.nextBoolean()))
-            draw.nextInt(random.min, r.loops + 1)
-        else draw.nextInt(maxOf(random.min, r.loops + 1), max + 1)
+        val deep = max > r.loops && (random.min > r.loops || !draw.nextBoolean())
+        return if (deep) draw.nextInt(maxOf(random.min, r.loops + 1), max + 1)
+        else draw.nextInt(random.min, r.loops + 1)
     }
 
     private fun fixed(

@@ -119,16 +119,13 @@ public class LoopSuite(
             if (blocker != null) emptyList()
             else
                 tasks.flatMap { mixed ->
-                    val grid =
-                        lengths(mixed, ood = false).map { it to false } +
-                            lengths(mixed, ood = true).map { it to true }
-                    grid.map { (length, ood) ->
+                    mixed.gridLengths.map { length ->
                         val accuracy =
                             score(problems(mixed, samples, length)) { ops, tokens ->
                                     looped.loopLogits(ops, store, tokens, deepest)
                                 }
                                 .map { it.second }
-                        LengthCurve(mixed.task.id.name, length, ood, accuracy)
+                        LengthCurve(mixed.task.id.name, length, length !in mixed.train, accuracy)
                     }
                 }
         val rules = byLength.groupBy { it.task }.values.mapNotNull { DepthRule.fit(it) }
